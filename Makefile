@@ -1,0 +1,59 @@
+# CAN CRM. `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+export SECRET_KEY ?= $(shell cat instance/secret_key 2>/dev/null)
+export POSTCODE_INDEX ?= $(CURDIR)/instance/postcodes.npz
+DEMO_BOROUGHS := E09000013,E09000020,E09000033,E09000027,E09000009,E09000017
+
+.PHONY: help install run test test-unit test-integration test-e2e lint bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+instance/secret_key:
+	mkdir -p instance
+	python3 -c "import secrets; print(secrets.token_urlsafe(48))" > $@
+	chmod 600 $@
+
+instance/postcodes.npz: $(VENV)/.installed
+	mkdir -p instance
+	$(PY) -m geo make-onspd --out instance/onspd_demo.csv --per-borough 400 --seed 2020 --boroughs $(DEMO_BOROUGHS)
+	$(PY) -m geo import-onspd instance/onspd_demo.csv --out $@
+
+install: $(VENV)/.installed node_modules/.installed instance/secret_key instance/postcodes.npz ## Install what is missing (venv, npm assets, secret, postcodes)
+
+run: install ## Install, migrate, seed demo data and serve on http://127.0.0.1:5000 (SQLite, in-process jobs)
+	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) db upgrade
+	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) seed-demo
+	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install ## The whole suite: unit, integration (PostgreSQL + Redis + rq worker), browser (Chromium), embedded default
+	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadgroup
+
+test-unit: install ## Unit tests only (no database)
+	$(PY) -m pytest tests/unit -n 2
+
+lint: install ## ruff, mypy strict on matching/ and geo/, import contracts
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+bench: install ## Benchmarks (print their figures)
+	$(PY) scripts/bench_web.py
+	$(PY) -m matching bench --requests 10000 --volunteers 5000
+	$(PY) -m geo bench --points 100000
+
+clean: ## Remove the venv, node_modules and the instance folder
+	rm -rf $(VENV) node_modules instance

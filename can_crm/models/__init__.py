@@ -1,0 +1,21 @@
+"""SQLAlchemy models, one module per aggregate."""
+
+from can_crm.models.audit import AuditEntry
+from can_crm.models.job import Job
+from can_crm.models.request import HelpRequest, RequestEvent
+from can_crm.models.resident import Resident
+from can_crm.models.safeguarding import SafeguardingConcern
+from can_crm.models.user import ApiToken, User
+from can_crm.models.volunteer import Volunteer
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "HelpRequest",
+    "Job",
+    "RequestEvent",
+    "Resident",
+    "SafeguardingConcern",
+    "User",
+    "Volunteer",
+]

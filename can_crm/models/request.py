@@ -1,0 +1,93 @@
+"""Requests for help and their append-only event history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from can_crm.extensions import db
+from can_crm.models.base import UTCDateTime, created_at_column, enum_check, utcnow
+from can_crm.models.enums import Channel, DbsLevel, Recurrence, RequestType, Status
+from can_crm.models.resident import Resident
+from can_crm.models.user import User
+from can_crm.models.volunteer import Volunteer
+
+
+class HelpRequest(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "requests"
+    __table_args__ = (
+        enum_check("status", Status),
+        enum_check("type", RequestType),
+        enum_check("channel", Channel),
+        enum_check("recurrence", Recurrence),
+        enum_check("min_dbs", DbsLevel),
+        CheckConstraint("urgency BETWEEN 1 AND 3", name="urgency_range"),
+        Index("ix_requests_status_sla", "status", "sla_due_at"),
+        Index("ix_requests_created_at", "created_at"),
+        Index("ix_requests_resident_id", "resident_id"),
+        Index("ix_requests_volunteer_id", "volunteer_id"),
+        Index("ix_requests_raised_by_id", "raised_by_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(13), unique=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="RESTRICT"))
+    type: Mapped[str] = mapped_column(String(20))
+    urgency: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value)
+    details: Mapped[str] = mapped_column(Text, default="")
+    volunteer_notes: Mapped[str | None] = mapped_column(Text)
+    coordinator_notes: Mapped[str | None] = mapped_column(Text)
+    required_skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    min_dbs: Mapped[str] = mapped_column(String(10), default=DbsLevel.NONE.value)
+    due_by: Mapped[date | None] = mapped_column(Date)
+    sla_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recurrence: Mapped[str] = mapped_column(String(12), default=Recurrence.NONE.value)
+    # The occurrence this one was generated from, so a recurrence is generated once only.
+    previous_occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(12), default=Channel.WEB.value)
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optimistic lock: two coordinators acting on one request cannot both win.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    resident: Mapped[Resident] = relationship(lazy="raise")
+    volunteer: Mapped[Volunteer | None] = relationship(lazy="raise")
+    raised_by: Mapped[User | None] = relationship(lazy="raise")
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request", order_by="RequestEvent.id", lazy="raise", cascade="all, delete-orphan"
+    )
+
+    def is_overdue(self, now: datetime) -> bool:
+        from can_crm.models.enums import OPEN_STATUSES
+
+        return self.status in OPEN_STATUSES and self.sla_due_at < now
+
+
+class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
+    """One line of a request's history. Rows are only ever inserted (a trigger enforces it on PostgreSQL)."""
+
+    __tablename__ = "request_events"
+    __table_args__ = (Index("ix_request_events_request_id", "request_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who acted when there is no user: "resident", "system", or the user's role at the time.
+    actor_role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = created_at_column()
+
+    request: Mapped[HelpRequest] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship(lazy="raise")

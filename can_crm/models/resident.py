@@ -1,0 +1,52 @@
+"""Residents who ask for help: special-category data (health, home address)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from can_crm.extensions import db
+from can_crm.models.base import UTCDateTime, created_at_column, enum_check, utcnow
+from can_crm.models.enums import ContactChannel, LawfulBasis
+
+
+class Resident(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "residents"
+    __table_args__ = (
+        enum_check("preferred_channel", ContactChannel),
+        enum_check("lawful_basis", LawfulBasis),
+        Index("ix_residents_postcode", "postcode"),
+        Index("ix_residents_ward_code", "ward_code"),
+        Index("ix_residents_h3_fine", "h3_fine"),
+        Index("ix_residents_h3_map", "h3_map"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address_line1: Mapped[str] = mapped_column(String(120))
+    address_line2: Mapped[str | None] = mapped_column(String(120))
+    town: Mapped[str | None] = mapped_column(String(60))
+    postcode: Mapped[str] = mapped_column(String(8))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    h3_fine: Mapped[str | None] = mapped_column(String(16))
+    h3_map: Mapped[str | None] = mapped_column(String(16))
+    ward_code: Mapped[str | None] = mapped_column(String(12))
+    # GSS code of the authority whose boundary contains the address, when known.
+    authority_code: Mapped[str | None] = mapped_column(String(12))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    preferred_channel: Mapped[str] = mapped_column(String(10), default=ContactChannel.PHONE.value)
+    language: Mapped[str] = mapped_column(String(40), default="English")
+    accessibility_needs: Mapped[str | None] = mapped_column(Text)
+    shielding: Mapped[bool] = mapped_column(default=False)
+    vulnerabilities: Mapped[str | None] = mapped_column(Text)
+    nhs_number: Mapped[str | None] = mapped_column(String(10))
+    consent_given: Mapped[bool] = mapped_column(default=False)
+    lawful_basis: Mapped[str] = mapped_column(String(20), default=LawfulBasis.PUBLIC_TASK.value)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+

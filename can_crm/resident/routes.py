@@ -1,0 +1,118 @@
+"""Public pages for residents: ask for help, and check on a request. No account, no password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, session, url_for
+from flask import redirect as _redirect
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
+from wtforms import StringField, SubmitField
+
+from can_crm.access import public
+from can_crm.extensions import limiter
+from can_crm.forms import show_errors
+from can_crm.models.enums import Channel, LawfulBasis
+from can_crm.resident.forms import HelpRequestForm
+from can_crm.services import requests as request_service
+from can_crm.services.errors import FieldErrors, ValidationError
+from can_crm.services.events import RESIDENT, Actor
+from can_crm.services.references import normalise_reference
+from can_crm.services.validation import clean_postcode
+
+bp = Blueprint("resident", __name__)
+
+RESIDENT_FIELDS = (
+    "name", "address_line1", "address_line2", "town", "postcode", "phone", "email",
+    "preferred_channel", "language", "accessibility_needs", "shielding",
+)
+
+
+def due_by_value(form: FlaskForm) -> str | None:
+    """The date as ISO text, or the raw text when it is not a date so the service names the problem."""
+    field = form.due_by
+    raw = " ".join(v for v in (field.raw_data or []) if v).strip()
+    if field.data:
+        return field.data.isoformat()
+    return raw or None
+
+
+@bp.get("/request-help")
+@public
+def start() -> Any:
+    return render_template("resident/start.html", title="Ask for help")
+
+
+@bp.route("/request-help/form", methods=["GET", "POST"])
+@public
+@limiter.limit("20 per hour", methods=["POST"])
+def request_form() -> Any:
+    form = HelpRequestForm()
+    if form.validate_on_submit():
+        form.due_by.errors = []
+        resident_data = {f: form[f].data for f in RESIDENT_FIELDS}
+        resident_data["consent_given"] = bool(form.consent_given.data)
+        resident_data["lawful_basis"] = LawfulBasis.CONSENT.value
+        request_data = {
+            "type": form.type.data,
+            "details": form.details.data,
+            "due_by": due_by_value(form),
+            "volunteer_notes": form.volunteer_notes.data,
+        }
+        try:
+            if not form.consent_given.data:
+                raise FieldErrors({"consent_given": "Confirm that we can use your details to arrange help"})
+            created = request_service.create_request(
+                request_data, Actor(role=RESIDENT), Channel.WEB, resident_data=resident_data
+            )
+        except FieldErrors as exc:
+            show_errors(form, exc, prefix="resident.")
+        else:
+            session["last_reference"] = created.reference
+            return _redirect(url_for("resident.confirmation"))
+    status = 400 if form.errors or any(f.errors for f in form) else 200
+    return render_template("resident/form.html", form=form, title="Ask for help"), status
+
+
+@bp.get("/request-help/confirmation")
+@public
+def confirmation() -> Any:
+    reference = session.get("last_reference")
+    if not reference:
+        return _redirect(url_for("resident.start"))
+    return render_template("resident/confirmation.html", reference=reference, title="Request received")
+
+
+class TrackForm(FlaskForm):
+    reference = StringField("Request reference", description="For example, CAN-7KQ2-94XD", widget=GovTextInput())
+    postcode = StringField("Your postcode", widget=GovTextInput())
+    submit = SubmitField("Check progress", widget=GovSubmitInput())
+
+
+@bp.route("/track", methods=["GET", "POST"])
+@public
+@limiter.limit("30 per hour", methods=["POST"])
+def track() -> Any:
+    form = TrackForm()
+    found = None
+    if form.validate_on_submit():
+        errors: dict[str, str] = {}
+        reference = normalise_reference(form.reference.data or "")
+        if not (form.reference.data or "").strip():
+            errors["reference"] = "Enter your request reference"
+        elif reference is None:
+            errors["reference"] = "Enter a request reference in the correct format, like CAN-7KQ2-94XD"
+        postcode = None
+        try:
+            postcode = clean_postcode(form.postcode.data)
+        except ValidationError as exc:
+            errors["postcode"] = exc.message
+        if not errors and reference and postcode:
+            found = request_service.track(reference, postcode)
+            if found is None:
+                errors["reference"] = "We could not find a request with that reference and postcode. Check both"
+        if errors:
+            show_errors(form, FieldErrors(errors))
+    status = 400 if any(f.errors for f in form) else 200
+    return render_template("resident/track.html", form=form, found=found, title="Check on a request"), status

@@ -1,0 +1,200 @@
+"""Shared fixtures. Integration tests run on a real PostgreSQL database built by the migrations,
+one database per xdist worker, emptied between tests; Redis is the real one on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+PASSWORD = "correct horse battery staple"
+
+
+def _worker_db_url(worker_id: str) -> str:
+    name = f"can_test_{re.sub(r'[^a-z0-9]', '', worker_id)}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def postcode_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small ONSPD-format file generated from points inside the real borough polygons, imported."""
+    from geo.boundaries import Boundaries
+    from geo.directory import import_onspd
+    from geo.onspd_gen import make_onspd
+
+    folder = tmp_path_factory.mktemp("onspd")
+    csv_path = folder / "onspd.csv"
+    boundaries = Boundaries.from_file(ROOT / "data" / "london_boroughs.geojson")
+    make_onspd(boundaries, csv_path, per_borough=60, seed=7, codes=["E09000013", "E09000020", "E09000033", "E09000027"])
+    index = folder / "postcodes.npz"
+    import_onspd(csv_path, index)
+    return index
+
+
+@pytest.fixture(scope="session")
+def database_url(worker_id: str) -> str:
+    return _worker_db_url(worker_id)
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, postcode_index: Path) -> Iterator[Any]:
+    from flask_migrate import upgrade
+
+    from can_crm import create_app
+
+    app = create_app(
+        {
+            "CAN_ENV": "test",
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "WTF_CSRF_ENABLED": False,
+            "REDIS_URL": None,
+            "POSTCODE_INDEX": str(postcode_index),
+        }
+    )
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+    yield app
+
+
+TABLES = (
+    "audit_log", "safeguarding_concerns", "request_events", "requests", "volunteers", "residents",
+    "jobs", "api_tokens", "users",
+)
+
+
+@pytest.fixture
+def db(app: Any) -> Iterator[Any]:
+    """An empty database for each test, and an app context around it."""
+    from sqlalchemy import text
+
+    from can_crm.extensions import db as _db
+
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        _db.session.commit()
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app: Any, db: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(db: Any) -> Any:
+    from can_crm import unit_of_work
+    from can_crm.services import users
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "coordinator", **kwargs: Any) -> Any:
+        n = next(counter)
+        user = users.create_user(
+            kwargs.pop("email", f"{role}{n}@example.gov.uk"),
+            kwargs.pop("name", f"Test {role.title()}"),
+            role,
+            PASSWORD,
+            kwargs.pop("organisation", None),
+            kwargs.pop("ward_code", None),
+        )
+        unit_of_work.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client: Any) -> Any:
+    def do(user: Any) -> Any:
+        response = client.post("/auth/sign-in", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.data[:500]
+        return client
+
+    return do
+
+
+def postcode_in(index: Path, gss: str = "E09000013") -> str:
+    from geo.directory import PostcodeDirectory
+
+    directory = PostcodeDirectory.load(index)
+    return next(pc for pc in sorted(directory) if directory.geocode(pc).authority_gss == gss)
+
+
+@pytest.fixture
+def hf_postcode(postcode_index: Path) -> str:
+    """A postcode inside Hammersmith and Fulham from the generated directory."""
+    return postcode_in(postcode_index)
+
+
+@pytest.fixture
+def resident_data(hf_postcode: str) -> dict[str, Any]:
+    return {
+        "name": "Margaret Okafor",
+        "address_line1": "12 Fulham Palace Road",
+        "postcode": hf_postcode,
+        "phone": "07911 123456",
+        "email": "",
+        "preferred_channel": "phone",
+        "language": "English",
+        "shielding": True,
+        "consent_given": True,
+    }
+
+
+@pytest.fixture
+def make_request(db: Any, resident_data: dict[str, Any]) -> Any:
+    from can_crm import unit_of_work
+    from can_crm.models.enums import Channel
+    from can_crm.services import requests
+    from can_crm.services.events import Actor
+
+    def make(actor: Any = None, channel: Channel = Channel.PHONE, **overrides: Any) -> Any:
+        data = {"type": "shopping", "urgency": 2, "details": "Weekly shop"}
+        data.update(overrides.pop("request", {}))
+        resident = {**resident_data, **overrides.pop("resident", {})}
+        created = requests.create_request(
+            data, actor or Actor(role="coordinator"), channel, resident_data=resident, **overrides
+        )
+        unit_of_work.commit()
+        return created
+
+    return make
+
+
+@pytest.fixture
+def make_volunteer(db: Any, hf_postcode: str) -> Any:
+    from can_crm import unit_of_work
+    from can_crm.services import volunteers
+
+    def make(**overrides: Any) -> Any:
+        data = {
+            "name": "Sam Volunteer",
+            "phone": "07911 123457",
+            "home_postcode": hf_postcode,
+            "skills": ["shopping", "driving"],
+            "max_km": "5",
+            "capacity": "2",
+            "dbs_level": "basic",
+            "active": True,
+        }
+        data.update(overrides)
+        volunteer = volunteers.create_volunteer(data)
+        unit_of_work.commit()
+        return volunteer
+
+    return make
