@@ -18,12 +18,18 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "correct horse battery staple"
 
 
-def _worker_db_url(worker_id: str) -> str:
-    name = f"can_test_{re.sub(r'[^a-z0-9]', '', worker_id)}"
+def _create_db(worker_id: str) -> tuple[str, str]:
+    # One database per test process: xdist workers and concurrent runs never share one.
+    name = f"can_test_{re.sub(r'[^a-z0-9]', '', worker_id)}_{os.getpid()}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    return name, ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_db(name: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -43,8 +49,10 @@ def postcode_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def database_url(worker_id: str) -> str:
-    return _worker_db_url(worker_id)
+def database_url(worker_id: str) -> Iterator[str]:
+    name, url = _create_db(worker_id)
+    yield url
+    _drop_db(name)
 
 
 @pytest.fixture(scope="session")

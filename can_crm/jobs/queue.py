@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 
 log = logging.getLogger(__name__)
-QUEUE_NAME = "can_crm"
+QUEUE_NAME = "can_crm"  # overridden by the RQ_QUEUE setting
 
 
 class JobQueue:
@@ -36,7 +36,7 @@ class JobQueue:
             from rq import Queue
             from rq.serializers import JSONSerializer
 
-            self._rq_queue = Queue(QUEUE_NAME, connection=Redis.from_url(self.redis_url), serializer=JSONSerializer)
+            self._rq_queue = Queue(self.app.config.get("RQ_QUEUE", QUEUE_NAME), connection=Redis.from_url(self.redis_url), serializer=JSONSerializer)
         return self._rq_queue
 
     def push(self, job_id: int) -> None:
