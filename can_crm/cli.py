@@ -64,9 +64,9 @@ def register_commands(app: Flask) -> None:
     @click.option("--seed", default=2020, show_default=True)
     def seed_demo(residents: int, seed: int) -> None:
         """Load synthetic demo data (idempotent: does nothing if demo users exist) and print the logins."""
-        from can_crm.demo import seed
+        from can_crm.demo import seed as load_demo
 
-        for line in seed(residents=residents, seed=seed):
+        for line in load_demo(residents=residents, seed=seed):
             click.echo(line)
 
     @app.cli.command("sweep-jobs")

@@ -26,8 +26,8 @@ from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
-from can_crm.services import lifecycle, residents
-from can_crm.services.errors import FieldErrors, NotFound, TransitionRefused, ValidationError
+from can_crm.services import audit, lifecycle, policy, residents
+from can_crm.services.errors import DomainError, FieldErrors, NotFound, TransitionRefused, ValidationError
 from can_crm.services.events import Actor, record_event
 from can_crm.services.occurrences import sla_due, unique_reference
 from can_crm.services.policy import restrict_requests
@@ -330,3 +330,83 @@ def track(reference: str, postcode: str) -> HelpRequest | None:
         .join(Resident, HelpRequest.resident_id == Resident.id)
         .where(HelpRequest.reference == reference, Resident.postcode == postcode)
     )
+
+
+class LikelyDuplicate(DomainError):
+    """The new request looks like one that is still open; the person must confirm it is not a duplicate."""
+
+    code = "likely_duplicate"
+    http_status = 409
+
+    def __init__(self, matches: list[HelpRequest]) -> None:
+        super().__init__("This looks like a request that is already open", "not_duplicate")
+        self.matches = matches
+
+
+def validate_new(request_data: Mapping[str, Any], resident_data: Mapping[str, Any]) -> None:
+    """Check a new request and its resident together, refusing with every field's message at once."""
+    errors: dict[str, str] = {}
+    try:
+        clean_request(request_data)
+    except FieldErrors as exc:
+        errors.update(exc.fields)
+    try:
+        residents.clean_resident(resident_data)
+    except FieldErrors as exc:
+        errors.update({f"resident.{k}": v for k, v in exc.fields.items()})
+    if errors:
+        raise FieldErrors(errors)
+
+
+def create_checked(
+    request_data: Mapping[str, Any],
+    resident_data: Mapping[str, Any],
+    actor: Actor,
+    channel: Channel,
+    *,
+    not_duplicate: bool,
+) -> HelpRequest:
+    """Staff intake (phone, partner, councillor): validate, warn of a likely duplicate unless confirmed, create."""
+    validate_new(request_data, resident_data)
+    if not not_duplicate:
+        matches = likely_duplicates(resident_data, str(request_data.get("type")))
+        if matches:
+            raise LikelyDuplicate(matches)
+    return create_request(request_data, actor, channel, resident_data=resident_data)
+
+
+@dataclass(frozen=True)
+class RequestPage:
+    request: HelpRequest
+    events: list[RequestEvent]
+    targets: list[Status]
+    reason_required: dict[str, bool]
+
+
+def request_page(user: User, reference: str) -> RequestPage:
+    """A request `user` may see, with its resident, volunteer and whole history loaded (404 otherwise).
+
+    A coordinator opening the page sees the resident's details, so the view is audited.
+    """
+    query = restrict_requests(
+        select(HelpRequest).where(HelpRequest.reference == reference), user
+    ).options(joinedload(HelpRequest.resident), joinedload(HelpRequest.volunteer), joinedload(HelpRequest.raised_by))
+    request = db.session.scalars(query).unique().one_or_none()
+    if request is None:
+        raise NotFound(f"No request with reference {reference}")
+    actor = policy.actor_for(user)
+    targets = lifecycle.allowed_targets(request, actor)
+    rules = lifecycle.TRANSITIONS[Status(request.status)]
+    if user.role == "coordinator":
+        audit.record(user.id, "view_resident", "resident", request.resident_id)
+    return RequestPage(
+        request, load_with_history(request), targets, {t.value: rules[t].reason_required for t in targets}
+    )
+
+
+def move(user: User, reference: str, to: str, reason: str | None) -> HelpRequest:
+    """Move a request the user may see through the state machine (which checks role and state)."""
+    request = policy.require_request(user, reference)
+    lifecycle.transition(request, to, policy.actor_for(user), reason)
+    db.session.flush()
+    return request

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from math import asin, cos, radians, sin, sqrt
 from typing import Any
 
 from sqlalchemy import select
@@ -156,3 +157,24 @@ def list_volunteers(available_on: date | None = None) -> list[Volunteer]:
     if available_on is not None:
         rows = [v for v in rows if v.is_available(available_on)]
     return rows
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine) in kilometres."""
+    dlat, dlon = radians(lat2 - lat1), radians(lon2 - lon1)
+    a = sin(dlat / 2) ** 2 + cos(radians(lat1)) * cos(radians(lat2)) * sin(dlon / 2) ** 2
+    return 2 * 6371.0088 * asin(sqrt(a))
+
+
+def candidates_for(lat: float | None, lon: float | None, today: date) -> list[tuple[Volunteer, float | None]]:
+    """Volunteers who can be given work today, nearest first when both ends have coordinates; the rest by name."""
+    rows = list_volunteers(available_on=today)
+    placed: list[tuple[Volunteer, float | None]] = []
+    unplaced: list[tuple[Volunteer, float | None]] = []
+    for volunteer in rows:
+        if lat is not None and lon is not None and volunteer.lat is not None and volunteer.lon is not None:
+            placed.append((volunteer, round(distance_km(lat, lon, volunteer.lat, volunteer.lon), 1)))
+        else:
+            unplaced.append((volunteer, None))
+    placed.sort(key=lambda pair: (pair[1], pair[0].name, pair[0].id))
+    return placed + unplaced

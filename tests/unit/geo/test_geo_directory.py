@@ -62,7 +62,9 @@ def test_import_can_keep_only_some_authorities(tmp_path: Path) -> None:
 
 
 def test_missing_columns_are_named_in_the_error(tmp_path: Path) -> None:
-    path = write_csv(tmp_path, header="pcd,pcds,dointr,oslaua,osward,lat\n", rows=["W6  9JU,W6 9JU,199801,E09,E05,51.4"])
+    path = write_csv(
+        tmp_path, header="pcd,pcds,dointr,oslaua,osward,lat\n", rows=["W6  9JU,W6 9JU,199801,E09,E05,51.4"]
+    )
     with pytest.raises(OnspdFormatError, match="missing ONSPD column.*doterm.*long"):
         import_onspd(path, tmp_path / "i.npz")
     assert not (tmp_path / "i.npz").exists()
@@ -119,7 +121,9 @@ PAYLOAD = {
 
 
 def test_postcodes_io_payload_is_parsed_into_a_location() -> None:
-    assert parse_postcodes_io_payload(PAYLOAD) == PostcodeLocation("W6 9JU", 51.49254, -0.2285, "E09000013", "E05013745")
+    assert parse_postcodes_io_payload(PAYLOAD) == PostcodeLocation(
+        "W6 9JU", 51.49254, -0.2285, "E09000013", "E05013745"
+    )
 
 
 def test_postcodes_io_geocoder_uses_the_same_interface_without_network() -> None:
@@ -158,3 +162,12 @@ def test_postcodes_io_postcode_without_location_is_unknown() -> None:
 def test_postcodes_io_geocoder_refuses_non_http_urls() -> None:
     with pytest.raises(ValueError):
         PostcodesIoGeocoder("file:///etc/passwd")
+
+
+def test_lookup_results_are_frozen(directory: PostcodeDirectory) -> None:
+    import dataclasses
+
+    loc = directory.geocode("W6 9JU")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loc.lat = 0.0  # type: ignore[misc]
+    assert hash(loc) == hash(PostcodeLocation("W6 9JU", 51.49254, -0.2285, "E09000013", "E05013745"))

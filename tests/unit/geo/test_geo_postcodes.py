@@ -58,7 +58,9 @@ def test_normalise_is_idempotent_for_any_text(text: str) -> None:
     st.lists(st.sampled_from([" ", "\t", ""]), min_size=0, max_size=3),
     st.booleans(),
 )
-def test_any_spacing_and_case_of_a_valid_postcode_parses_to_one_form(compact: str, spaces: list[str], lower: bool) -> None:
+def test_any_spacing_and_case_of_a_valid_postcode_parses_to_one_form(
+    compact: str, spaces: list[str], lower: bool
+) -> None:
     text = "".join(spaces) + (compact.lower() if lower else compact) + "".join(spaces)
     parsed = parse_postcode(text)
     assert parsed.replace(" ", "") == compact

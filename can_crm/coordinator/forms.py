@@ -1,0 +1,212 @@
+"""Coordinator forms. No validators: the services own the rules and their messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields import Field
+
+from can_crm.models.enums import (
+    REQUEST_TYPE_LABELS,
+    SKILLS,
+    URGENCY_LABELS,
+    DbsLevel,
+    Status,
+)
+from can_crm.resident.forms import HelpRequestForm
+from can_crm.services.volunteers import DAYS, SLOTS
+
+STATUS_LABELS = {
+    "new": "New", "triaged": "Triaged", "matched": "Matched", "accepted": "Accepted", "in_progress": "In progress",
+    "delivered": "Delivered", "confirmed": "Confirmed", "closed": "Closed", "cancelled": "Cancelled",
+    "unable_to_fulfil": "Unable to fulfil", "handed_off": "Handed off", "escalated": "Escalated",
+}
+DBS_LABELS = {"none": "None", "basic": "Basic", "standard": "Standard", "enhanced": "Enhanced"}
+DAY_LABELS = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
+              "sat": "Saturday", "sun": "Sunday"}
+LAWFUL_BASIS_LABELS = [
+    ("public_task", "Public task (the council's duty to support residents)"),
+    ("consent", "Consent (the resident agreed on the phone)"),
+    ("vital_interests", "Vital interests (to protect someone's life)"),
+    ("legal_obligation", "Legal obligation"),
+]
+RECURRENCE_LABELS = [("none", "Once only"), ("daily", "Every day"), ("weekly", "Every week"),
+                     ("fortnightly", "Every 2 weeks")]
+
+
+class SafeDateInput(GovDateInput):
+    """GOV.UK date input that copes with a tampered post carrying fewer than 3 parts (no 500)."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> Any:
+        if field.raw_data is not None and len(field.raw_data) != 3:
+            field.raw_data = ([*field.raw_data, "", "", ""])[:3]
+        return super().map_gov_params(field, **kwargs)
+
+
+def date_value(field: Field) -> str | None:
+    """The date as ISO text, or the raw text when it is not a date so the service names the problem."""
+    raw = " ".join(v for v in (field.raw_data or []) if v).strip()
+    if field.data:
+        return str(field.data.isoformat())
+    if raw and len(field.raw_data or []) == 3:
+        day, month, year = (field.raw_data or ["", "", ""])
+        return f"{year.strip()}-{month.strip().zfill(2)}-{day.strip().zfill(2)}"
+    return raw or None
+
+
+def checkbox_field(label: str, choices: list[tuple[str, str]], **kwargs: Any) -> SelectMultipleField:
+    return SelectMultipleField(label, choices=choices, validate_choice=False, widget=GovCheckboxesInput(), **kwargs)
+
+
+class QueueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Status",
+        choices=[("open", "Open (not finished)"), ("", "Any status"), *STATUS_LABELS.items()],
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+    type = SelectField(
+        "Type", choices=[("", "Any type"), *[(k.value, v) for k, v in REQUEST_TYPE_LABELS.items()]],
+        validate_choice=False, widget=GovSelect(),
+    )
+    urgency = SelectField(
+        "Urgency", choices=[("", "Any urgency"), *[(str(k), v) for k, v in URGENCY_LABELS.items()]],
+        validate_choice=False, widget=GovSelect(),
+    )
+    ward = StringField("Ward code", widget=GovTextInput())
+    overdue = BooleanField("Only overdue requests", false_values=("", "false", "0", "no", "n"),
+                           widget=GovCheckboxInput())
+    q = StringField("Reference, name or postcode", widget=GovTextInput())
+    submit = SubmitField("Apply filters", widget=GovSubmitInput())
+
+
+class TriageForm(FlaskForm):
+    urgency = RadioField(
+        "Urgency", choices=[(str(k), v) for k, v in URGENCY_LABELS.items()], validate_choice=False,
+        widget=GovRadioInput(),
+    )
+    required_skills = checkbox_field("Skills the volunteer needs", list(SKILLS.items()))
+    min_dbs = RadioField(
+        "Minimum DBS check", choices=[(d.value, DBS_LABELS[d.value]) for d in DbsLevel], validate_choice=False,
+        widget=GovRadioInput(),
+    )
+    due_by = DateField("Help needed by (optional)", description="For example, 27 3 2027", format="%d %m %Y",
+                       widget=SafeDateInput())
+    coordinator_notes = TextAreaField("Coordinator notes (optional)", description="Only coordinators see these",
+                                      widget=GovCharacterCount())
+    submit = SubmitField("Save triage", widget=GovSubmitInput())
+
+
+class TransitionForm(FlaskForm):
+    to = HiddenField()
+    reason = TextAreaField("Reason", widget=GovTextArea())
+    submit = SubmitField("Move", widget=GovSubmitInput())
+
+
+class AssignForm(FlaskForm):
+    volunteer_id = SelectField("Volunteer", choices=[], validate_choice=False, widget=GovSelect())
+    submit = SubmitField("Assign volunteer", widget=GovSubmitInput())
+
+
+class ConcernForm(FlaskForm):
+    details = TextAreaField(
+        "What are you worried about?",
+        description="Only coordinators will see this. If someone is in immediate danger, call 999.",
+        widget=GovCharacterCount(),
+    )
+    submit = SubmitField("Flag a safeguarding concern", widget=GovSubmitInput())
+
+
+class CloseConcernForm(FlaskForm):
+    outcome = TextAreaField("Outcome", widget=GovTextArea())
+    submit = SubmitField("Close concern", widget=GovSubmitInput())
+
+
+class AssistedRequestForm(HelpRequestForm):
+    """The public form's fields, for a coordinator typing in a request from a resident who phoned."""
+
+    urgency = RadioField(
+        "Urgency", choices=[(str(k), v) for k, v in URGENCY_LABELS.items()], default="1", validate_choice=False,
+        widget=GovRadioInput(),
+    )
+    recurrence = RadioField("How often is help needed?", choices=RECURRENCE_LABELS, default="none",
+                            validate_choice=False, widget=GovRadioInput())
+    lawful_basis = RadioField("Lawful basis for holding these details", choices=LAWFUL_BASIS_LABELS,
+                              default="public_task", validate_choice=False, widget=GovRadioInput())
+    nhs_number = StringField("NHS number (optional)", description="10 digits, like 485 777 3456",
+                             widget=GovTextInput())
+    vulnerabilities = TextAreaField("Needs and vulnerabilities (optional)", widget=GovCharacterCount())
+    consent_given = BooleanField("The resident agreed that we can use these details to arrange help",
+                                 widget=GovCheckboxInput())
+    duplicate_checked = HiddenField()
+    not_duplicate = BooleanField("This is not a duplicate: create a new request", widget=GovCheckboxInput())
+    submit = SubmitField("Create request", widget=GovSubmitInput())
+
+
+class VolunteerForm(FlaskForm):
+    name = StringField("Full name", widget=GovTextInput())
+    phone = StringField("Phone number (optional)", widget=GovTextInput())
+    email = StringField("Email address (optional)", widget=GovTextInput())
+    home_postcode = StringField("Home postcode", widget=GovTextInput())
+    max_km = StringField("How far they travel, in km", widget=GovTextInput())
+    capacity = StringField("How many tasks at once", widget=GovTextInput())
+    skills = checkbox_field("Skills", list(SKILLS.items()))
+    dbs_level = RadioField("DBS check level", choices=[(d.value, DBS_LABELS[d.value]) for d in DbsLevel],
+                           default="none", validate_choice=False, widget=GovRadioInput())
+    dbs_certificate_date = DateField("DBS certificate date (optional)", description="For example, 27 3 2024",
+                                     format="%d %m %Y", widget=SafeDateInput())
+    avail_mon = checkbox_field("Monday", [(s, s.title()) for s in SLOTS])
+    avail_tue = checkbox_field("Tuesday", [(s, s.title()) for s in SLOTS])
+    avail_wed = checkbox_field("Wednesday", [(s, s.title()) for s in SLOTS])
+    avail_thu = checkbox_field("Thursday", [(s, s.title()) for s in SLOTS])
+    avail_fri = checkbox_field("Friday", [(s, s.title()) for s in SLOTS])
+    avail_sat = checkbox_field("Saturday", [(s, s.title()) for s in SLOTS])
+    avail_sun = checkbox_field("Sunday", [(s, s.title()) for s in SLOTS])
+    active = RadioField("Active", choices=[("yes", "Yes"), ("no", "No")], default="yes", validate_choice=False,
+                        widget=GovRadioInput())
+    paused_until = DateField("Paused until (optional)", description="For example, 27 3 2027", format="%d %m %Y",
+                             widget=SafeDateInput())
+    organisation = StringField("Organisation (optional)", widget=GovTextInput())
+    submit = SubmitField("Save volunteer", widget=GovSubmitInput())
+
+    def availability(self) -> dict[str, list[str]]:
+        return {day: list(self[f"avail_{day}"].data or []) for day in DAYS if self[f"avail_{day}"].data}
+
+    def data_for_service(self) -> dict[str, Any]:
+        return {
+            "name": self.name.data, "phone": self.phone.data, "email": self.email.data,
+            "home_postcode": self.home_postcode.data, "max_km": self.max_km.data, "capacity": self.capacity.data,
+            "skills": list(self.skills.data or []), "dbs_level": self.dbs_level.data,
+            "dbs_certificate_date": date_value(self.dbs_certificate_date), "availability": self.availability(),
+            "active": self.active.data, "paused_until": date_value(self.paused_until),
+            "organisation": self.organisation.data,
+        }
+
+
+TERMINAL = {Status.CLOSED.value, Status.CANCELLED.value}

@@ -1,0 +1,40 @@
+"""Every route declares exactly one access rule, and the rule is enforced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from can_crm.access import ACCESS_ATTR
+
+
+def _rules_of(app: Any, endpoint: str) -> list[Any]:
+    view = app.view_functions[endpoint]
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        return [getattr(getattr(view_class, m.lower(), None), ACCESS_ATTR, None) for m in view_class.methods]
+    return [getattr(view, ACCESS_ATTR, None)]
+
+
+def test_every_route_has_an_access_rule(app: Any) -> None:
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if any(r is None for r in _rules_of(app, rule.endpoint)):
+            missing.append(f"{rule.rule} -> {rule.endpoint}")
+    assert not missing, "routes without an access rule:\n" + "\n".join(sorted(missing))
+
+
+def test_signed_out_users_reach_only_public_routes(app: Any, client: Any) -> None:
+    """Every non-public GET route sends an anonymous visitor to sign in (pages) or answers 401 (API)."""
+    leaks = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or any(r == "public" for r in _rules_of(app, rule.endpoint)):
+            continue
+        url = rule.rule
+        for arg in rule.arguments:
+            url = url.replace(f"<{arg}>", "1").replace(f"<int:{arg}>", "1").replace(f"<path:{arg}>", "x")
+            url = url.replace(f"<string:{arg}>", "CAN-AAAA-AAAA")
+        response = client.get(url)
+        expected = 401 if url.startswith("/api/") else 302
+        if response.status_code != expected:
+            leaks.append(f"{url}: {response.status_code}")
+    assert not leaks, "\n".join(leaks)
