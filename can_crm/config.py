@@ -109,9 +109,9 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         HEATMAP_K=_env_int("HEATMAP_K", 5),
         QUEUE_PAGE_SIZE=_env_int("QUEUE_PAGE_SIZE", 50),
     )
-    if env == "production":
-        if cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite") and not _env_bool("ALLOW_SQLITE", False):
-            raise ConfigError("production needs DATABASE_URL (PostgreSQL); set ALLOW_SQLITE=true for a pilot")
+    sqlite = cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
+    if env == "production" and sqlite and not _env_bool("ALLOW_SQLITE", False):
+        raise ConfigError("production needs DATABASE_URL (PostgreSQL); set ALLOW_SQLITE=true for a pilot")
     if env == "test":
         cfg.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", False)
     if cfg.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):

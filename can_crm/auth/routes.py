@@ -36,7 +36,7 @@ def login() -> Any:
         if not (form.email.data or "").strip():
             errors["email"] = "Enter your email address"
         if not form.password.data:
-            errors["password"] = "Enter your password"
+            errors["password"] = "Enter your password"  # noqa: S105 - a message, not a password
         user = users.authenticate(form.email.data or "", form.password.data or "") if not errors else None
         if user is not None:
             login_user(user)

@@ -34,7 +34,6 @@ from can_crm.models.enums import (
     SKILLS,
     URGENCY_LABELS,
     DbsLevel,
-    Status,
 )
 from can_crm.resident.forms import HelpRequestForm
 from can_crm.services.volunteers import DAYS, SLOTS
@@ -87,7 +86,7 @@ class QueueFilterForm(FlaskForm):
 
     status = SelectField(
         "Status",
-        choices=[("open", "Open (not finished)"), ("", "Any status"), *STATUS_LABELS.items()],
+        choices=[("open", "Open (not finished)"), ("all", "Any status"), *STATUS_LABELS.items()],
         validate_choice=False,
         widget=GovSelect(),
     )
@@ -208,5 +207,3 @@ class VolunteerForm(FlaskForm):
             "organisation": self.organisation.data,
         }
 
-
-TERMINAL = {Status.CLOSED.value, Status.CANCELLED.value}

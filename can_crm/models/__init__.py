@@ -2,6 +2,7 @@
 
 from can_crm.models.audit import AuditEntry
 from can_crm.models.job import Job
+from can_crm.models.matching import MatchingRun, MatchingSetting, MatchProposal
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.safeguarding import SafeguardingConcern
@@ -13,6 +14,9 @@ __all__ = [
     "AuditEntry",
     "HelpRequest",
     "Job",
+    "MatchProposal",
+    "MatchingRun",
+    "MatchingSetting",
     "RequestEvent",
     "Resident",
     "SafeguardingConcern",

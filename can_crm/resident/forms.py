@@ -22,7 +22,9 @@ class ResidentFields(FlaskForm):
     address_line2 = StringField("Address line 2 (optional)", widget=GovTextInput())
     town = StringField("Town or city (optional)", widget=GovTextInput())
     postcode = StringField("Postcode", widget=GovTextInput())
-    phone = StringField("Phone number", description="For example, 07911 123 456 or 020 8753 1000", widget=GovTextInput())
+    phone = StringField(
+        "Phone number", description="For example, 07911 123 456 or 020 8753 1000", widget=GovTextInput()
+    )
     email = StringField("Email address (optional)", widget=GovTextInput())
     preferred_channel = RadioField(
         "How should we contact you?",

@@ -1,7 +1,13 @@
-"""Starting background jobs: a row in the same transaction, the queue only after the commit."""
+"""Starting background jobs and showing their progress.
+
+`start_job` writes the job row in the caller's transaction (the outbox) and hands the id to the queue only
+after that transaction commits: a request that fails leaves no row and nothing in Redis.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from flask import current_app
@@ -9,19 +15,56 @@ from sqlalchemy import select
 
 from can_crm import unit_of_work
 from can_crm.extensions import db
+from can_crm.jobs.runner import FINISHED, load_handlers
 from can_crm.models.base import utcnow
 from can_crm.models.job import Job
 from can_crm.services.errors import NotFound
 
+_ARG_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_ARGS_BYTES = 2000
+MAX_IDS = 10_000
+
+JOB_LABELS = {
+    "selftest": "Queue self-test",
+}
+
+
+class JobArgumentError(ValueError):
+    """A job was started with something other than ids and small numbers (a programming error, not user input)."""
+
+
+def _check_value(key: str, value: Any) -> None:
+    if value is None or isinstance(value, bool | int | float):
+        return
+    if isinstance(value, list) and len(value) <= MAX_IDS and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        return
+    # Text is refused outright: a name, an address or a note could be personal data, and Redis carries args.
+    raise JobArgumentError(f"job argument {key!r} must be an id, a list of ids or a number, not {type(value).__name__}")
+
+
+def check_args(args: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(args, dict):
+        raise JobArgumentError("job arguments must be a dict of ids and numbers")
+    for key, value in args.items():
+        if not isinstance(key, str) or not _ARG_NAME.match(key):
+            raise JobArgumentError(f"job argument name {key!r} must be lower_snake_case")
+        if key.endswith("_id") and not (isinstance(value, int) and not isinstance(value, bool)):
+            raise JobArgumentError(f"job argument {key!r} must be a whole-number id")
+        _check_value(key, value)
+    if len(json.dumps(args)) > MAX_ARGS_BYTES:
+        raise JobArgumentError("job arguments are too large: pass the id of a row that holds the data")
+    return args
+
 
 def start_job(name: str, args: dict[str, Any], created_by_id: int | None) -> Job:
     """Record a job (ids only in `args`) and queue it once the surrounding transaction commits."""
-    for key, value in args.items():
-        if not isinstance(value, int | float | bool | type(None)) and not (isinstance(value, str) and len(value) < 64):
-            raise ValueError(f"job argument {key!r} must be an id or a small scalar, not personal data")
+    if name not in load_handlers():
+        raise JobArgumentError(f"no job handler named {name!r}")
     job = Job(
         name=name,
-        args=args,
+        args=dict(check_args(args)),
         created_by_id=created_by_id,
         max_attempts=current_app.config["JOB_MAX_ATTEMPTS"],
         enqueued_at=utcnow(),
@@ -30,7 +73,7 @@ def start_job(name: str, args: dict[str, Any], created_by_id: int | None) -> Job
     db.session.flush()
     job_id = job.id
     queue = current_app.extensions["can_queue"]
-    unit_of_work.on_commit(lambda: queue.push(job_id))
+    unit_of_work.on_commit(lambda: queue.push(job_id, 1))
     return job
 
 
@@ -40,3 +83,22 @@ def get_job(job_id: int, user_id: int) -> Job:
     if job is None:
         raise NotFound("No job with that id")
     return job
+
+
+def describe(job: Job) -> dict[str, Any]:
+    """What the progress page and its JSON show: state and counts, never the job's arguments."""
+    return {
+        "id": job.id,
+        "name": job.name,
+        "label": JOB_LABELS.get(job.name, job.name.replace("_", " ").capitalize()),
+        "state": job.state,
+        "finished": job.state in FINISHED,
+        "progress": job.progress,
+        "message": job.progress_message,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "result": job.result,
+        "error": job.error if job.state == "failed" else None,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }

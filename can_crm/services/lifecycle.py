@@ -18,7 +18,6 @@ from can_crm.services.events import RESIDENT, SYSTEM, Actor, record_event
 from can_crm.services.occurrences import create_next_occurrence
 
 
-
 @dataclass(frozen=True)
 class Rule:
     roles: frozenset[str]

@@ -53,3 +53,14 @@ def require_request(user: User, reference: str) -> HelpRequest:
     if request is None:
         raise NotFound(f"No request with reference {reference}")
     return request
+
+
+def may_use_resident(user: User, resident_id: int) -> bool:
+    """Raise a new request for a known resident: coordinators for anyone; partners and councillors
+    only for a resident of a request they can already see (so an id reveals nobody new)."""
+    if user.role == Role.COORDINATOR.value:
+        return True
+    query = restrict_requests(
+        select(HelpRequest.id).where(HelpRequest.resident_id == resident_id).limit(1), user  # type: ignore[arg-type]
+    )
+    return db.session.scalar(query) is not None

@@ -19,14 +19,16 @@ from can_crm.models.enums import (
     DbsLevel,
     Recurrence,
     RequestType,
+    Role,
     Status,
     values,
 )
 from can_crm.models.request import HelpRequest, RequestEvent
+from can_crm.models.safeguarding import SafeguardingConcern
 from can_crm.models.resident import Resident
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
-from can_crm.services import audit, lifecycle, policy, residents
+from can_crm.services import audit, lifecycle, policy, residents, safeguarding, volunteers
 from can_crm.services.errors import DomainError, FieldErrors, NotFound, TransitionRefused, ValidationError
 from can_crm.services.events import Actor, record_event
 from can_crm.services.occurrences import sla_due, unique_reference
@@ -204,7 +206,7 @@ def clean_filters(args: Mapping[str, Any]) -> QueueFilters:
     """Turn query-string filters into a typed filter, refusing unknown values with a message."""
     errors: dict[str, str] = {}
     status = args.get("status") or None
-    if status and status not in values(Status) and status != "open":
+    if status and status not in values(Status) and status not in ("open", "all"):
         errors["status"] = f"Unknown status '{status}'"
     rtype = args.get("type") or None
     if rtype and rtype not in values(RequestType):
@@ -227,7 +229,9 @@ def clean_filters(args: Mapping[str, Any]) -> QueueFilters:
 
 def _filtered(user: User, filters: QueueFilters, now: datetime) -> Select[tuple[HelpRequest]]:
     query = restrict_requests(select(HelpRequest), user)
-    if filters.status == "open" or (filters.status is None and not filters.search):
+    if filters.status == "all":
+        pass
+    elif filters.status == "open" or (filters.status is None and not filters.search):
         query = query.where(HelpRequest.status.in_([s.value for s in OPEN_STATUSES]))
     elif filters.status:
         query = query.where(HelpRequest.status == filters.status)
@@ -381,6 +385,9 @@ class RequestPage:
     events: list[RequestEvent]
     targets: list[Status]
     reason_required: dict[str, bool]
+    # Coordinators only: volunteers who could be assigned by hand, nearest first, and safeguarding concerns.
+    candidates: list[tuple[Volunteer, float | None]]
+    concerns: list[SafeguardingConcern]
 
 
 def request_page(user: User, reference: str) -> RequestPage:
@@ -397,10 +404,20 @@ def request_page(user: User, reference: str) -> RequestPage:
     actor = policy.actor_for(user)
     targets = lifecycle.allowed_targets(request, actor)
     rules = lifecycle.TRANSITIONS[Status(request.status)]
-    if user.role == "coordinator":
+    candidates: list[tuple[Volunteer, float | None]] = []
+    concerns: list[SafeguardingConcern] = []
+    if user.role == Role.COORDINATOR.value:
         audit.record(user.id, "view_resident", "resident", request.resident_id)
+        concerns = safeguarding.concerns_for_request(user, request)
+        if request.status == Status.TRIAGED.value:
+            candidates = volunteers.candidates_for(request.resident.lat, request.resident.lon, utcnow().date())
     return RequestPage(
-        request, load_with_history(request), targets, {t.value: rules[t].reason_required for t in targets}
+        request,
+        load_with_history(request),
+        targets,
+        {t.value: rules[t].reason_required for t in targets},
+        candidates,
+        concerns,
     )
 
 

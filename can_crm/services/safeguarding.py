@@ -76,7 +76,7 @@ def queue(user: User) -> list[ConcernRow]:
     return [ConcernRow(concern, reference, name) for concern, reference, name in rows]
 
 
-def open_concerns_for_request(user: User, request: HelpRequest) -> list[SafeguardingConcern]:
+def concerns_for_request(user: User, request: HelpRequest) -> list[SafeguardingConcern]:
     """Concerns on one request, for the coordinator's request page; nobody else gets any."""
     if user.role != Role.COORDINATOR.value:
         return []

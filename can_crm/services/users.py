@@ -19,7 +19,7 @@ from can_crm.services.validation import clean_choice, clean_email, clean_name, c
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a missing account takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-only-for-timing")
-TOKEN_PREFIX = "can_"
+TOKEN_PREFIX = "can_"  # noqa: S105 - a public prefix that marks our tokens, not a secret
 
 
 def clean_password(password: str | None) -> str:

@@ -110,9 +110,8 @@ def clean_volunteer(data: Mapping[str, Any], *, partial: bool = False) -> dict[s
             cleaned[field] = rule(data.get(field))
         except ValidationError as exc:
             errors[exc.field or field] = exc.message
-    if "dbs_certificate_date" in cleaned and cleaned["dbs_certificate_date"]:
-        if cleaned["dbs_certificate_date"] > date.today():
-            errors["dbs_certificate_date"] = "DBS certificate date must be today or in the past"
+    if cleaned.get("dbs_certificate_date") and cleaned["dbs_certificate_date"] > date.today():
+        errors["dbs_certificate_date"] = "DBS certificate date must be today or in the past"
     if errors:
         raise FieldErrors(errors)
     return cleaned

@@ -80,14 +80,20 @@ def browser() -> Iterator[Any]:
 
 
 class Recorder:
-    """Every URL the browser asked for, so a test can prove nothing left the machine."""
+    """Every URL the browser asked for, so a test can prove nothing left the machine,
+    and every asset (CSS, script, font, image) that failed to load."""
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.urls: list[str] = []
+        self.broken_assets: list[str] = []
 
     def __call__(self, request: Any) -> None:
         self.urls.append(request.url)
+
+    def on_response(self, response: Any) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.broken_assets.append(f"{response.status} {response.url}")
 
     def foreign(self) -> list[str]:
         own = self.base_url + "/"
@@ -109,6 +115,7 @@ def open_page(browser: Any, live_server: str, db: Any) -> Iterator[Callable[...,
         context.set_default_timeout(15_000)
         recorder = Recorder(live_server)
         context.on("request", recorder)
+        context.on("response", recorder.on_response)
         contexts.append(context)
         recorders.append(recorder)
         page = context.new_page()
@@ -117,6 +124,8 @@ def open_page(browser: Any, live_server: str, db: Any) -> Iterator[Callable[...,
 
     yield make
     foreign = [u for r in recorders for u in r.foreign()]
+    broken = sorted({u for r in recorders for u in r.broken_assets})
     for context in contexts:
         context.close()
     assert not foreign, "the browser asked for URLs off this machine:\n" + "\n".join(foreign)
+    assert not broken, "assets failed to load:\n" + "\n".join(broken)

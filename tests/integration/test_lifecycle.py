@@ -18,7 +18,8 @@ COORD = Actor(role="coordinator", user_id=None)
 
 
 def events(db: Any, request: HelpRequest) -> list[tuple[str | None, str | None]]:
-    rows = db.session.scalars(select(RequestEvent).where(RequestEvent.request_id == request.id).order_by(RequestEvent.id))
+    query = select(RequestEvent).where(RequestEvent.request_id == request.id).order_by(RequestEvent.id)
+    rows = db.session.scalars(query)
     return [(e.from_status, e.to_status) for e in rows if e.kind == "transition"]
 
 

@@ -99,3 +99,14 @@ def test_classify_sequential_and_diverging() -> None:
     assert len(labels) == 6 and idx[0] == 0 and idx[-1] == 5 and idx[2] <= 2 < idx[3]
     idx, labels = classify(np.array([3.0, 3.0]), 6, False, 0)
     assert list(idx) == [0, 0] and labels == ["3"]
+
+
+def test_compact_geometry_round_trips_to_within_a_metre() -> None:
+    from geo.cells import cell_boundary, cells_for
+    from geo.encoding import decode_rings, encode_rings
+
+    cells = cells_for([51.49, 51.50, 51.51], [-0.23, -0.22, -0.21], 8).tolist()
+    zones = [[cell_boundary(c)] for c in cells]
+    decoded = decode_rings(encode_rings(zones, (51.4, -0.3)), (51.4, -0.3))
+    for original, back in zip(zones, decoded, strict=True):
+        assert np.abs(np.asarray(original[0]) - np.asarray(back[0])).max() <= 0.5e-5 + 1e-12

@@ -1,0 +1,214 @@
+"""/api/v1/requests: raise, list, read, move through the lifecycle, triage and assign."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from can_crm.access import RAISERS, STAFF, roles
+from can_crm.api.v1 import schemas
+from can_crm.api.v1.errors import rename_fields
+from can_crm.api.v1.present import page_out, request_out
+from can_crm.models.enums import Channel, Role
+from can_crm.models.request import HelpRequest
+from can_crm.models.user import User
+from can_crm.services import lifecycle, policy, residents
+from can_crm.services import requests as request_service
+from can_crm.services.errors import FieldErrors, NotFound
+from can_crm.services.references import normalise_reference
+
+blp = Blueprint(
+    "requests", __name__, url_prefix="/requests", description="Requests for help and their lifecycle"
+)
+TAGS = ["requests"]
+ERRORS = {
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    422: "UNPROCESSABLE_ENTITY",
+}
+
+_REQUEST_KEYS = (
+    "type", "urgency", "details", "due_by", "volunteer_notes", "recurrence", "required_skills", "min_dbs",
+)
+# Who raised it decides the channel recorded; a coordinator's integration is the API channel.
+_CHANNELS = {Role.PARTNER.value: Channel.PARTNER, Role.COUNCILLOR.value: Channel.COUNCILLOR}
+
+
+def documents(*codes: int) -> Any:
+    """Document the envelope error responses an operation can give."""
+
+    def decorator(view: Any) -> Any:
+        for code in codes:
+            view = blp.alt_response(code, response=ERRORS[code])(view)
+        return view
+
+    return decorator
+
+
+def resident_input(raw: dict[str, Any] | None, prefix: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The resident fields as the services name them, and how to rename error keys back to the client's names.
+
+    `address` is the API's name for `address_line1`; a client may send either, not both.
+    """
+    if raw is None:
+        return None, {}
+    data = dict(raw)
+    service_key, client_key = f"{prefix}address_line1", f"{prefix}address"
+    if "address" in data:
+        if "address_line1" in data:
+            raise FieldErrors({client_key: "Send address or address_line1, not both"})
+        data["address_line1"] = data.pop("address")
+        return data, {service_key: client_key}
+    if "address_line1" in data:
+        return data, {}
+    return data, {service_key: client_key}
+
+
+def _user() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _load(reference: str) -> HelpRequest:
+    """The request if the caller may see it; otherwise the same 404 as a missing one."""
+    canonical = normalise_reference(reference)
+    if canonical is None:
+        raise NotFound(f"No request with reference {reference[:20]}")
+    return policy.require_request(_user(), canonical)
+
+
+def _detail(req: HelpRequest) -> dict[str, Any]:
+    user = _user()
+    return request_out(
+        req,
+        user,
+        policy.actor_for(user),
+        residents.get_resident(req.resident_id),
+        request_service.load_with_history(req),
+    )
+
+
+@blp.route("", methods=["POST"], tags=TAGS)
+@roles(*RAISERS)
+@blp.arguments(schemas.RequestInSchema, description="A new request: the resident's details, or a known resident_id")
+@blp.response(201, schemas.RequestDetailSchema, description="Created; Location names the new request")
+@documents(401, 403, 422)
+def create_request(data: dict[str, Any]) -> Any:
+    """Raise a request for help
+
+    Coordinators, partners and councillors (who raise on a resident's behalf and then follow it).
+    The channel is recorded as `partner`, `councillor`, or `api` for coordinators.
+    """
+    user = _user()
+    resident_data, renames = resident_input(data.get("resident"), "resident.")
+    resident_id = data.get("resident_id")
+    if resident_id is not None and not policy.may_use_resident(user, resident_id):
+        raise FieldErrors({"resident_id": "No resident with that id"})
+    request_data = {key: data[key] for key in _REQUEST_KEYS if key in data}
+    try:
+        created = request_service.create_request(
+            request_data,
+            policy.actor_for(user),
+            _CHANNELS.get(user.role, Channel.API),
+            resident_data=resident_data,
+            resident_id=resident_id,
+        )
+    except FieldErrors as exc:
+        raise rename_fields(exc, renames) from None
+    location = url_for("api_v1.requests.get_request", reference=created.reference, _external=True)
+    return _detail(created), {"Location": location}
+
+
+@blp.route("", methods=["GET"], tags=TAGS)
+@roles(*RAISERS)
+@blp.arguments(schemas.RequestListArgsSchema, location="query", as_kwargs=False)
+@blp.response(200, schemas.RequestPageSchema)
+@documents(401, 403, 422)
+def list_requests(args: dict[str, Any]) -> Any:
+    """List requests, most urgent first
+
+    Without `status` (or `q`) only open requests are listed. Coordinators see every request; partners
+    those they raised; councillors those they raised and those of residents in their ward.
+    """
+    user = _user()
+    filters = request_service.clean_filters(
+        {
+            "status": args.get("status"),
+            "type": args.get("type"),
+            "urgency": args.get("urgency"),
+            "overdue": "true" if args.get("overdue") else "",
+            "ward": args.get("ward"),
+            "q": args.get("q"),
+        }
+    )
+    page = request_service.queue(user, filters, args["page"], args["per_page"])
+    actor = policy.actor_for(user)
+    items = [request_out(req, user, actor, req.resident) for req in page.items]
+    query = {k: v for k, v in args.items() if k not in ("page", "per_page")}
+    if "overdue" in query:
+        query["overdue"] = "true" if query["overdue"] else "false"
+    return page_out(items, page.page, page.per_page, page.total, "api_v1.requests.list_requests", query)
+
+
+@blp.route("/<reference>", methods=["GET"], tags=TAGS)
+@roles(*RAISERS)
+@blp.response(200, schemas.RequestDetailSchema)
+@documents(401, 403, 404)
+def get_request(reference: str) -> Any:
+    """Read a request with its whole history
+
+    A request the caller may not see is answered 404, exactly like a missing one.
+    """
+    return _detail(_load(reference))
+
+
+@blp.route("/<reference>/transitions", methods=["POST"], tags=TAGS)
+@roles(*RAISERS)
+@blp.arguments(schemas.TransitionInSchema)
+@blp.response(200, schemas.RequestDetailSchema)
+@documents(401, 403, 404, 409, 422)
+def transition_request(data: dict[str, Any], reference: str) -> Any:
+    """Move a request to another status
+
+    The one state machine checks the current status and the caller's role; a refusal is a 409
+    `transition_not_allowed` with the reason, and changes nothing. `allowed_transitions` on a request
+    lists what the caller may do now.
+    """
+    req = _load(reference)
+    lifecycle.transition(req, data["to"], policy.actor_for(_user()), data.get("reason"))
+    return _detail(req)
+
+
+@blp.route("/<reference>/triage", methods=["POST"], tags=TAGS)
+@roles(*STAFF)
+@blp.arguments(schemas.TriageInSchema)
+@blp.response(200, schemas.RequestDetailSchema)
+@documents(401, 403, 404, 409, 422)
+def triage_request(data: dict[str, Any], reference: str) -> Any:
+    """Triage a request (coordinators)
+
+    Sets urgency, required skills, due date, DBS level and notes; a `new` request becomes `triaged`.
+    """
+    req = _load(reference)
+    request_service.triage(req, data, policy.actor_for(_user()))
+    return _detail(req)
+
+
+@blp.route("/<reference>/assign", methods=["POST"], tags=TAGS)
+@roles(*STAFF)
+@blp.arguments(schemas.AssignInSchema)
+@blp.response(200, schemas.RequestDetailSchema)
+@documents(401, 403, 404, 409, 422)
+def assign_request(data: dict[str, Any], reference: str) -> Any:
+    """Assign a volunteer by hand (coordinators): a triaged request becomes matched"""
+    req = _load(reference)
+    try:
+        request_service.assign_volunteer(req, data["volunteer_id"], policy.actor_for(_user()))
+    except NotFound as exc:
+        # The request exists; it is the volunteer named in the body that does not.
+        raise FieldErrors({"volunteer_id": exc.message}) from None
+    return _detail(req)
