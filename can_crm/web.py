@@ -45,7 +45,9 @@ def init_app(app: Flask) -> None:
     from can_crm.partner.routes import bp as partner_bp
     from can_crm.resident.routes import bp as resident_bp
 
-    for bp in (main_bp, auth_bp, resident_bp, coordinator_bp, partner_bp, admin_bp):
+    from can_crm.progress.routes import bp as progress_bp
+
+    for bp in (main_bp, auth_bp, resident_bp, coordinator_bp, partner_bp, admin_bp, progress_bp):
         app.register_blueprint(bp)
     init_api(app)
 

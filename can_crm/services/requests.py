@@ -24,8 +24,8 @@ from can_crm.models.enums import (
     values,
 )
 from can_crm.models.request import HelpRequest, RequestEvent
-from can_crm.models.safeguarding import SafeguardingConcern
 from can_crm.models.resident import Resident
+from can_crm.models.safeguarding import SafeguardingConcern
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
 from can_crm.services import audit, lifecycle, policy, residents, safeguarding, volunteers

@@ -42,7 +42,8 @@ def live_app(app: Any, database_url: str, postcode_index: Path) -> Any:
     return create_app(
         {
             "CAN_ENV": "test",
-            "TESTING": False,
+            "TESTING": True,
+            "JOB_SWEEP_SECONDS": 0,
             "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
             "WTF_CSRF_ENABLED": True,

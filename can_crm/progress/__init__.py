@@ -1,0 +1,1 @@
+"""Background job progress, for the user who started the job."""
