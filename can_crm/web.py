@@ -42,12 +42,12 @@ def init_app(app: Flask) -> None:
     from can_crm.auth.routes import bp as auth_bp
     from can_crm.coordinator.routes import bp as coordinator_bp
     from can_crm.main.routes import bp as main_bp
+    from can_crm.maps.routes import bp as maps_bp
     from can_crm.partner.routes import bp as partner_bp
+    from can_crm.progress.routes import bp as progress_bp
     from can_crm.resident.routes import bp as resident_bp
 
-    from can_crm.progress.routes import bp as progress_bp
-
-    for bp in (main_bp, auth_bp, resident_bp, coordinator_bp, partner_bp, admin_bp, progress_bp):
+    for bp in (main_bp, auth_bp, resident_bp, coordinator_bp, partner_bp, admin_bp, progress_bp, maps_bp):
         app.register_blueprint(bp)
     init_api(app)
 

@@ -158,7 +158,7 @@ class AssistedRequestForm(HelpRequestForm):
                             validate_choice=False, widget=GovRadioInput())
     lawful_basis = RadioField("Lawful basis for holding these details", choices=LAWFUL_BASIS_LABELS,
                               default="public_task", validate_choice=False, widget=GovRadioInput())
-    nhs_number = StringField("NHS number (optional)", description="10 digits, like 485 777 3456",
+    nhs_number = StringField("NHS number (optional)", description="10 digits, like 943 476 5919",
                              widget=GovTextInput())
     vulnerabilities = TextAreaField("Needs and vulnerabilities (optional)", widget=GovCharacterCount())
     consent_given = BooleanField("The resident agreed that we can use these details to arrange help",

@@ -108,6 +108,7 @@ def _render_request(reference: str, status: int = 200, **forms: Any) -> Any:
         transition_error=forms.get("transition_error"),
         posted_to=forms.get("posted_to"),
         posted_reason=forms.get("posted_reason"),
+        now=utcnow(),
         title=f"Request {req.reference}",
     ), status
 
@@ -132,14 +133,14 @@ def triage(reference: str) -> Any:
     try:
         req = policy.require_request(current_user, reference)
         request_service.triage(req, data, policy.actor_for(current_user))
-    except FieldErrors as exc:
+    except TransitionRefused as exc:
         unit_of_work.rollback()
-        form.due_by.process_errors = []
-        show_errors(form, exc)
+        return _render_request(reference, 409, transition_error=exc.message)
+    except ValidationError as exc:
+        unit_of_work.rollback()
+        errors = exc.fields if isinstance(exc, FieldErrors) else {exc.field or "urgency": exc.message}
+        show_errors(form, FieldErrors(errors))
         return _render_request(reference, 400, triage_form=form, error_form=form)
-    except (TransitionRefused, ValidationError) as exc:
-        unit_of_work.rollback()
-        return _render_request(reference, exc.http_status, transition_error=exc.message)
     flash("Triage saved", "success")
     return redirect(url_for("coordinator.request_detail", reference=reference))
 

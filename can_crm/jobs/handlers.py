@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+import can_crm.jobs.heatmap_jobs  # noqa: F401 - importing registers render_heatmap
 from can_crm.extensions import db
 from can_crm.jobs.runner import Progress, handler
 from can_crm.models.audit import AuditEntry
@@ -30,14 +31,9 @@ def selftest(job: Job, progress: Progress) -> dict[str, Any]:
     """
     steps = max(1, min(100, int(job.args.get("steps", 3))))
     delay = max(0.0, min(10.0, float(job.args.get("delay", 0))))
-    for i in range(steps):
-        time.sleep(delay)
-        progress(int(100 * (i + 1) / steps), f"Step {i + 1} of {steps}")
-    if job.args.get("fail"):
-        raise SelftestFailure(f"selftest failure requested (steps={steps})")
     recorded = 0
     if job.args.get("record"):
-        # The effect commits with the job's success or not at all; the check covers a re-run after success.
+        # Written first, so a worker killed mid-job has it flushed but never committed: it must not survive.
         already = db.session.scalar(
             select(func.count()).select_from(AuditEntry).where(
                 AuditEntry.action == "job.selftest", AuditEntry.object_type == "job", AuditEntry.object_id == job.id
@@ -47,5 +43,11 @@ def selftest(job: Job, progress: Progress) -> dict[str, Any]:
             db.session.add(
                 AuditEntry(actor_id=job.created_by_id, action="job.selftest", object_type="job", object_id=job.id)
             )
+            db.session.flush()
             recorded = 1
+    for i in range(steps):
+        time.sleep(delay)
+        progress(int(100 * (i + 1) / steps), f"Step {i + 1} of {steps}")
+    if job.args.get("fail"):
+        raise SelftestFailure(f"selftest failure requested (steps={steps})")
     return {"steps": steps, "recorded": recorded}

@@ -5,8 +5,9 @@ delivery mechanism. What Redis carries is `can_crm.jobs.runner.run(<job id>)`, J
 an RQ id `can-job-<id>-a<attempt>-<random>`: unique per push, because a push may legitimately repeat
 (the sweeper re-sends what looks lost) and a repeated delivery is a no-op at the claim.
 
-Workers: `rq worker <RQ_QUEUE> --url $REDIS_URL --serializer rq.serializers.JSONSerializer` with the
-same environment as the web app (DATABASE_URL, SECRET_KEY, ...).
+Workers: `rq worker -w can_crm.jobs.worker.Worker <RQ_QUEUE> --url $REDIS_URL --serializer
+rq.serializers.JSONSerializer`, with the same environment as the web app (DATABASE_URL, SECRET_KEY, ...).
+Without `-w` a plain worker works too, only slower (see `can_crm.jobs.worker`).
 
 The sweeper (`can_crm.jobs.sweeper`) runs on a timer thread inside every app process that serves web
 requests, for both backends, every JOB_SWEEP_SECONDS (default 60; 0 turns it off, and it is off when
@@ -131,8 +132,11 @@ class JobQueue:
             self._sweeper = threading.Thread(target=self._sweep_forever, name="can-job-sweeper", daemon=True)
             self._sweeper.start()
 
-    def stop_sweeper(self) -> None:
+    def stop_sweeper(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        if self._sweeper is not None:
+            self._sweeper.join(timeout)
+        self._sweeper, self._sweeper_pid = None, None
 
     def _sweep_forever(self) -> None:
         from can_crm.extensions import db

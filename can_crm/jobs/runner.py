@@ -22,6 +22,7 @@ table themselves: the job's open transaction would then hold the row lock the pr
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -75,18 +76,29 @@ def _holds_claim(job_id: int, attempt: int) -> Any:
     return and_(table.c.id == job_id, table.c.state == RUNNING, table.c.attempts == attempt)
 
 
-def _write_on_own_connection(job_id: int, attempt: int, values: dict[str, Any]) -> bool:
-    """A short transaction beside the job's own. Best effort: a failure here must not fail the job."""
+def _write_on_own_connection(job_id: int, attempt: int, values: dict[str, Any]) -> bool | None:
+    """A short transaction beside the job's own: True if written, False if this claim no longer holds, None if
+    the database did not answer in time. Best effort: a failure here must not fail the job."""
+    statement = Job.__table__.update().where(_holds_claim(job_id, attempt)).values(**values)
     try:
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Never wait long on the row: the job's own transaction could be holding it.
-                conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
-            result = conn.execute(Job.__table__.update().where(_holds_claim(job_id, attempt)).values(**values))
-            return bool(result.rowcount)
-    except SQLAlchemyError:
-        log.warning("job %s: could not write progress/heartbeat", job_id, exc_info=True)
-        return False
+        with db.engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # SQLite has one writer at a time: once the job has written, progress waits for its commit.
+                # Give up quickly rather than stall the job for the default five seconds.
+                conn.exec_driver_sql("PRAGMA busy_timeout = 100")
+            try:
+                with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        # Never wait long on the row: the job's own transaction could be holding it.
+                        conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+                    return bool(conn.execute(statement).rowcount)
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA busy_timeout = 5000")
+    except SQLAlchemyError as exc:
+        log.info("job %s: progress/heartbeat not written (%s)", job_id, type(exc).__name__)
+        return None
 
 
 class Progress:
@@ -121,8 +133,8 @@ class Heartbeat:
     def _run(self) -> None:
         with self.app.app_context():
             while not self._stop.wait(self.interval):
-                if not _write_on_own_connection(self.job_id, self.attempt, {"heartbeat_at": utcnow()}):
-                    return  # the claim is gone (or the database is): nothing left to keep alive
+                if _write_on_own_connection(self.job_id, self.attempt, {"heartbeat_at": utcnow()}) is False:
+                    return  # the claim is gone: nothing left to keep alive
 
 
 def claim(job_id: int) -> int | None:
@@ -203,7 +215,9 @@ def _record_failure(job_id: int, attempt: int, max_attempts: int, exc: Exception
             unit_of_work.on_commit(lambda: queue.push(job_id, attempt + 1))
     unit_of_work.commit()
     if not recorded:
-        log.warning("job %s attempt %s lost its claim before recording its failure", job_id, attempt)
+        # The row had moved on: re-claimed after a missed heartbeat, or already committed as succeeded and
+        # what failed was a side effect run after that commit.
+        log.warning("job %s attempt %s: failure not recorded, the job had moved on", job_id, attempt)
         return "lost"
     return outcome
 
@@ -217,17 +231,34 @@ def run_in_app(app: Flask, job_id: int) -> str:
 
 
 _worker_app: Flask | None = None
+_worker_app_pid: int | None = None
+
+
+def preload(queue_name: str | None = None) -> Flask:
+    """Build the worker's app from the environment (once per process). `can_crm.jobs.worker.Worker` calls this
+    before it forks, so each job's work horse starts with the app ready instead of importing and building it."""
+    global _worker_app, _worker_app_pid
+    if _worker_app is None:
+        from can_crm import create_app
+
+        _worker_app = create_app({"RQ_QUEUE": queue_name} if queue_name else None)
+        _worker_app_pid = os.getpid()
+        load_handlers()
+    return _worker_app
 
 
 def run(job_id: int) -> str:
-    """What an `rq worker` calls. The app is built from the environment once per process; retries go back
-    to the queue this job came from."""
-    global _worker_app
+    """What an `rq worker` calls. Retries go back to the queue this job came from."""
+    global _worker_app_pid
     if _worker_app is None:
         from rq import get_current_job
 
-        from can_crm import create_app
-
         current = get_current_job()
-        _worker_app = create_app({"RQ_QUEUE": current.origin} if current is not None else None)
+        preload(current.origin if current is not None else None)
+    assert _worker_app is not None
+    if _worker_app_pid != os.getpid():
+        # A forked work horse: never use a database connection the parent may hold.
+        with _worker_app.app_context():
+            db.engine.dispose(close=False)
+        _worker_app_pid = os.getpid()
     return run_in_app(_worker_app, job_id)

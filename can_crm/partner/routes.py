@@ -1,24 +1,118 @@
-"""Partner organisations and councillors (placeholder: being built)."""
+"""Partner organisations and councillors: raise requests on a resident's behalf and follow them.
+
+They see the status and history of the requests they may see (policy.restrict_requests), the
+resident's name and postcode only, and never safeguarding details.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from can_crm import unit_of_work
 from can_crm.access import roles
-from can_crm.models.enums import Role
+from can_crm.coordinator.forms import ConcernForm, date_value
+from can_crm.forms import show_errors
+from can_crm.models.enums import Channel, LawfulBasis, Role
+from can_crm.partner.forms import CancelForm, OnBehalfForm
+from can_crm.services import policy
+from can_crm.services import requests as request_service
+from can_crm.services.errors import FieldErrors, TransitionRefused
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 
+RAISERS = (Role.PARTNER, Role.COUNCILLOR)
+RESIDENT_FIELDS = (
+    "name", "address_line1", "address_line2", "town", "postcode", "phone", "email",
+    "preferred_channel", "language", "accessibility_needs", "shielding",
+)
+
 
 @bp.get("/")
-@roles(Role.PARTNER, Role.COUNCILLOR)
+@roles(*RAISERS)
 def my_requests() -> Any:
-    return "mine"
+    try:
+        page_no = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page_no = 1
+    filters = request_service.clean_filters({"status": "all"})
+    page = request_service.queue(current_user, filters, page_no, current_app.config["QUEUE_PAGE_SIZE"])
+    pagination = None
+    if page.pages > 1:
+        pagination = {
+            "previous": {"href": url_for("partner.my_requests", page=page.page - 1)} if page.page > 1 else None,
+            "next": {"href": url_for("partner.my_requests", page=page.page + 1)} if page.page < page.pages else None,
+        }
+    return render_template("partner/list.html", page=page, pagination=pagination, title="Requests you follow")
 
 
-@bp.get("/requests/new")
-@roles(Role.PARTNER, Role.COUNCILLOR)
+@bp.route("/requests/new", methods=["GET", "POST"])
+@roles(*RAISERS)
 def new_request() -> Any:
-    return "new"
+    form = OnBehalfForm()
+    if form.is_submitted():
+        resident_data = {f: form[f].data for f in RESIDENT_FIELDS}
+        resident_data["consent_given"] = bool(form.consent_given.data)
+        resident_data["lawful_basis"] = LawfulBasis.CONSENT.value
+        request_data = {
+            "type": form.type.data,
+            "details": form.details.data,
+            "due_by": date_value(form.due_by),
+            "volunteer_notes": form.volunteer_notes.data,
+        }
+        channel = Channel.COUNCILLOR if current_user.role == Role.COUNCILLOR.value else Channel.PARTNER
+        try:
+            if not form.consent_given.data:
+                raise FieldErrors({"consent_given": "Confirm that the resident agreed we can use their details"})
+            # No duplicate warning here: it would show a partner requests they may not see.
+            created = request_service.create_checked(
+                request_data, resident_data, policy.actor_for(current_user), channel, not_duplicate=True
+            )
+        except FieldErrors as exc:
+            unit_of_work.rollback()
+            form.due_by.process_errors = []
+            show_errors(form, exc, prefix="resident.")
+        else:
+            flash(f"Request {created.reference} sent", "success")
+            return redirect(url_for("partner.request_detail", reference=created.reference))
+    return render_template("partner/new_request.html", form=form, title="Raise a request for a resident"), (
+        400 if form.errors else 200
+    )
+
+
+def _render(reference: str, status: int = 200, **extra: Any) -> Any:
+    view = request_service.request_page(current_user, reference)
+    return render_template(
+        "partner/request.html",
+        view=view,
+        req=view.request,
+        cancel_form=extra.get("cancel_form") or CancelForm(formdata=None),
+        concern_form=extra.get("concern_form") or ConcernForm(formdata=None),
+        form=extra.get("cancel_form"),
+        refused=extra.get("refused"),
+        title=f"Request {view.request.reference}",
+    ), status
+
+
+@bp.get("/requests/<reference>")
+@roles(*RAISERS)
+def request_detail(reference: str) -> Any:
+    return _render(reference)
+
+
+@bp.post("/requests/<reference>/cancel")
+@roles(*RAISERS)
+def cancel(reference: str) -> Any:
+    form = CancelForm()
+    try:
+        request_service.move(current_user, reference, "cancelled", form.reason.data)
+    except TransitionRefused as exc:
+        unit_of_work.rollback()
+        if exc.field == "reason":
+            form.reason.errors = ["Enter why the request should be cancelled"]
+            return _render(reference, 409, cancel_form=form)
+        return _render(reference, 409, refused=exc.message)
+    flash("Request cancelled", "success")
+    return redirect(url_for("partner.request_detail", reference=reference))

@@ -59,7 +59,11 @@ def check_args(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def start_job(name: str, args: dict[str, Any], created_by_id: int | None) -> Job:
-    """Record a job (ids only in `args`) and queue it once the surrounding transaction commits."""
+    """Record a job (ids only in `args`) and queue it once the surrounding transaction commits.
+
+    The caller's boundary must commit with `unit_of_work.commit()` (web requests and jobs do): that is what
+    hands the id to the queue. A row committed any other way is not lost, only late: the sweeper sends it.
+    """
     if name not in load_handlers():
         raise JobArgumentError(f"no job handler named {name!r}")
     job = Job(

@@ -16,6 +16,7 @@ from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.services.errors import TransitionRefused
 from can_crm.services.events import RESIDENT, SYSTEM, Actor, record_event
 from can_crm.services.occurrences import create_next_occurrence
+from can_crm.services.validation import clean_text
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ def transition(request: HelpRequest, to: str, actor: Actor, reason: str | None =
         )
     if not _permits(rule, request, actor):
         raise TransitionRefused(f"Your role ({actor.role}) cannot move a {current.value} request to {target.value}")
-    reason = (reason or "").strip() or None
+    # The reason is shown in every timeline: the same text rules as any other field (no HTML, bounded).
+    reason = clean_text(reason, "reason", "reason", max_length=2000) or None
     if rule.reason_required and not reason:
         raise TransitionRefused(f"Give a reason for moving the request to {target.value}", "reason")
     if target == Status.MATCHED and request.volunteer_id is None:

@@ -71,14 +71,19 @@ def clean_resident(data: Mapping[str, Any], *, partial: bool = False) -> dict[st
         except ValidationError as exc:
             errors[exc.field or field] = exc.message
     if not errors and not partial:
-        channel = cleaned["preferred_channel"]
-        if channel in ("phone", "sms") and not cleaned["phone"]:
-            errors["phone"] = "Enter a phone number, or choose another way for us to contact you"
-        if channel == "email" and not cleaned["email"]:
-            errors["email"] = "Enter an email address, or choose another way for us to contact you"
+        errors.update(_contact_errors(cleaned["preferred_channel"], cleaned["phone"], cleaned["email"]))
     if errors:
         raise FieldErrors(errors)
     return cleaned
+
+
+def _contact_errors(channel: str, phone: str | None, email: str | None) -> dict[str, str]:
+    """The preferred channel needs its detail: a phone number for phone or sms, an address for email."""
+    if channel in ("phone", "sms") and not phone:
+        return {"phone": "Enter a phone number, or choose another way for us to contact you"}
+    if channel == "email" and not email:
+        return {"email": "Enter an email address, or choose another way for us to contact you"}
+    return {}
 
 
 def _apply(resident: Resident, cleaned: Mapping[str, Any]) -> None:
@@ -103,6 +108,14 @@ def create_resident(data: Mapping[str, Any], created_by_id: int | None) -> Resid
 
 def update_resident(resident: Resident, data: Mapping[str, Any]) -> Resident:
     cleaned = clean_resident(data, partial=True)
+    # A partial update must still leave a way to reach the resident by their preferred channel.
+    contact = _contact_errors(
+        cleaned.get("preferred_channel", resident.preferred_channel),
+        cleaned.get("phone", resident.phone),
+        cleaned.get("email", resident.email),
+    )
+    if contact:
+        raise FieldErrors(contact)
     _apply(resident, cleaned)
     db.session.flush()
     return resident

@@ -152,3 +152,15 @@ def user_for_token(plain: str) -> User | None:
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     return token.user
+
+
+def revoke_user_token(user: User, token_id: int) -> None:
+    """Revoke one of `user`'s tokens; another user's token is as missing as an unknown one."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("No token with that id")
+    token.revoked_at = token.revoked_at or utcnow()
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +23,10 @@ def check(page: Any, label: str, name: str) -> None:
 def fill_request_form(page: Any, *, name: str, postcode: str) -> None:
     page.get_by_label("Shopping").check()
     page.get_by_label("Tell us what you need").fill("A weekly shop for 2 people")
+    due = date.today() + timedelta(days=3)
+    page.get_by_label("Day").fill(str(due.day))
+    page.get_by_label("Month").fill(str(due.month))
+    page.get_by_label("Year").fill(str(due.year))
     page.get_by_label("Full name").fill(name)
     page.get_by_label("Address line 1").fill("12 Fulham Palace Road")
     page.get_by_label("Postcode").fill(postcode)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import request as http_request
 from flask import url_for
 
 from can_crm.models.base import utcnow
@@ -17,16 +16,46 @@ from can_crm.services import lifecycle
 from can_crm.services.events import Actor
 
 _FULL_RESIDENT = (
-    "id", "name", "address_line1", "address_line2", "town", "postcode", "ward_code", "phone", "email",
-    "preferred_channel", "language", "accessibility_needs", "shielding", "vulnerabilities", "nhs_number",
-    "consent_given", "lawful_basis", "created_at", "updated_at",
+    "id",
+    "name",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "ward_code",
+    "phone",
+    "email",
+    "preferred_channel",
+    "language",
+    "accessibility_needs",
+    "shielding",
+    "vulnerabilities",
+    "nhs_number",
+    "consent_given",
+    "lawful_basis",
+    "created_at",
+    "updated_at",
 )
 # Partners and councillors follow a request they raised: enough to recognise the person, nothing more.
 _SUMMARY_RESIDENT = ("name", "postcode")
 
 _REQUEST_FIELDS = (
-    "reference", "status", "type", "urgency", "details", "volunteer_notes", "required_skills", "min_dbs", "due_by",
-    "sla_due_at", "recurrence", "channel", "created_at", "updated_at", "delivered_at", "closed_at",
+    "reference",
+    "status",
+    "type",
+    "urgency",
+    "details",
+    "volunteer_notes",
+    "required_skills",
+    "min_dbs",
+    "due_by",
+    "sla_due_at",
+    "recurrence",
+    "channel",
+    "created_at",
+    "updated_at",
+    "delivered_at",
+    "closed_at",
 )
 _STAFF_ONLY_REQUEST_FIELDS = ("coordinator_notes", "volunteer_id")
 
@@ -91,8 +120,3 @@ def page_out(
             "prev": link(min(page - 1, last)) if page > 1 else None,
         },
     }
-
-
-def raw_args() -> dict[str, Any]:
-    """The query-string arguments as sent (single values), for links that keep the filters."""
-    return {k: v for k, v in http_request.args.items()}

@@ -11,18 +11,16 @@ from flask_smorest import Blueprint
 from can_crm.access import RAISERS, STAFF, roles
 from can_crm.api.v1 import schemas
 from can_crm.api.v1.errors import rename_fields
-from can_crm.api.v1.present import page_out, request_out
+from can_crm.api.v1.present import page_out, request_out, sees_full_resident
 from can_crm.models.enums import Channel, Role
 from can_crm.models.request import HelpRequest
 from can_crm.models.user import User
-from can_crm.services import lifecycle, policy, residents
+from can_crm.services import audit, policy, residents
 from can_crm.services import requests as request_service
 from can_crm.services.errors import FieldErrors, NotFound
 from can_crm.services.references import normalise_reference
 
-blp = Blueprint(
-    "requests", __name__, url_prefix="/requests", description="Requests for help and their lifecycle"
-)
+blp = Blueprint("requests", __name__, url_prefix="/requests", description="Requests for help and their lifecycle")
 TAGS = ["requests"]
 ERRORS = {
     401: "UNAUTHORIZED",
@@ -33,7 +31,14 @@ ERRORS = {
 }
 
 _REQUEST_KEYS = (
-    "type", "urgency", "details", "due_by", "volunteer_notes", "recurrence", "required_skills", "min_dbs",
+    "type",
+    "urgency",
+    "details",
+    "due_by",
+    "volunteer_notes",
+    "recurrence",
+    "required_skills",
+    "min_dbs",
 )
 # Who raised it decides the channel recorded; a coordinator's integration is the API channel.
 _CHANNELS = {Role.PARTNER.value: Channel.PARTNER, Role.COUNCILLOR.value: Channel.COUNCILLOR}
@@ -81,8 +86,11 @@ def _load(reference: str) -> HelpRequest:
     return policy.require_request(_user(), canonical)
 
 
-def _detail(req: HelpRequest) -> dict[str, Any]:
+def _detail(req: HelpRequest, *, audited: bool = False) -> dict[str, Any]:
     user = _user()
+    if audited and sees_full_resident(user):
+        # As on the coordinator's request page: seeing the resident's details is recorded.
+        audit.record(user.id, "view_resident", "resident", req.resident_id)
     return request_out(
         req,
         user,
@@ -163,7 +171,7 @@ def get_request(reference: str) -> Any:
 
     A request the caller may not see is answered 404, exactly like a missing one.
     """
-    return _detail(_load(reference))
+    return _detail(_load(reference), audited=True)
 
 
 @blp.route("/<reference>/transitions", methods=["POST"], tags=TAGS)
@@ -178,9 +186,8 @@ def transition_request(data: dict[str, Any], reference: str) -> Any:
     `transition_not_allowed` with the reason, and changes nothing. `allowed_transitions` on a request
     lists what the caller may do now.
     """
-    req = _load(reference)
-    lifecycle.transition(req, data["to"], policy.actor_for(_user()), data.get("reason"))
-    return _detail(req)
+    canonical = normalise_reference(reference) or reference[:20]
+    return _detail(request_service.move(_user(), canonical, data["to"], data.get("reason")))
 
 
 @blp.route("/<reference>/triage", methods=["POST"], tags=TAGS)

@@ -26,12 +26,22 @@ def _text(max_length: int, description: str, *, required: bool = False, nullable
 
 
 def _choice(options: list[str], description: str, *, required: bool = False) -> fields.String:
-    return fields.String(required=required, allow_none=not required, metadata={"enum": options, "description": description})
+    return fields.String(
+        required=required, allow_none=not required, metadata={"enum": options, "description": description}
+    )
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true/false only: "yes" or 1 is a type error, not a guess (1 == True in Python, hence the type check)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if type(value) is not bool:
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 def _flag(description: str) -> fields.Boolean:
-    # JSON true/false only: "yes" or 1 is a type error, not a guess.
-    return fields.Boolean(truthy={True}, falsy={False}, allow_none=True, metadata={"description": description})
+    return StrictBoolean(allow_none=True, metadata={"description": description})
 
 
 class StrictSchema(ma.Schema):
@@ -49,7 +59,9 @@ class ResidentInSchema(StrictSchema):
     address_line1 = _text(120, "First line of the address")
     address_line2 = _text(120, "Second line of the address")
     town = _text(60, "Town or city")
-    postcode = fields.String(required=True, metadata={"maxLength": 8, "description": "UK postcode", "example": "W6 9JU"})
+    postcode = fields.String(
+        required=True, metadata={"maxLength": 8, "description": "UK postcode", "example": "W6 9JU"}
+    )
     phone = _text(20, "UK phone number, e.g. 07911 123456; needed when preferred_channel is phone or sms")
     email = _text(254, "Email address; needed when preferred_channel is email")
     preferred_channel = _choice(values(ContactChannel), "How to contact the resident (default phone)")
@@ -78,7 +90,9 @@ class RequestInSchema(StrictSchema):
     )
     type = _choice(values(RequestType), "What help is needed", required=True)
     urgency = fields.Integer(
-        strict=True, allow_none=True, metadata={"enum": [1, 2, 3], "description": "1 routine (default), 2 soon, 3 urgent"}
+        strict=True,
+        allow_none=True,
+        metadata={"enum": [1, 2, 3], "description": "1 routine (default), 2 soon, 3 urgent"},
     )
     details = _text(2000, "What is needed")
     due_by = fields.String(allow_none=True, metadata={"format": "date", "description": "YYYY-MM-DD, within a year"})

@@ -1,0 +1,60 @@
+"""Which authority is responsible for a place: the boundary file, loaded once per app.
+
+The handoff work uses `responsible_authority` to flag a resident who lives outside this authority and to name
+the authority that should help them instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_KEY = "can_boundaries"
+
+
+def boundaries() -> Any:
+    """The authority boundaries (`geo.Boundaries`) from BOUNDARIES_FILE, or None when the file is missing."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if _KEY not in app.extensions:
+        with _lock:
+            if _KEY not in app.extensions:
+                from geo import Boundaries, BoundaryFormatError
+
+                path = Path(app.config.get("BOUNDARIES_FILE") or "")
+                loaded = None
+                if path.is_file():
+                    try:
+                        loaded = Boundaries.from_file(path)
+                    except BoundaryFormatError:
+                        log.warning("boundary file %s is unreadable: no out-of-area checks or outlines", path)
+                else:
+                    log.warning("no boundary file at %s: no out-of-area checks or outlines", path)
+                app.extensions[_KEY] = loaded
+    return app.extensions[_KEY]
+
+
+def home_authority() -> Any:
+    """This instance's own authority (`geo.Authority`), or None when the boundaries do not include it."""
+    found = boundaries()
+    code = current_app.config["AUTHORITY_GSS_CODE"]
+    if found is None or code not in found:
+        return None
+    return found.authority(code)
+
+
+def responsible_authority(lat: float | None, lon: float | None) -> Any:
+    """`geo.OutOfArea` when the point lies outside this authority (`.responsible` names who is responsible,
+    None if no loaded boundary holds it); None when the point is inside, unknown, or no boundaries are loaded."""
+    if lat is None or lon is None:
+        return None
+    found = boundaries()
+    code = current_app.config["AUTHORITY_GSS_CODE"]
+    if found is None or code not in found:
+        return None
+    return found.out_of_area(float(lat), float(lon), code)

@@ -1,0 +1,163 @@
+"""Which (request, volunteer) pairs the flow sees: all feasible pairs, nearest ones, or priced ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from matching.geometry import FloatArray, chord_for_km, haversine_km_arrays
+from matching.problem import IntArray, Problem
+
+
+@dataclass
+class Pairs:
+    """Feasible pairs as parallel arrays: request index, volunteer index, km and integer cost."""
+
+    r: IntArray
+    v: IntArray
+    km: FloatArray
+    cost: IntArray
+
+    @staticmethod
+    def empty() -> Pairs:
+        z = np.zeros(0, dtype=np.int64)
+        return Pairs(z, z.copy(), np.zeros(0), z.copy())
+
+    @staticmethod
+    def concat(parts: list[Pairs]) -> Pairs:
+        if not parts:
+            return Pairs.empty()
+        return Pairs(np.concatenate([p.r for p in parts]), np.concatenate([p.v for p in parts]),
+                     np.concatenate([p.km for p in parts]), np.concatenate([p.cost for p in parts]))
+
+    def __len__(self) -> int:
+        return int(self.r.size)
+
+    def take(self, mask: np.ndarray) -> Pairs:  # type: ignore[type-arg]
+        return Pairs(self.r[mask], self.v[mask], self.km[mask], self.cost[mask])
+
+
+def feasible_only(p: Problem, r: IntArray, v: IntArray) -> Pairs:
+    """Keep the pairs within the volunteer's range (inclusive) and not excluded; skills are the caller's job."""
+    km = haversine_km_arrays(p.req_lat[r], p.req_lon[r], p.vol_lat[v], p.vol_lon[v])
+    ok = km <= p.vol_max_km[v]
+    ok &= ~p.is_excluded(r, v)
+    r, v, km = r[ok], v[ok], km[ok]
+    return Pairs(r, v, km, p.pair_cost(r, v, km))
+
+
+def _compatible_blocks(p: Problem) -> Iterator[tuple[IntArray, int]]:
+    """(requests of one signature, index of its group), skipping groups nobody can serve."""
+    for g, grp in enumerate(p.groups):
+        if grp.members.size:
+            yield grp.requests, g
+
+
+def all_feasible_pairs(p: Problem) -> Pairs:
+    """Every feasible pair; memory grows with the pair count, so only for small or medium instances."""
+    parts = []
+    for reqs, g in _compatible_blocks(p):
+        grp = p.groups[g]
+        tree = cKDTree(p.req_xyz[reqs])
+        hits = tree.query_ball_tree(grp.tree, float(chord_for_km(grp.max_km)))
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        if counts.sum() == 0:
+            continue
+        r = np.repeat(reqs, counts)
+        v = grp.members[np.fromiter((j for h in hits for j in h), dtype=np.int64, count=int(counts.sum()))]
+        parts.append(feasible_only(p, r, v))
+    return _sorted(Pairs.concat(parts))
+
+
+def nearest_pairs(p: Problem, k: int) -> Pairs:
+    """Up to ``k`` nearest feasible volunteers per request."""
+    parts = []
+    for reqs, g in _compatible_blocks(p):
+        grp = p.groups[g]
+        kk = min(k, grp.members.size)
+        _, idx = grp.tree.query(p.req_xyz[reqs], k=kk, distance_upper_bound=float(chord_for_km(grp.max_km)))
+        idx = np.asarray(idx).reshape(reqs.size, kk)
+        found = idx < grp.members.size
+        r = np.repeat(reqs, kk).reshape(reqs.size, kk)[found]
+        parts.append(feasible_only(p, r, grp.members[idx[found]]))
+    pairs = _sorted(Pairs.concat(parts))
+    if len(pairs) == 0:
+        return pairs
+    # Rank within each request by distance, then id, so the cut at k is deterministic.
+    order = np.lexsort((pairs.v, pairs.km, pairs.r))
+    pairs = pairs.take(order)
+    start = np.searchsorted(pairs.r, pairs.r, side="left")
+    rank = np.arange(len(pairs)) - start
+    return _sorted(pairs.take(rank < k))
+
+
+def _sorted(pairs: Pairs) -> Pairs:
+    """Order pairs by (request, volunteer): the flow then sees the same arcs in the same order every run."""
+    return pairs.take(np.lexsort((pairs.v, pairs.r)))
+
+
+def price(p: Problem, dr: IntArray, dv: IntArray, per_request: int = 4, chunk: int = 2048) -> Pairs:
+    """Every feasible pair whose reduced cost ``dr[r] + c - dv[v]`` is negative (none means optimal).
+
+    ``dr`` and ``dv`` are shortest-path labels of the residual graph, so candidate arcs never
+    violate. A pair can violate only if ``c < max(dv over its group) - dr[r]``, which bounds the
+    distance to search around each request; volunteers are bucketed by label so that cheap
+    (spare-capacity) volunteers do not force wide searches around requests that only they could
+    improve. Only the ``per_request`` most negative pairs of each request are returned: adding
+    every violator makes the restricted graph almost the full graph when volunteers are scarce.
+    """
+    parts = []
+    buckets = _label_buckets(p, dv)
+    for reqs, g in _compatible_blocks(p):
+        for members, tree, max_dv, max_km in buckets[g]:
+            bound = max_dv - dr[reqs]
+            live = bound >= 0
+            if not live.any():
+                continue
+            rq = reqs[live]
+            # c = T*q - bonus < bound  =>  q <= bound / T ; km <= (q + 0.5) * unit
+            km_r = np.minimum((bound[live] / p.tie_scale + 0.5) * p.unit_m / 1000.0 + 1e-9, max_km)
+            chord = chord_for_km(km_r)
+            for s in range(0, rq.size, chunk):
+                sl = slice(s, s + chunk)
+                hits = tree.query_ball_point(p.req_xyz[rq[sl]], chord[sl], return_sorted=False)
+                counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+                total = int(counts.sum())
+                if total == 0:
+                    continue
+                r = np.repeat(rq[sl], counts)
+                v = members[np.fromiter((j for h in hits for j in h), dtype=np.int64, count=total)]
+                cand = feasible_only(p, r, v)
+                bad = dr[cand.r] + cand.cost < dv[cand.v]
+                if bad.any():
+                    parts.append(cand.take(bad))
+    found = Pairs.concat(parts)
+    if len(found) == 0:
+        return found
+    reduced = dr[found.r] + found.cost - dv[found.v]
+    found = found.take(np.lexsort((found.v, reduced, found.r)))
+    rank = np.arange(len(found)) - np.searchsorted(found.r, found.r, side="left")
+    return _sorted(found.take(rank < per_request))
+
+
+_Bucket = tuple[IntArray, cKDTree, int, float]
+
+
+def _label_buckets(p: Problem, dv: IntArray, per_group: int = 4) -> list[list[_Bucket]]:
+    """Split each group by volunteer label: a bucket's bound uses its own highest label."""
+    out: list[list[_Bucket]] = []
+    for grp in p.groups:
+        labels = dv[grp.members]
+        order = np.argsort(labels, kind="stable")
+        pieces = np.array_split(order, min(per_group, max(1, grp.members.size // 256)))
+        bl: list[_Bucket] = []
+        for piece in pieces:
+            if piece.size == 0:
+                continue
+            mem = grp.members[piece]
+            bl.append((mem, cKDTree(p.vol_xyz[mem]), int(dv[mem].max()), float(p.vol_max_km[mem].max())))
+        out.append(bl)
+    return out

@@ -1,0 +1,101 @@
+"""Plain data types of the matching engine: frozen dataclasses in, frozen dataclasses out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+#: DBS check levels, weakest first; the position in this tuple is the order used for "at least".
+DBS_LEVELS: tuple[str, ...] = ("none", "basic", "standard", "enhanced")
+
+#: Why a request was left unmatched, in the order the filters are applied.
+UnmatchedReason = Literal[
+    "no_volunteer_with_skills", "dbs_level", "none_within_distance", "all_excluded", "capacity_taken"
+]
+
+
+def dbs_rank(level: str) -> int:
+    """Return the rank of a DBS level (0 = none ... 3 = enhanced); raise ValueError if unknown."""
+    try:
+        return DBS_LEVELS.index(level)
+    except ValueError:
+        raise ValueError(f"unknown DBS level {level!r}; expected one of {', '.join(DBS_LEVELS)}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A request for help: where, how urgent (1 routine, 2 soon, 3 urgent), and what it needs."""
+
+    id: str
+    lat: float
+    lon: float
+    urgency: int
+    skills: frozenset[str] = frozenset()
+    min_dbs: str = "none"
+    excluded: frozenset[str] = frozenset()
+    preferred: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Volunteer:
+    """A volunteer available in this run, with how far they travel and how many requests they take."""
+
+    id: str
+    lat: float
+    lon: float
+    skills: frozenset[str] = frozenset()
+    dbs: str = "none"
+    max_km: float = 5.0
+    capacity: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SolveOptions:
+    """Tuning knobs; the defaults give a proven optimum at every size.
+
+    ``method`` is ``"auto"`` (full graph when it is small, pricing otherwise), ``"full"`` (every
+    feasible pair in one min-cost flow) or ``"pricing"`` (candidate pairs plus dual pricing).
+    ``candidates_per_request`` is how many nearest feasible volunteers seed the pricing method.
+    ``full_graph_max_pairs`` is the estimated pair count under which ``auto`` uses the full graph.
+    """
+
+    method: Literal["auto", "full", "pricing"] = "auto"
+    candidates_per_request: int = 8
+    full_graph_max_pairs: int = 2_000_000
+    max_rounds: int = 200
+    explain: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """A proposed pairing, with the reasoning a coordinator sees."""
+
+    request: str
+    volunteer: str
+    km: float
+    explanation: str
+    skills_matched: tuple[str, ...] = ()
+    preferred_kept: bool = False
+    nearest_volunteer: str | None = None
+    nearest_km: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unmatched:
+    """A request the run could not serve, with the first reason that applies and a plain-words detail."""
+
+    request: str
+    reason: UnmatchedReason
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """The answer of :func:`matching.solve`; ``optimal`` is True only when optimality is proven."""
+
+    assignments: tuple[Assignment, ...]
+    unmatched: tuple[Unmatched, ...]
+    served_by_urgency: dict[int, int]
+    total_km: float
+    optimal: bool
+    stats: dict[str, object] = field(default_factory=dict)

@@ -1,0 +1,604 @@
+"""Web benchmark: the coordinator queue, a request page and the intake API beside the machine's ceiling.
+
+What it does, in one run:
+1. creates a fresh PostgreSQL database (`can_bench` by default) and runs the migrations there;
+2. seeds 100,000 requests with their residents, volunteers and event history by COPY (not the ORM);
+3. serves the real app under gunicorn on 127.0.0.1, and beside it, with the same gunicorn settings,
+   a bare Flask app whose one endpoint reads 20 rows from the same database (the machine's ceiling);
+4. loads each target from loopback at 16 concurrent keep-alive connections (threads + http.client),
+   bounded by a request count and a time limit;
+5. prints requests/s, p50 and p95 for each target and the ratio of its throughput to the ceiling's,
+   as a table and as one JSON line; then drops the database.
+
+The goal in the CRM core issue: the queue page at >= 30% of the ceiling's throughput with p95 under 150 ms.
+
+    .venv/bin/python scripts/bench_web.py [--requests 100000] [--workers 5] [--concurrency 16] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PASSWORD = "bench-password-not-secret-1234"  # noqa: S105 - a throwaway account in a throwaway database
+USER_AGENT = "can-bench/1.0"
+GOAL_RATIO = 0.30
+GOAL_P95_MS = 150.0
+
+# A plausible borough-scale spread: most history is finished, about one request in seven is open.
+STATUS_WEIGHTS = {
+    "new": 3.0, "triaged": 4.0, "matched": 2.0, "accepted": 2.0, "in_progress": 1.0, "delivered": 2.0,
+    "escalated": 0.5, "confirmed": 30.0, "closed": 40.0, "cancelled": 8.0, "unable_to_fulfil": 5.0,
+    "handed_off": 2.5,
+}
+HAPPY_PATH = ["new", "triaged", "matched", "accepted", "in_progress", "delivered"]
+PATHS = {
+    **{s: HAPPY_PATH[: i + 1] for i, s in enumerate(HAPPY_PATH)},
+    "confirmed": [*HAPPY_PATH, "confirmed"],
+    "closed": [*HAPPY_PATH, "closed"],
+    "escalated": ["new", "escalated"],
+    "cancelled": ["new", "triaged", "cancelled"],
+    "unable_to_fulfil": ["new", "triaged", "unable_to_fulfil"],
+    "handed_off": ["new", "handed_off"],
+}
+OPEN = {"new", "triaged", "matched", "accepted", "in_progress", "delivered", "escalated"}
+SLA_HOURS = {"food_parcel": 24, "prescription": 24, "shopping": 48, "transport": 48, "dog_walking": 48,
+             "befriending": 72, "other": 72}
+CHANNELS = ["web", "phone", "partner", "councillor", "campaign", "api"]
+FIRST = ["Margaret", "John", "Aisha", "Tomasz", "Fatima", "David", "Mary", "Olu", "Priya", "George", "Hana", "Sean"]
+LAST = ["Okafor", "Smith", "Khan", "Nowak", "Ali", "Jones", "Murphy", "Adeyemi", "Patel", "Brown", "Abdi", "Walsh"]
+STREETS = ["Fulham Palace Road", "King Street", "Rylett Road", "Uxbridge Road", "North End Road", "Askew Road"]
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# -- database ---------------------------------------------------------------------------------------------
+
+
+def sqlalchemy_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def create_database(name: str) -> str:
+    import psycopg
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise SystemExit(f"database name must be lower-case letters, digits and _: {name!r}")
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postcode_index(workdir: Path) -> Path:
+    """The postcode directory `make install` builds, or a small one generated here from real boundaries."""
+    installed = ROOT / "instance" / "postcodes.npz"
+    if installed.is_file():
+        return installed
+    from geo.boundaries import Boundaries
+    from geo.directory import import_onspd
+    from geo.onspd_gen import make_onspd
+
+    boundaries = Boundaries.from_file(ROOT / "data" / "london_boroughs.geojson")
+    csv_path = workdir / "onspd.csv"
+    make_onspd(boundaries, csv_path, per_borough=400, seed=2020, codes=["E09000013"])
+    index = workdir / "postcodes.npz"
+    import_onspd(csv_path, index)
+    return index
+
+
+def app_environment(database_url: str, index: Path, secret: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        CAN_ENV="production",
+        DATABASE_URL=database_url,
+        SECRET_KEY=secret,
+        SESSION_COOKIE_SECURE="false",  # plain HTTP on loopback
+        POSTCODE_INDEX=str(index),
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "scripts")]),
+    )
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def migrate_and_make_accounts(env: dict[str, str]) -> str:
+    """Run the migrations in the new database; create a coordinator and a bearer token. Returns the token."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from flask_migrate import upgrade
+
+        from can_crm import create_app, unit_of_work
+        from can_crm.services import users
+
+        app = create_app()
+        with app.app_context():
+            upgrade(directory=str(ROOT / "migrations"))
+            users.create_user("bench.coordinator@example.gov.uk", "Bench Coordinator", "coordinator",
+                                            PASSWORD)
+            api_user = users.create_user("bench.api@example.gov.uk", "Bench Integration", "coordinator", PASSWORD)
+            unit_of_work.commit()
+            _, token = users.issue_token(api_user, "benchmark")
+            unit_of_work.commit()
+        return token
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _postcodes(index: Path) -> list[tuple[str, float, float, str | None, str | None]]:
+    from geo.directory import PostcodeDirectory
+
+    directory = PostcodeDirectory.load(index)
+    found = []
+    for pc in sorted(directory):
+        record = directory.geocode(pc)
+        found.append((pc, record.lat, record.lon, record.ward_gss or None, record.authority_gss or None))
+        if len(found) >= 2000:
+            break
+    return found
+
+
+def _reference(rng: random.Random, seen: set[str]) -> str:
+    while True:
+        chars = "".join(rng.choice(ALPHABET) for _ in range(8))
+        ref = f"CAN-{chars[:4]}-{chars[4:]}"
+        if ref not in seen:
+            seen.add(ref)
+            return ref
+
+
+def seed(database_url: str, index: Path, n_requests: int, rng: random.Random) -> dict[str, Any]:
+    """Bulk-load residents, volunteers, requests and their events with COPY. Returns what the load needs."""
+    import psycopg
+
+    now = datetime.now(UTC)
+    places = _postcodes(index)
+    n_residents = max(1, n_requests * 2 // 5)
+    n_volunteers = max(1, n_requests // 50)
+    started = time.perf_counter()
+    with psycopg.connect(database_url) as conn, conn.cursor() as cur:
+        coordinator_id = cur.execute("SELECT min(id) FROM users").fetchone()[0]  # type: ignore[index]
+        with cur.copy(
+            "COPY residents (id, name, address_line1, town, postcode, lat, lon, ward_code, authority_code, phone,"
+            " preferred_channel, language, shielding, consent_given, lawful_basis, created_at, updated_at)"
+            " FROM STDIN"
+        ) as copy:
+            for rid in range(1, n_residents + 1):
+                pc, lat, lon, ward, authority = rng.choice(places)
+                created = now - timedelta(days=rng.uniform(0, 365))
+                copy.write_row((
+                    rid, f"{rng.choice(FIRST)} {rng.choice(LAST)}", f"{rng.randint(1, 240)} {rng.choice(STREETS)}",
+                    "London", pc, lat, lon, ward, authority, f"+447911{rid % 1_000_000:06d}",
+                    rng.choice(["phone", "phone", "sms", "email", "letter"]), "English", rng.random() < 0.4,
+                    True, "consent", created, created,
+                ))
+        with cur.copy(
+            "COPY volunteers (id, name, phone, skills, home_postcode, lat, lon, max_km, capacity, dbs_level,"
+            " availability, active, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for vid in range(1, n_volunteers + 1):
+                pc, lat, lon, _, _ = rng.choice(places)
+                skills = json.dumps(sorted(rng.sample(["driving", "shopping", "befriending", "dog_walking",
+                                                       "pharmacy_collection", "heavy_lifting"], 2)))
+                copy.write_row((
+                    vid, f"{rng.choice(FIRST)} {rng.choice(LAST)}", f"+447911{(vid + 500_000) % 1_000_000:06d}",
+                    skills, pc, lat, lon, rng.choice([2.0, 3.0, 5.0, 8.0]), rng.randint(1, 4),
+                    rng.choice(["none", "basic", "standard", "enhanced"]), json.dumps({"mon": ["am", "pm"]}),
+                    rng.random() < 0.9, now, now,
+                ))
+        statuses = list(STATUS_WEIGHTS)
+        weights = list(STATUS_WEIGHTS.values())
+        types = list(SLA_HOURS)
+        seen: set[str] = set()
+        open_refs: list[str] = []
+        event_rows: list[tuple[Any, ...]] = []
+        with cur.copy(
+            "COPY requests (id, reference, resident_id, type, urgency, status, details, required_skills, min_dbs,"
+            " due_by, sla_due_at, recurrence, channel, raised_by_id, volunteer_id, created_at, updated_at,"
+            " delivered_at, closed_at, version) FROM STDIN"
+        ) as copy:
+            for qid in range(1, n_requests + 1):
+                status = rng.choices(statuses, weights)[0]
+                rtype = rng.choice(types)
+                # Open requests are recent; finished ones spread over the year.
+                age = timedelta(hours=rng.uniform(0, 240)) if status in OPEN else timedelta(days=rng.uniform(3, 365))
+                created = now - age
+                due_by = (created + timedelta(days=rng.randint(1, 7))).date() if rng.random() < 0.3 else None
+                sla = created + timedelta(hours=SLA_HOURS[rtype])
+                path = PATHS[status]
+                has_volunteer = "matched" in path
+                delivered = created + timedelta(hours=len(path) * 3) if "delivered" in path else None
+                closed = created + timedelta(hours=len(path) * 4) if status in {"closed", "cancelled",
+                                                                                 "unable_to_fulfil",
+                                                                                 "handed_off"} else None
+                ref = _reference(rng, seen)
+                if status in OPEN:
+                    open_refs.append(ref)
+                copy.write_row((
+                    qid, ref, rng.randint(1, n_residents), rtype, rng.choice([1, 1, 2, 2, 3]), status,
+                    "Synthetic request for the benchmark", json.dumps([]), "none", due_by, sla,
+                    "none", rng.choice(CHANNELS), coordinator_id if rng.random() < 0.3 else None,
+                    rng.randint(1, n_volunteers) if has_volunteer else None, created, created, delivered, closed,
+                    len(path),
+                ))
+                previous = None
+                for step, to_status in enumerate(path):
+                    event_rows.append((qid, "created" if step == 0 else "transition", previous, to_status,
+                                       None, coordinator_id if step else None, "coordinator" if step else "resident",
+                                       created + timedelta(hours=step * 3)))
+                    previous = to_status
+        with cur.copy(
+            "COPY request_events (request_id, kind, from_status, to_status, reason, actor_id, actor_role,"
+            " created_at) FROM STDIN"
+        ) as copy:
+            for row in event_rows:
+                copy.write_row(row)
+        for table in ("residents", "volunteers", "requests"):
+            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")  # noqa: S608 - fixed table names
+        conn.commit()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    log(f"seeded {n_residents} residents, {n_volunteers} volunteers, {n_requests} requests, "
+        f"{len(event_rows)} events ({len(open_refs)} open) in {time.perf_counter() - started:.1f} s")
+    return {"open_refs": open_refs, "postcode": places[0][0]}
+
+
+# -- the ceiling: a bare Flask app reading 20 rows, served by the same gunicorn settings --------------------
+
+
+def make_ceiling_app() -> Any:
+    """`gunicorn 'bench_web:make_ceiling_app()'`: one endpoint, 20 rows, the same pooled driver as the app."""
+    from flask import Flask, jsonify
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(sqlalchemy_url(os.environ["DATABASE_URL"]), pool_pre_ping=True, pool_size=10)
+    app = Flask("ceiling")
+    query = text("SELECT id, reference, status, type, urgency FROM requests ORDER BY id LIMIT 20")
+
+    @app.get("/rows")
+    def rows() -> Any:
+        with engine.connect() as conn:
+            return jsonify([dict(r._mapping) for r in conn.execute(query)])
+
+    return app
+
+
+# -- gunicorn ----------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_gunicorn(name: str, target: str, env: dict[str, str], args: argparse.Namespace, workdir: Path) -> Server:
+    port = free_port()
+    log_path = workdir / f"gunicorn-{name}.log"
+    cmd = [
+        str(Path(sys.executable).with_name("gunicorn")), "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+        "--worker-class", args.worker_class, "--threads", str(args.threads), "--keep-alive", "5",
+        "--backlog", "256", "--log-level", "warning", "--chdir", str(ROOT), target,
+    ]
+    with open(log_path, "wb") as out:
+        process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+    server = Server(name, port, process, log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn ({name}) exited: see {log_path}\n{log_path.read_text()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.stop()
+    raise SystemExit(f"gunicorn ({name}) did not start in 60 s: see {log_path}")
+
+
+# -- HTTP helpers and the load generator ------------------------------------------------------------------
+
+
+def call(port: int, method: str, path: str, body: bytes | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers={"User-Agent": USER_AGENT, **(headers or {})})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def sign_in(port: int) -> str:
+    """Sign the benchmark coordinator in through the real form (CSRF and all); returns the Cookie header."""
+    status, headers, body = call(port, "GET", "/auth/sign-in")
+    if status != 200:
+        raise SystemExit(f"GET /auth/sign-in answered {status}")
+    cookie = headers.get("set-cookie", "").split(";", 1)[0]
+    match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', body) or re.search(
+        rb'name="csrf_token"[^>]*value="([^"]+)"', body)
+    form = {"email": "bench.coordinator@example.gov.uk", "password": PASSWORD}
+    if match:
+        form["csrf_token"] = match.group(1).decode()
+    status, headers, body = call(port, "POST", "/auth/sign-in", urlencode(form).encode(),
+                                 {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    if status != 302:
+        raise SystemExit(f"sign-in failed with {status}: {body[:300]!r}")
+    return headers.get("set-cookie", "").split(";", 1)[0]
+
+
+@dataclass
+class Target:
+    name: str
+    port: int
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    expect: tuple[int, ...] = (200,)
+
+
+@dataclass
+class Result:
+    name: str
+    count: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+    statuses: dict[int, int]
+
+    @property
+    def rps(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def load(target: Target, concurrency: int, seconds: float, max_requests: int, warmup: float) -> Result:
+    """`concurrency` threads, each with one keep-alive connection, until the time or the count runs out."""
+    lock = threading.Lock()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    issued = 0
+    measuring = threading.Event()
+    stop = threading.Event()
+
+    def worker() -> None:
+        nonlocal errors, issued
+        conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=30)
+        headers = {"User-Agent": USER_AGENT, **target.headers}
+        mine: list[float] = []
+        my_statuses: dict[int, int] = {}
+        my_errors = 0
+        while not stop.is_set():
+            if measuring.is_set():
+                with lock:
+                    if issued >= max_requests:
+                        break
+                    issued += 1
+            begin = time.perf_counter()
+            try:
+                conn.request(target.method, target.path, body=target.body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()  # http.client reconnects on the next request
+                status = 0
+            elapsed = (time.perf_counter() - begin) * 1000
+            if measuring.is_set():
+                mine.append(elapsed)
+                my_statuses[status] = my_statuses.get(status, 0) + 1
+                if status not in target.expect:
+                    my_errors += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors += my_errors
+            for k, v in my_statuses.items():
+                statuses[k] = statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    time.sleep(warmup)
+    measuring.set()
+    begin = time.perf_counter()
+    deadline = begin + seconds
+    while time.perf_counter() < deadline and any(t.is_alive() for t in threads):
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - begin
+    stop.set()
+    for t in threads:
+        t.join(timeout=35)
+    return Result(target.name, len(latencies), errors, elapsed, latencies, statuses)
+
+
+def api_available(port: int, token: str) -> bool:
+    status, _, _ = call(port, "GET", "/api/v1/openapi.json")
+    if status == 404:
+        return False
+    status, _, _ = call(port, "POST", "/api/v1/requests", b"{}",
+                        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    return status not in (404, 405)
+
+
+# -- main -------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    cores = os.cpu_count() or 1
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--requests", type=int, default=100_000, help="requests to seed")
+    parser.add_argument("--workers", type=int, default=2 * cores + 1, help="gunicorn workers (default 2*cores+1)")
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0, help="time limit per target")
+    parser.add_argument("--max-requests", type=int, default=20_000, help="request limit per target")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load first")
+    parser.add_argument("--database", default="can_bench")
+    parser.add_argument("--keep-database", action="store_true", help="do not drop the database at the end")
+    parser.add_argument("--only", nargs="*", choices=["ceiling", "queue", "request_page", "api_create"])
+    parser.add_argument("--seed", type=int, default=2020)
+    return parser.parse_args(argv)
+
+
+@dataclass
+class Run:
+    servers: list[Server] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+def api_body(postcode: str, rng: random.Random) -> Iterator[bytes]:
+    while True:
+        yield json.dumps({
+            "resident": {"name": "Bench Resident", "address": "1 King Street", "postcode": postcode,
+                         "phone": "07911 123456", "preferred_channel": "phone"},
+            "type": "shopping", "urgency": rng.choice([1, 2, 3]), "details": "Weekly shop",
+        }).encode()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    rng = random.Random(args.seed)
+    run = Run()
+    workdir = Path(tempfile.mkdtemp(prefix="can-bench-"))
+    database_url = create_database(args.database)
+    log(f"database {args.database} created; logs in {workdir}")
+    try:
+        index = postcode_index(workdir)
+        env = app_environment(database_url, index, secrets.token_urlsafe(48))
+        token = migrate_and_make_accounts(env)
+        seeded = seed(database_url, index, args.requests, rng)
+
+        app_server = start_gunicorn("app", "wsgi:app", env, args, workdir)
+        ceiling_server = start_gunicorn("ceiling", "bench_web:make_ceiling_app()", env, args, workdir)
+        run.servers += [app_server, ceiling_server]
+        cookie = sign_in(app_server.port)
+        reference = rng.choice(seeded["open_refs"])
+        targets = {
+            "ceiling": Target("ceiling", ceiling_server.port, "GET", "/rows"),
+            "queue": Target("queue", app_server.port, "GET", "/coordinator/", {"Cookie": cookie}),
+            "request_page": Target("request_page", app_server.port, "GET", f"/coordinator/requests/{reference}",
+                                   {"Cookie": cookie}),
+        }
+        skipped: dict[str, str] = {}
+        if api_available(app_server.port, token):
+            targets["api_create"] = Target(
+                "api_create", app_server.port, "POST", "/api/v1/requests",
+                {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                next(api_body(seeded["postcode"], rng)), expect=(201,),
+            )
+        else:
+            skipped["api_create"] = "POST /api/v1/requests is not there yet (404/405): skipped"
+            log(skipped["api_create"])
+        for name, target in targets.items():
+            status, _, body = call(target.port, target.method, target.path, target.body,
+                                   target.headers)
+            if status not in target.expect:
+                raise SystemExit(f"{name}: {target.method} {target.path} answered {status}: {body[:300]!r}")
+        results: dict[str, Result] = {}
+        for name, target in targets.items():
+            if args.only and name not in args.only and name != "ceiling":
+                continue
+            log(f"loading {name} ({target.method} {target.path}) at {args.concurrency} connections")
+            results[name] = load(target, args.concurrency, args.seconds, args.max_requests, args.warmup)
+        report(results, skipped, args)
+    finally:
+        run.stop()
+        if not args.keep_database:
+            drop_database(args.database)
+            log(f"database {args.database} dropped")
+    return 0
+
+
+def report(results: dict[str, Result], skipped: dict[str, str], args: argparse.Namespace) -> None:
+    ceiling = results["ceiling"].rps or float("nan")
+    rows = []
+    summary: dict[str, Any] = {"concurrency": args.concurrency, "workers": args.workers,
+                               "worker_class": args.worker_class, "threads": args.threads,
+                               "seeded_requests": args.requests, "results": {}, "skipped": skipped}
+    print(f"\n{'target':<14} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'ratio':>7}")
+    for name, r in results.items():
+        ratio = r.rps / ceiling
+        entry = {"requests": r.count, "errors": r.errors, "rps": round(r.rps, 1),
+                 "p50_ms": round(r.percentile(50), 1), "p95_ms": round(r.percentile(95), 1),
+                 "ratio_to_ceiling": round(ratio, 3), "statuses": {str(k): v for k, v in sorted(r.statuses.items())}}
+        summary["results"][name] = entry
+        rows.append(entry)
+        print(f"{name:<14} {r.count:>9} {r.errors:>7} {r.rps:>9.1f} {entry['p50_ms']:>8.1f} "
+              f"{entry['p95_ms']:>8.1f} {ratio:>7.2f}")
+    for name, why in skipped.items():
+        print(f"{name:<14} skipped: {why}")
+    if "queue" in summary["results"]:
+        q = summary["results"]["queue"]
+        summary["goal"] = {"queue_ratio_min": GOAL_RATIO, "queue_p95_max_ms": GOAL_P95_MS,
+                           "met": q["ratio_to_ceiling"] >= GOAL_RATIO and q["p95_ms"] < GOAL_P95_MS
+                           and q["errors"] == 0}
+        verdict = "MET" if summary["goal"]["met"] else "MISSED"
+        print(f"\ngoal (queue >= {GOAL_RATIO:.0%} of ceiling, p95 < {GOAL_P95_MS:.0f} ms, no errors): {verdict}")
+    print(json.dumps(summary, separators=(",", ":")))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""The coordinator queue issues the same number of SQL queries whatever the page size (no N+1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from can_crm import unit_of_work
+from can_crm.services import requests
+from can_crm.services.events import Actor
+
+
+@contextmanager
+def count_queries(engine: Any) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def listener(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+
+def test_queue_page_query_count_does_not_grow_with_page_size(
+    client: Any, db: Any, make_user: Any, login: Any, make_request: Any, make_volunteer: Any
+) -> None:
+    coordinator = make_user("coordinator")
+    volunteers = [make_volunteer(name=f"Helper {chr(65 + n)}") for n in range(3)]
+    coord = Actor(role="coordinator", user_id=coordinator.id)
+    for n in range(60):
+        req = make_request(resident={"name": f"Resident {chr(65 + n % 26)}"})
+        if n % 2:
+            requests.triage(req, {}, coord)
+            requests.assign_volunteer(req, volunteers[n % 3].id, coord)
+            unit_of_work.commit()
+    login(coordinator)
+
+    counts = {}
+    for size in (5, 50):
+        with count_queries(db.engine) as statements:
+            response = client.get(f"/coordinator/?per_page={size}")
+        assert response.status_code == 200
+        assert response.get_data(as_text=True).count('href="/coordinator/requests/CAN-') == size
+        counts[size] = len(statements)
+    assert counts[5] == counts[50], counts
+
+
+def test_queue_query_count_is_the_same_with_filters_and_search(
+    client: Any, db: Any, make_user: Any, login: Any, make_request: Any
+) -> None:
+    coordinator = make_user("coordinator")
+    for n in range(12):
+        make_request(resident={"name": f"Person {chr(65 + n)}"})
+    login(coordinator)
+    counts = []
+    for size in (2, 10):
+        with count_queries(db.engine) as statements:
+            assert client.get(f"/coordinator/?per_page={size}&q=person&type=shopping&urgency=2").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
