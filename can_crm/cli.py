@@ -107,3 +107,34 @@ def register_commands(app: Flask) -> None:
             click.echo(f"Error: cannot write {exc.filename}: {exc.strerror}", err=True)
             raise SystemExit(2) from None
         click.echo(f"Wrote {out}" + (f" and {geojson}" if geojson else "") + f" ({filters.layer}, k={filters.k})")
+
+    @app.cli.command("run-matching")
+    @click.option("--scheduled", is_flag=True, help="Only the request types whose schedule is due (for cron)")
+    @click.option("--type", "request_types", multiple=True, help="Only this request type (repeatable; default all)")
+    def run_matching(scheduled: bool, request_types: tuple[str, ...]) -> None:
+        """Start a matching run; its proposals wait for a coordinator (unless an admin allowed auto-approval).
+
+        With --scheduled, start one run for the types that are due (cron: every few minutes). Without Redis the
+        run happens in this process and the command waits for it.
+        """
+        from can_crm.models.base import utcnow
+        from can_crm.services import matching_runs
+
+        try:
+            run = matching_runs.run_scheduled(utcnow()) if scheduled else matching_runs.start_run(
+                None, list(request_types)
+            )
+        except DomainError as exc:
+            _fail(exc)
+            return
+        unit_of_work.commit()
+        if run is None:
+            click.echo("No scheduled matching is due")
+            return
+        queue = app.extensions["can_queue"]
+        if queue.backend == "in-process":
+            queue.wait(timeout=600)
+            db.session.expire_all()
+            click.echo(f"Matching run {run.id} finished: {db.session.get(type(run), run.id).state}")
+        else:
+            click.echo(f"Matching run {run.id} started (job {run.job_id})")

@@ -58,11 +58,18 @@ class BaseConfig:
     JOBS_INLINE: bool = False
     JOB_MAX_ATTEMPTS: int = 3
     JOB_STALE_SECONDS: int = 120
+    JOB_LOST_SECONDS: int = 120
+    JOB_SWEEP_SECONDS: int = 60
+    JOB_TIMEOUT_SECONDS: int = 600
+    RQ_QUEUE: str = "can_crm"
     ASSETS_DIR: str = str(PROJECT_ROOT / "node_modules")
     BOUNDARIES_FILE: str = str(PROJECT_ROOT / "data" / "london_boroughs.geojson")
     POSTCODE_INDEX: str = ""
     MAP_TILE_URL: str | None = None
     HEATMAP_K: int = 5
+    HEATMAP_INLINE_MAX_ROWS: int = 5000
+    HEATMAP_CACHE_DIR: str | None = None
+    MAP_TILE_ATTRIBUTION: str = ""
     QUEUE_PAGE_SIZE: int = 50
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = field(default_factory=dict)
 
@@ -104,9 +111,16 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         JOB_MAX_ATTEMPTS=_env_int("JOB_MAX_ATTEMPTS", 3),
         JOB_STALE_SECONDS=_env_int("JOB_STALE_SECONDS", 120),
+        JOB_LOST_SECONDS=_env_int("JOB_LOST_SECONDS", _env_int("JOB_STALE_SECONDS", 120)),
+        JOB_SWEEP_SECONDS=_env_int("JOB_SWEEP_SECONDS", 0 if env == "test" else 60),
+        JOB_TIMEOUT_SECONDS=_env_int("JOB_TIMEOUT_SECONDS", 600),
+        RQ_QUEUE=os.environ.get("RQ_QUEUE") or "can_crm",
         POSTCODE_INDEX=os.environ.get("POSTCODE_INDEX", str(instance_path / "postcodes.npz")),
         MAP_TILE_URL=os.environ.get("MAP_TILE_URL") or None,
         HEATMAP_K=_env_int("HEATMAP_K", 5),
+        HEATMAP_INLINE_MAX_ROWS=_env_int("HEATMAP_INLINE_MAX_ROWS", 5000),
+        HEATMAP_CACHE_DIR=os.environ.get("HEATMAP_CACHE_DIR") or None,
+        MAP_TILE_ATTRIBUTION=os.environ.get("MAP_TILE_ATTRIBUTION", ""),
         QUEUE_PAGE_SIZE=_env_int("QUEUE_PAGE_SIZE", 50),
     )
     sqlite = cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite")

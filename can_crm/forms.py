@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
-from wtforms import SubmitField
+from wtforms import DateField, SubmitField
 
 from can_crm.services.errors import FieldErrors
 
@@ -24,3 +24,29 @@ class ConfirmForm(FlaskForm):
     """A button that only posts the CSRF token (sign out, confirm an action)."""
 
     submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class LenientDateField(DateField):
+    """A GOV.UK day/month/year date whose checks live in the service, like every other field.
+
+    Three empty boxes mean "no date"; anything else that is not a date keeps its raw text (re-shown to the
+    person) and leaves `data` empty, so the service reports it alongside every other mistake at once.
+    """
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not any(v.strip() for v in valuelist):
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+        self.process_errors = []
+
+
+def date_value(field: DateField) -> str | None:
+    """The date as ISO text, or the raw text when it is not a date so the service names the problem."""
+    if field.data:
+        return str(field.data.isoformat())
+    raw = " ".join(v.strip() for v in (field.raw_data or []) if v.strip())
+    return raw or None

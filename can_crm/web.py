@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Response, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from govuk_frontend_wtf.main import WTFormsHelpers
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from can_crm import unit_of_work
 from can_crm.extensions import csrf, db, login_manager
@@ -36,22 +38,34 @@ def json_error(status: int, code: str, message: str, fields: dict[str, str] | No
     return response
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in a URL: a number past PostgreSQL's integer range is simply not found (404), not a 500."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseId
     from can_crm.admin.routes import bp as admin_bp
     from can_crm.api.v1 import init_api
     from can_crm.auth.routes import bp as auth_bp
     from can_crm.coordinator.routes import bp as coordinator_bp
     from can_crm.main.routes import bp as main_bp
     from can_crm.maps.routes import bp as maps_bp
+    from can_crm.matching_web.routes import bp as matching_bp
     from can_crm.partner.routes import bp as partner_bp
     from can_crm.progress.routes import bp as progress_bp
     from can_crm.resident.routes import bp as resident_bp
 
     for bp in (main_bp, auth_bp, resident_bp, coordinator_bp, partner_bp, admin_bp, progress_bp, maps_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(matching_bp)
     init_api(app)
 
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    WTFormsHelpers(app)  # `wtforms_errors(form)` for the GOV.UK error summary
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to see this page"
     login_manager.login_message_category = "info"
@@ -61,19 +75,15 @@ def init_app(app: Flask) -> None:
     def load_user(session_id: str) -> Any:
         return users.load_session_user(session_id)
 
-    @login_manager.request_loader
-    def load_token_user(req: Any) -> Any:
-        header = req.headers.get("Authorization", "")
-        if header.startswith("Bearer ") and req.path.startswith("/api/"):
-            return users.user_for_token(header.removeprefix("Bearer ").strip())
-        return None
-
     @app.before_request
     def protect_forms() -> None:
-        if not app.config["WTF_CSRF_ENABLED"] or request.method in ("GET", "HEAD", "OPTIONS"):
-            return
-        # A bearer token is not sent by a browser on its own, so token calls need no CSRF token.
         if request.path.startswith("/api/") and request.headers.get("Authorization", "").startswith("Bearer "):
+            # A bearer call is that token's user and no one else, whatever session cookie comes with it;
+            # a browser never sends the header on its own, so token calls need no CSRF token.
+            token = request.headers["Authorization"].removeprefix("Bearer ").strip()
+            g._login_user = users.user_for_token(token) or login_manager.anonymous_user()
+            return
+        if not app.config["WTF_CSRF_ENABLED"] or request.method in ("GET", "HEAD", "OPTIONS"):
             return
         csrf.protect()
 

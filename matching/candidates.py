@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -63,11 +64,11 @@ def all_feasible_pairs(p: Problem) -> Pairs:
         grp = p.groups[g]
         tree = cKDTree(p.req_xyz[reqs])
         hits = tree.query_ball_tree(grp.tree, float(chord_for_km(grp.max_km)))
-        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        counts = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
         if counts.sum() == 0:
             continue
         r = np.repeat(reqs, counts)
-        v = grp.members[np.fromiter((j for h in hits for j in h), dtype=np.int64, count=int(counts.sum()))]
+        v = grp.members[np.fromiter(chain.from_iterable(hits), dtype=np.int64, count=int(counts.sum()))]
         parts.append(feasible_only(p, r, v))
     return _sorted(Pairs.concat(parts))
 
@@ -124,12 +125,12 @@ def price(p: Problem, dr: IntArray, dv: IntArray, per_request: int = 4, chunk: i
             for s in range(0, rq.size, chunk):
                 sl = slice(s, s + chunk)
                 hits = tree.query_ball_point(p.req_xyz[rq[sl]], chord[sl], return_sorted=False)
-                counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+                counts = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
                 total = int(counts.sum())
                 if total == 0:
                     continue
                 r = np.repeat(rq[sl], counts)
-                v = members[np.fromiter((j for h in hits for j in h), dtype=np.int64, count=total)]
+                v = members[np.fromiter(chain.from_iterable(hits), dtype=np.int64, count=total)]
                 cand = feasible_only(p, r, v)
                 bad = dr[cand.r] + cand.cost < dv[cand.v]
                 if bad.any():

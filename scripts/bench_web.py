@@ -5,7 +5,8 @@ What it does, in one run:
 2. seeds 100,000 requests with their residents, volunteers and event history by COPY (not the ORM);
 3. serves the real app under gunicorn on 127.0.0.1, and beside it, with the same gunicorn settings,
    a bare Flask app whose one endpoint reads 20 rows from the same database (the machine's ceiling);
-4. loads each target from loopback at 16 concurrent keep-alive connections (threads + http.client),
+4. loads each target from loopback at 16 concurrent keep-alive connections (threads + http.client), in
+   interleaved rounds,
    bounded by a request count and a time limit;
 5. prints requests/s, p50 and p95 for each target and the ratio of its throughput to the ceiling's,
    as a table and as one JSON line; then drops the database.
@@ -276,6 +277,37 @@ def seed(database_url: str, index: Path, n_requests: int, rng: random.Random) ->
     return {"open_refs": open_refs, "postcode": places[0][0]}
 
 
+def reuse(env: dict[str, str], database_url: str) -> tuple[str, dict[str, Any]]:
+    """A database a previous `--keep-database` run left: a fresh token, and its open requests."""
+    import psycopg
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from can_crm import create_app, unit_of_work
+        from can_crm.models.user import User
+        from can_crm.services import users
+
+        app = create_app()
+        with app.app_context():
+            from sqlalchemy import select
+
+            from can_crm.extensions import db
+
+            api_user = db.session.scalar(select(User).where(User.email == "bench.api@example.gov.uk"))
+            _, token = users.issue_token(api_user, "benchmark")
+            unit_of_work.commit()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    with psycopg.connect(database_url) as conn:
+        refs = [r[0] for r in conn.execute(
+            "SELECT reference FROM requests WHERE status IN ('new', 'triaged', 'matched', 'accepted',"
+            " 'in_progress', 'delivered', 'escalated') ORDER BY id")]
+        postcode = conn.execute("SELECT postcode FROM residents ORDER BY id LIMIT 1").fetchone()[0]  # type: ignore[index]
+    return token, {"open_refs": refs, "postcode": postcode}
+
+
 # -- the ceiling: a bare Flask app reading 20 rows, served by the same gunicorn settings --------------------
 
 
@@ -322,7 +354,8 @@ class Server:
                 self.process.wait()
 
 
-def start_gunicorn(name: str, target: str, env: dict[str, str], args: argparse.Namespace, workdir: Path) -> Server:
+def start_gunicorn(name: str, target: str, env: dict[str, str], args: argparse.Namespace, workdir: Path,
+                   ready_path: str) -> Server:
     port = free_port()
     log_path = workdir / f"gunicorn-{name}.log"
     cmd = [
@@ -333,25 +366,28 @@ def start_gunicorn(name: str, target: str, env: dict[str, str], args: argparse.N
     with open(log_path, "wb") as out:
         process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
     server = Server(name, port, process, log_path)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"gunicorn ({name}) exited: see {log_path}\n{log_path.read_text()[-3000:]}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            # The master accepts connections before its workers have imported the app: wait for an answer.
+            status, _, _ = call(port, "GET", ready_path, timeout=5)
+            if status < 500:
                 return server
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.5)
     server.stop()
-    raise SystemExit(f"gunicorn ({name}) did not start in 60 s: see {log_path}")
+    raise SystemExit(f"gunicorn ({name}) did not start in 180 s: see {log_path}")
 
 
 # -- HTTP helpers and the load generator ------------------------------------------------------------------
 
 
 def call(port: int, method: str, path: str, body: bytes | None = None,
-         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+         headers: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers={"User-Agent": USER_AGENT, **(headers or {})})
         response = conn.getresponse()
@@ -397,6 +433,13 @@ class Result:
     seconds: float
     latencies_ms: list[float]
     statuses: dict[int, int]
+
+    def merge(self, other: Result) -> Result:
+        statuses = dict(self.statuses)
+        for k, v in other.statuses.items():
+            statuses[k] = statuses.get(k, 0) + v
+        return Result(self.name, self.count + other.count, self.errors + other.errors, self.seconds + other.seconds,
+                      self.latencies_ms + other.latencies_ms, statuses)
 
     @property
     def rps(self) -> float:
@@ -490,11 +533,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=10.0, help="time limit per target")
+    parser.add_argument("--seconds", type=float, default=15.0, help="time limit per target (over all rounds)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per target")
     parser.add_argument("--max-requests", type=int, default=20_000, help="request limit per target")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load first")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of unmeasured load before each round")
     parser.add_argument("--database", default="can_bench")
     parser.add_argument("--keep-database", action="store_true", help="do not drop the database at the end")
+    parser.add_argument("--reuse-database", action="store_true",
+                        help="load a database a --keep-database run left (no seeding); keeps it")
     parser.add_argument("--only", nargs="*", choices=["ceiling", "queue", "request_page", "api_create"])
     parser.add_argument("--seed", type=int, default=2020)
     return parser.parse_args(argv)
@@ -523,16 +569,23 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     run = Run()
     workdir = Path(tempfile.mkdtemp(prefix="can-bench-"))
-    database_url = create_database(args.database)
-    log(f"database {args.database} created; logs in {workdir}")
     try:
-        index = postcode_index(workdir)
-        env = app_environment(database_url, index, secrets.token_urlsafe(48))
-        token = migrate_and_make_accounts(env)
-        seeded = seed(database_url, index, args.requests, rng)
+        if args.reuse_database:
+            database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{args.database}"
+            index = postcode_index(workdir)
+            env = app_environment(database_url, index, secrets.token_urlsafe(48))
+            token, seeded = reuse(env, database_url)
+            log(f"reusing database {args.database} ({len(seeded['open_refs'])} open requests)")
+        else:
+            database_url = create_database(args.database)
+            log(f"database {args.database} created; logs in {workdir}")
+            index = postcode_index(workdir)
+            env = app_environment(database_url, index, secrets.token_urlsafe(48))
+            token = migrate_and_make_accounts(env)
+            seeded = seed(database_url, index, args.requests, rng)
 
-        app_server = start_gunicorn("app", "wsgi:app", env, args, workdir)
-        ceiling_server = start_gunicorn("ceiling", "bench_web:make_ceiling_app()", env, args, workdir)
+        app_server = start_gunicorn("app", "wsgi:app", env, args, workdir, "/healthz")
+        ceiling_server = start_gunicorn("ceiling", "bench_web:make_ceiling_app()", env, args, workdir, "/rows")
         run.servers += [app_server, ceiling_server]
         cookie = sign_in(app_server.port)
         reference = rng.choice(seeded["open_refs"])
@@ -558,15 +611,20 @@ def main(argv: list[str] | None = None) -> int:
             if status not in target.expect:
                 raise SystemExit(f"{name}: {target.method} {target.path} answered {status}: {body[:300]!r}")
         results: dict[str, Result] = {}
-        for name, target in targets.items():
-            if args.only and name not in args.only and name != "ceiling":
-                continue
-            log(f"loading {name} ({target.method} {target.path}) at {args.concurrency} connections")
-            results[name] = load(target, args.concurrency, args.seconds, args.max_requests, args.warmup)
+        chosen = {n: t for n, t in targets.items() if not args.only or n in args.only or n == "ceiling"}
+        # Interleaved rounds: on a shared machine, load from other processes then falls on every target alike,
+        # so the ratios to the ceiling stay meaningful even when the absolute figures move.
+        for round_no in range(1, args.rounds + 1):
+            for name, target in chosen.items():
+                log(f"round {round_no}/{args.rounds}: {name} ({target.method} {target.path}) "
+                    f"at {args.concurrency} connections")
+                part = load(target, args.concurrency, args.seconds / args.rounds,
+                            args.max_requests // args.rounds, args.warmup)
+                results[name] = results[name].merge(part) if name in results else part
         report(results, skipped, args)
     finally:
         run.stop()
-        if not args.keep_database:
+        if not (args.keep_database or args.reuse_database):
             drop_database(args.database)
             log(f"database {args.database} dropped")
     return 0
@@ -575,7 +633,8 @@ def main(argv: list[str] | None = None) -> int:
 def report(results: dict[str, Result], skipped: dict[str, str], args: argparse.Namespace) -> None:
     ceiling = results["ceiling"].rps or float("nan")
     rows = []
-    summary: dict[str, Any] = {"concurrency": args.concurrency, "workers": args.workers,
+    summary: dict[str, Any] = {"load_average": [round(x, 2) for x in os.getloadavg()], "cores": os.cpu_count(),
+                               "concurrency": args.concurrency, "workers": args.workers,
                                "worker_class": args.worker_class, "threads": args.threads,
                                "seeded_requests": args.requests, "results": {}, "skipped": skipped}
     print(f"\n{'target':<14} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'ratio':>7}")

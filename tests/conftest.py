@@ -11,6 +11,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -55,6 +57,15 @@ def database_url(worker_id: str) -> Iterator[str]:
     _drop_db(name)
 
 
+class FreshUserClient(FlaskClient):
+    """The `db` fixture keeps an app context open, and Flask-Login caches the user on its `g`: forget it
+    before each request so two clients (two people) in one test never see each other's sign-in."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str, postcode_index: Path) -> Iterator[Any]:
     from flask_migrate import upgrade
@@ -72,6 +83,7 @@ def app(database_url: str, postcode_index: Path) -> Iterator[Any]:
             "POSTCODE_INDEX": str(postcode_index),
         }
     )
+    app.test_client_class = FreshUserClient
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
     yield app

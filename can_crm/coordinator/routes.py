@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from govuk_frontend_wtf.main import wtforms_errors
 
 from can_crm import unit_of_work
 from can_crm.access import STAFF, roles
@@ -31,8 +30,6 @@ from can_crm.services import volunteers as volunteer_service
 from can_crm.services.errors import Conflict, FieldErrors, NotFound, TransitionRefused, ValidationError
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
-# The error summary helper of govuk-frontend-wtf, for every page's templates.
-bp.add_app_template_global(wtforms_errors, "wtforms_errors")
 
 ALL_ROLES = tuple(Role)
 RESIDENT_FIELDS = (

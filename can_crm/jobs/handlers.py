@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 import can_crm.jobs.heatmap_jobs  # noqa: F401 - importing registers render_heatmap
+import can_crm.jobs.matching_jobs  # noqa: F401 - importing registers matching_run
 from can_crm.extensions import db
 from can_crm.jobs.runner import Progress, handler
 from can_crm.models.audit import AuditEntry

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from can_crm.extensions import db
 from can_crm.models.base import UTCDateTime, created_at_column, enum_check, utcnow
-from can_crm.models.enums import Channel, DbsLevel, Recurrence, RequestType, Status
+from can_crm.models.enums import OPEN_STATUSES, Channel, DbsLevel, Recurrence, RequestType, Status
 from can_crm.models.resident import Resident
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
+
+
+_OPEN_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in Status if s in OPEN_STATUSES) + ")"
 
 
 class HelpRequest(db.Model):  # type: ignore[name-defined,misc]
@@ -29,6 +32,15 @@ class HelpRequest(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_requests_resident_id", "resident_id"),
         Index("ix_requests_volunteer_id", "volunteer_id"),
         Index("ix_requests_raised_by_id", "raised_by_id"),
+        # The queue's own order over open requests only (migration 0003).
+        Index(
+            "ix_requests_queue_open",
+            text("urgency DESC"),
+            "sla_due_at",
+            "id",
+            postgresql_where=text(_OPEN_SQL),
+            sqlite_where=text(_OPEN_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

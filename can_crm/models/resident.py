@@ -21,6 +21,7 @@ class Resident(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_residents_ward_code", "ward_code"),
         Index("ix_residents_h3_fine", "h3_fine"),
         Index("ix_residents_h3_map", "h3_map"),
+        Index("ix_residents_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

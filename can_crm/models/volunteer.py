@@ -19,6 +19,7 @@ class Volunteer(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("max_km > 0 AND max_km <= 100", name="max_km_range"),
         CheckConstraint("capacity >= 1 AND capacity <= 20", name="capacity_range"),
         Index("ix_volunteers_h3_fine", "h3_fine"),
+        Index("ix_volunteers_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,9 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, DateField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
+
+from can_crm.forms import LenientDateField
 
 from can_crm.models.enums import REQUEST_TYPE_LABELS
 
@@ -59,7 +61,7 @@ class HelpRequestForm(ResidentFields):
         description="For example, a weekly shop for 2 people, or collecting a prescription from a named pharmacy",
         widget=GovCharacterCount(),
     )
-    due_by = DateField(
+    due_by = LenientDateField(
         "When do you need help by? (optional)",
         description="For example, 27 3 2027",
         format="%d %m %Y",

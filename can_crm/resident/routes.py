@@ -12,7 +12,7 @@ from wtforms import StringField, SubmitField
 
 from can_crm.access import public
 from can_crm.extensions import limiter
-from can_crm.forms import show_errors
+from can_crm.forms import date_value, show_errors
 from can_crm.models.enums import Channel, LawfulBasis
 from can_crm.resident.forms import HelpRequestForm
 from can_crm.services import requests as request_service
@@ -29,15 +29,6 @@ RESIDENT_FIELDS = (
 )
 
 
-def due_by_value(form: FlaskForm) -> str | None:
-    """The date as ISO text, or the raw text when it is not a date so the service names the problem."""
-    field = form.due_by
-    raw = " ".join(v for v in (field.raw_data or []) if v).strip()
-    if field.data:
-        return field.data.isoformat()
-    return raw or None
-
-
 @bp.get("/request-help")
 @public
 def start() -> Any:
@@ -50,14 +41,13 @@ def start() -> Any:
 def request_form() -> Any:
     form = HelpRequestForm()
     if form.validate_on_submit():
-        form.due_by.errors = []
         resident_data = {f: form[f].data for f in RESIDENT_FIELDS}
         resident_data["consent_given"] = bool(form.consent_given.data)
         resident_data["lawful_basis"] = LawfulBasis.CONSENT.value
         request_data = {
             "type": form.type.data,
             "details": form.details.data,
-            "due_by": due_by_value(form),
+            "due_by": date_value(form.due_by),
             "volunteer_notes": form.volunteer_notes.data,
         }
         try:

@@ -36,6 +36,15 @@ def directory() -> PostcodeDirectory | None:
     return app.extensions["can_postcodes"]
 
 
+def known_postcode(postcode: str, field: str) -> str:
+    """Refuse, as a field error, a well-formed postcode that the installed directory does not hold."""
+    try:
+        locate(postcode)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field) from None
+    return postcode
+
+
 def locate(postcode: str) -> Place | None:
     """The place of a normalised postcode; None when no directory is installed (a pilot without ONSPD).
 

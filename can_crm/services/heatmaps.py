@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import and_, func, literal, or_, select, union_all
+from sqlalchemy import DateTime, and_, cast, func, literal, null, or_, select, union_all
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
@@ -172,26 +172,42 @@ def clean_filters(raw: Mapping[str, Any], default_k: int, *, shareable_only: boo
 # -- the data version ----------------------------------------------------------------------------------
 
 
+_NO_TIME = cast(null(), DateTime(timezone=True))
+
+
 def data_version(filters: MapFilters, now: datetime | None = None) -> list[Any]:
-    """Counts and latest change of the tables a map reads, in ONE query (the whole cost of a cache hit
-    besides the file read). Unmet need also depends on the clock: it counts requests already overdue."""
+    """What the map's data looks like now, in ONE query (with the file read, the whole cost of a cache hit).
+
+    Requests: the highest request id and the highest event id, both read from primary keys. This relies on
+    every change to a request recording an event (creation, triage and each transition do: events are the
+    audit trail). Residents and volunteers: row count and latest `updated_at`. Unmet need also depends on
+    the clock, so it adds the number of open requests already overdue (the status/SLA index answers it)."""
+    from can_crm.models.request import RequestEvent
+
     now = now or utcnow()
     parts = [
-        select(literal("requests"), func.count(), func.max(HelpRequest.updated_at)),
+        select(literal("requests"), func.coalesce(func.max(HelpRequest.id), 0), _NO_TIME),
+        select(literal("events"), func.coalesce(func.max(RequestEvent.id), 0), _NO_TIME),
         select(literal("residents"), func.count(), func.max(Resident.updated_at)),
-        select(literal("volunteers"), func.count(), func.max(Volunteer.updated_at)),
     ]
+    if filters.layer in ("volunteer-supply", "gap"):
+        parts.append(select(literal("volunteers"), func.count(), func.max(Volunteer.updated_at)))
     if filters.layer == "unmet-need":
         parts.append(
-            select(literal("overdue"), func.count(), func.max(HelpRequest.sla_due_at)).where(
+            select(literal("overdue"), func.count(), _NO_TIME).where(
                 HelpRequest.status.in_(_open()), HelpRequest.sla_due_at < now
             )
         )
     rows = db.session.execute(union_all(*parts)).all()
     version: list[Any] = [now.date().isoformat()]  # availability and "produced on" change with the day
     for name, count, latest in sorted(rows, key=lambda r: str(r[0])):
-        version.append([str(name), int(count), latest.isoformat() if latest else None])
+        version.append([str(name), int(count), latest.isoformat() if isinstance(latest, datetime) else None])
     return version
+
+
+def rows_in(version: list[Any]) -> int:
+    """Roughly how much data a map reads: decides whether it may be rendered inline."""
+    return sum(int(part[1]) for part in version[1:] if part[0] in ("requests", "residents", "volunteers"))
 
 
 def cache_key(filters: MapFilters, version: list[Any]) -> str:
@@ -209,10 +225,6 @@ def cache_key(filters: MapFilters, version: list[Any]) -> str:
 def key_number(key: str) -> int:
     """The key as a number that fits a job argument (60 bits: ample to tell pending renders apart)."""
     return int(key[:15], 16)
-
-
-def rows_in(version: list[Any]) -> int:
-    return sum(int(part[1]) for part in version[1:] if part[0] != "overdue")
 
 
 # -- loading the inputs ----------------------------------------------------------------------------------

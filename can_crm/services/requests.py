@@ -220,8 +220,15 @@ def clean_filters(args: Mapping[str, Any]) -> QueueFilters:
     overdue_raw = str(args.get("overdue") or "").lower()
     if overdue_raw not in ("", "true", "false", "1", "0", "yes", "no", "y", "n"):
         errors["overdue"] = "Overdue must be true or false"
-    search = (args.get("q") or "").strip()[:100] or None
-    ward = (args.get("ward") or "").strip()[:12] or None
+    search = ward = None
+    try:
+        search = clean_text(args.get("q"), "q", "search", max_length=100) or None
+    except ValidationError as exc:
+        errors["q"] = exc.message
+    try:
+        ward = clean_text(args.get("ward"), "ward", "ward code", max_length=12) or None
+    except ValidationError as exc:
+        errors["ward"] = exc.message
     if errors:
         raise FieldErrors(errors)
     return QueueFilters(status, rtype, urgency, ward, overdue_raw in ("true", "1", "yes", "y"), search)

@@ -27,7 +27,7 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "address_line1": lambda v: clean_text(v, "address_line1", "address line 1", max_length=120, required=True),
     "address_line2": lambda v: clean_text(v, "address_line2", "address line 2", max_length=120) or None,
     "town": lambda v: clean_text(v, "town", "town or city", max_length=60) or None,
-    "postcode": clean_postcode,
+    "postcode": lambda v: geocoding.known_postcode(clean_postcode(v), "postcode"),
     "phone": lambda v: clean_phone(v) or None,
     "email": lambda v: clean_email(v) or None,
     "preferred_channel": lambda v: clean_choice(

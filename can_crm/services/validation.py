@@ -96,12 +96,12 @@ def clean_nhs_number(value: str | None, field: str = "nhs_number") -> str:
     if not text:
         return ""
     if not text.isdigit() or len(text) != 10:
-        raise ValidationError("NHS number must be 10 digits, like 485 777 3456", field)
+        raise ValidationError("NHS number must be 10 digits, like 943 476 5919", field)
     total = sum(int(d) * w for d, w in zip(text[:9], range(10, 1, -1), strict=True))
     check = 11 - total % 11
     check = 0 if check == 11 else check
     if check == 10 or check != int(text[9]):
-        raise ValidationError("Enter a real NHS number, like 485 777 3456", field)
+        raise ValidationError("Enter a real NHS number, like 943 476 5919", field)
     return text
 
 

@@ -87,7 +87,7 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "name": clean_name,
     "phone": lambda v: clean_phone(v) or None,
     "email": lambda v: clean_email(v) or None,
-    "home_postcode": lambda v: clean_postcode(v, "home_postcode"),
+    "home_postcode": lambda v: geocoding.known_postcode(clean_postcode(v, "home_postcode"), "home_postcode"),
     "skills": _skills,
     "max_km": lambda v: _number(v, "max_km", "how far they travel (km)", 0.1, 100),
     "capacity": lambda v: int(_number(v, "capacity", "how many tasks at once", 1, 20, integer=True)),
@@ -121,10 +121,7 @@ def _apply(volunteer: Volunteer, cleaned: Mapping[str, Any]) -> None:
     for field, value in cleaned.items():
         setattr(volunteer, field, value)
     if "home_postcode" in cleaned:
-        try:
-            place = geocoding.locate(cleaned["home_postcode"])
-        except ValidationError as exc:
-            raise FieldErrors({"home_postcode": exc.message}) from None
+        place = geocoding.locate(cleaned["home_postcode"])
         volunteer.lat, volunteer.lon = (place.lat, place.lon) if place else (None, None)
         volunteer.h3_fine, volunteer.h3_map = (place.h3_fine, place.h3_map) if place else (None, None)
 

@@ -38,3 +38,29 @@ def test_signed_out_users_reach_only_public_routes(app: Any, client: Any) -> Non
         if response.status_code != expected:
             leaks.append(f"{url}: {response.status_code}")
     assert not leaks, "\n".join(leaks)
+
+
+def test_ids_past_the_database_range_are_not_found(app: Any, client: Any, make_user: Any, login: Any) -> None:
+    login(make_user("coordinator"))
+    assert client.get("/coordinator/volunteers/99999999999999999999").status_code == 404
+
+
+def test_a_bearer_call_is_the_token_user_whatever_cookie_comes_with_it(
+    client: Any, make_user: Any, login: Any
+) -> None:
+    from can_crm import unit_of_work
+    from can_crm.services import users
+
+    login(make_user("coordinator"))
+    partner = make_user("partner")
+    _, token = users.issue_token(partner)
+    unit_of_work.commit()
+    assert client.get("/api/v1/residents").status_code == 200
+    response = client.get("/api/v1/residents", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 403
+    assert client.get("/api/v1/residents", headers={"Authorization": "Bearer can_nonsense"}).status_code == 401
+
+
+def test_control_characters_in_queue_search_are_refused(client: Any, make_user: Any, login: Any) -> None:
+    login(make_user("coordinator"))
+    assert client.get("/coordinator/?q=abc%00def").status_code == 400

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import g
 from sqlalchemy import select
 
 from can_crm.models.user import ApiToken, User
@@ -13,6 +14,13 @@ from tests.conftest import PASSWORD
 
 def text(response: Any) -> str:
     return response.get_data(as_text=True)
+
+
+def as_(client: Any) -> Any:
+    """Switch to another browser. The test holds one app context, so Flask-Login's cached user on `g`
+    would otherwise leak from one test client's request into the next."""
+    g.pop("_login_user", None)
+    return client
 
 
 @pytest.fixture
@@ -92,18 +100,18 @@ def test_duplicate_email_is_refused_next_to_the_field(client: Any, admin: Any) -
 def test_change_role_ends_the_users_sessions(app: Any, client: Any, admin: Any, make_user: Any, db: Any) -> None:
     other = make_user("partner")
     other_client = app.test_client()
-    other_client.post("/auth/sign-in", data={"email": other.email, "password": PASSWORD})
-    assert other_client.get("/partner/").status_code == 200
-    assert client.post(f"/admin/users/{other.id}/role", data={"role": "coordinator"}).status_code == 302
+    as_(other_client).post("/auth/sign-in", data={"email": other.email, "password": PASSWORD})
+    assert as_(other_client).get("/partner/").status_code == 200
+    assert as_(client).post(f"/admin/users/{other.id}/role", data={"role": "coordinator"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(User, other.id).role == "coordinator"
-    response = other_client.get("/coordinator/")
+    response = as_(other_client).get("/coordinator/")
     assert response.status_code == 302 and "/auth/sign-in" in response.headers["Location"]
 
 
 def test_bad_role_is_refused(client: Any, admin: Any, make_user: Any) -> None:
     other = make_user("partner")
-    response = client.post(f"/admin/users/{other.id}/role", data={"role": "superuser"})
+    response = as_(client).post(f"/admin/users/{other.id}/role", data={"role": "superuser"})
     assert response.status_code == 400 and "Select a role" in text(response)
 
 
@@ -112,19 +120,19 @@ def test_disabling_a_user_ends_their_session_and_tokens(
 ) -> None:
     coordinator = make_user("coordinator")
     their_client = app.test_client()
-    their_client.post("/auth/sign-in", data={"email": coordinator.email, "password": PASSWORD})
-    assert their_client.get("/coordinator/").status_code == 200
-    issued = client.post(f"/admin/users/{coordinator.id}/tokens", data={"name": "Integration"})
+    as_(their_client).post("/auth/sign-in", data={"email": coordinator.email, "password": PASSWORD})
+    assert as_(their_client).get("/coordinator/").status_code == 200
+    issued = as_(client).post(f"/admin/users/{coordinator.id}/tokens", data={"name": "Integration"})
     assert issued.status_code == 200
-    response = client.post(f"/admin/users/{coordinator.id}/active", data={"active": "no"})
+    response = as_(client).post(f"/admin/users/{coordinator.id}/active", data={"active": "no"})
     assert response.status_code == 302
-    response = their_client.get("/coordinator/")
+    response = as_(their_client).get("/coordinator/")
     assert response.status_code == 302 and "/auth/sign-in" in response.headers["Location"]
     db.session.expire_all()
     assert all(t.revoked_at is not None for t in db.session.scalars(select(ApiToken)))
     # Enabled again: they can sign in, but the old session stays ended.
-    assert client.post(f"/admin/users/{coordinator.id}/active", data={"active": "yes"}).status_code == 302
-    assert their_client.get("/coordinator/").status_code == 302
+    assert as_(client).post(f"/admin/users/{coordinator.id}/active", data={"active": "yes"}).status_code == 302
+    assert as_(their_client).get("/coordinator/").status_code == 302
 
 
 def test_admin_cannot_disable_themselves(client: Any, admin: Any) -> None:
@@ -144,8 +152,6 @@ def test_token_is_shown_once_then_only_its_prefix(client: Any, admin: Any, make_
     assert token.token_hash != plain and plain.startswith(token.prefix)
     later = text(client.get(f"/admin/users/{other.id}"))
     assert plain not in later and token.prefix in later
-    # The token works until revoked.
-    assert client.application.test_client().get("/api/v1/openapi.json").status_code in (200, 404)
     assert client.post(f"/admin/users/{other.id}/tokens/{token.id}/revoke").status_code == 302
     db.session.expire_all()
     assert db.session.get(ApiToken, token.id).revoked_at is not None

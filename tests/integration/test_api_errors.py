@@ -282,10 +282,38 @@ def test_unknown_reference_and_route_and_method_use_the_envelope(client: Any, db
 
 
 def test_auth_errors_use_the_envelope(client: Any, db: Any, make_user: Any) -> None:
-    assert assert_envelope(client.get("/api/v1/requests"), 401)["code"] == "unauthorised"
+    anonymous = client.get("/api/v1/requests")
+    assert assert_envelope(anonymous, 401)["code"] == "unauthorised"
+    assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")
     assert_envelope(client.get("/api/v1/requests", headers={"Authorization": "Bearer " + "x" * 5000}), 401)
     assert_envelope(client.get("/api/v1/requests", headers={"Authorization": "Basic dXNlcjpwYXNz"}), 401)
     _, plain = users.issue_token(make_user("volunteer"), "test")
     unit_of_work.commit()
     response = client.get("/api/v1/residents", headers={"Authorization": f"Bearer {plain}"})
     assert assert_envelope(response, 403)["code"] == "forbidden"
+
+
+def test_numbers_too_big_for_an_id_are_not_found_not_a_crash(
+    client: Any, db: Any, headers: dict[str, str], good_body: dict[str, Any], make_request: Any
+) -> None:
+    huge = 2**63 + 5
+    assert_envelope(client.get(f"/api/v1/residents/{huge}", headers=headers), 404)
+    assert_envelope(client.patch(f"/api/v1/residents/{huge}", json={"town": "London"}, headers=headers), 404)
+    assert_envelope(client.get(f"/api/v1/jobs/{huge}", headers=headers), 404)
+    body = {key: value for key, value in good_body.items() if key != "resident"}
+    assert_envelope(
+        client.post("/api/v1/requests", json={**body, "resident_id": huge}, headers=headers), 422, "resident_id"
+    )
+    assert_envelope(
+        client.post("/api/v1/requests", json={**body, "resident_id": 0}, headers=headers), 422, "resident_id"
+    )
+    req = make_request()
+    client.post(f"/api/v1/requests/{req.reference}/triage", json={}, headers=headers)
+    response = client.post(f"/api/v1/requests/{req.reference}/assign", json={"volunteer_id": huge}, headers=headers)
+    assert_envelope(response, 422, "volunteer_id")
+    assert_envelope(client.get(f"/api/v1/requests?page={huge}", headers=headers), 422, "page")
+
+
+@pytest.mark.parametrize("url", ["/api/v1/requests?q=a%00b", "/api/v1/requests?ward=%07", "/api/v1/residents?q=%00"])
+def test_control_characters_in_search_are_refused(client: Any, db: Any, headers: dict[str, str], url: str) -> None:
+    assert_envelope(client.get(url, headers=headers), 422)

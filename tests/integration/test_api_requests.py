@@ -275,6 +275,25 @@ def test_transition_refused_for_role_and_for_missing_reason(
     )
 
 
+def test_partner_sees_only_their_own_reasons_in_the_history(
+    client: Any, db: Any, bearer: Any, make_request: Any
+) -> None:
+    partner, partner_headers = bearer("partner")
+    _, coordinator_headers = bearer("coordinator")
+    req = make_request(actor=Actor(role="partner", user_id=partner.id))
+    url = f"/api/v1/requests/{req.reference}"
+    escalated = client.post(
+        f"{url}/transitions",
+        json={"to": "escalated", "reason": "Safeguarding: concern about a carer"},
+        headers=coordinator_headers,
+    )
+    assert escalated.status_code == 200
+    seen_by_partner = client.get(url, headers=partner_headers).get_json()["events"]
+    assert [(e["to"], e["reason"]) for e in seen_by_partner] == [("new", "Received by phone"), ("escalated", None)]
+    seen_by_coordinator = client.get(url, headers=coordinator_headers).get_json()["events"]
+    assert seen_by_coordinator[-1]["reason"] == "Safeguarding: concern about a carer"
+
+
 def test_triage_twice_is_a_conflict(client: Any, db: Any, bearer: Any, make_request: Any) -> None:
     _, headers = bearer("coordinator")
     req = make_request()

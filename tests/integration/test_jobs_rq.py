@@ -74,7 +74,9 @@ def forget_queue(redis: Redis, name: str) -> None:
         ids.update(registry(queue=queue).get_job_ids(cleanup=False) if registry is StartedJobRegistry
                    else registry(queue=queue).get_job_ids())
     for job_id in ids:
-        redis.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
+        redis.delete(f"rq:job:{job_id}", f"rq:results:{job_id}", f"rq:executions:{job_id}")
+        for key in redis.scan_iter(match=f"rq:execution:{job_id}:*"):
+            redis.delete(key)
     queue.delete(delete_jobs=True)
     for worker_key in redis.smembers(f"rq:workers:{name}"):  # ours, all stopped by now (a killed one cannot
         redis.delete(worker_key)  # deregister itself)

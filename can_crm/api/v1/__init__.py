@@ -13,7 +13,7 @@ from flask import Flask, current_app, jsonify
 from flask_smorest import Api, Blueprint
 
 from can_crm.access import public
-from can_crm.api.v1 import errors, jobs, requests, residents
+from can_crm.api.v1 import errors, jobs, matching, requests, residents
 from can_crm.api.v1.schemas import ErrorSchema
 
 API_DESCRIPTION = """\
@@ -37,7 +37,7 @@ residents in their ward), and of the resident only the name and postcode. Readin
 """
 
 api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1", description="CAN CRM JSON API, version 1")
-for child in (requests.blp, residents.blp, jobs.blp):
+for child in (requests.blp, residents.blp, jobs.blp, matching.blp):
     api_v1.register_blueprint(child)
 errors.install(api_v1)
 
@@ -71,6 +71,7 @@ def init_api(app: Flask) -> None:
                 {"name": "requests", "description": "Requests for help and their lifecycle"},
                 {"name": "residents", "description": "Residents (coordinators only)"},
                 {"name": "jobs", "description": "Background jobs started by the caller"},
+                {"name": "matching", "description": "Matching runs, their proposals and coordinators' decisions"},
                 {"name": "meta", "description": "About the API"},
             ],
         },
@@ -89,4 +90,6 @@ def init_api(app: Flask) -> None:
         },
     )
     api.register_blueprint(api_v1)
+    # marshmallow cannot say "exactly one of resident and resident_id"; JSON Schema can.
+    api.spec.components.schemas["RequestIn"]["oneOf"] = [{"required": ["resident"]}, {"required": ["resident_id"]}]
     app.extensions["can_api_v1"] = api

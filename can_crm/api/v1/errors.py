@@ -106,6 +106,8 @@ def handle_http_exception(exc: HTTPException) -> Response:
     response = json_error(status, CODES.get(status, "error"), message, fields or None)
     headers = (getattr(exc, "data", None) or {}).get("headers") or {}
     response.headers.update(headers)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="CAN CRM API"'
     return response
 
 

@@ -9,8 +9,10 @@ from flask_smorest import Blueprint
 
 from can_crm.access import roles
 from can_crm.api.v1 import schemas
+from can_crm.api.v1.schemas import MAX_ID
 from can_crm.models.enums import Role
 from can_crm.services import jobs
+from can_crm.services.errors import NotFound
 
 blp = Blueprint("jobs", __name__, url_prefix="/jobs", description="Background jobs started by the caller")
 
@@ -25,4 +27,6 @@ def get_job(job_id: int) -> Any:
 
     Only the user who started the job can see it; anyone else gets 404.
     """
+    if job_id > MAX_ID:
+        raise NotFound("No job with that id")
     return jobs.get_job(job_id, current_user.id)

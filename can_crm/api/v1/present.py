@@ -77,7 +77,8 @@ def request_out(
     events: list[RequestEvent] | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {name: getattr(req, name) for name in _REQUEST_FIELDS}
-    if sees_full_resident(user):
+    staff = sees_full_resident(user)
+    if staff:
         out.update({name: getattr(req, name) for name in _STAFF_ONLY_REQUEST_FIELDS})
     out["overdue"] = req.is_overdue(utcnow())
     out["resident"] = resident_out(resident, user)
@@ -90,7 +91,8 @@ def request_out(
                 "kind": e.kind,
                 "from_status": e.from_status,
                 "to_status": e.to_status,
-                "reason": e.reason,
+                # Coordinators' reasons can carry safeguarding detail: others see only the reasons they gave.
+                "reason": e.reason if staff or (e.actor_id is not None and e.actor_id == user.id) else None,
                 "actor_role": e.actor_role,
             }
             for e in events

@@ -23,10 +23,12 @@ from can_crm.services.references import normalise_reference
 blp = Blueprint("requests", __name__, url_prefix="/requests", description="Requests for help and their lifecycle")
 TAGS = ["requests"]
 ERRORS = {
+    400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
     403: "FORBIDDEN",
     404: "NOT_FOUND",
     409: "CONFLICT",
+    415: "UNSUPPORTED_MEDIA_TYPE",
     422: "UNPROCESSABLE_ENTITY",
 }
 
@@ -64,9 +66,12 @@ def resident_input(raw: dict[str, Any] | None, prefix: str) -> tuple[dict[str, A
         return None, {}
     data = dict(raw)
     service_key, client_key = f"{prefix}address_line1", f"{prefix}address"
+    if "address" in data and data["address"] is None and "address_line1" in data:
+        del data["address"]  # null means "not sent" when the other name carries the value
     if "address" in data:
-        if "address_line1" in data:
+        if data.get("address_line1") is not None:
             raise FieldErrors({client_key: "Send address or address_line1, not both"})
+        data.pop("address_line1", None)
         data["address_line1"] = data.pop("address")
         return data, {service_key: client_key}
     if "address_line1" in data:
@@ -104,7 +109,7 @@ def _detail(req: HelpRequest, *, audited: bool = False) -> dict[str, Any]:
 @roles(*RAISERS)
 @blp.arguments(schemas.RequestInSchema, description="A new request: the resident's details, or a known resident_id")
 @blp.response(201, schemas.RequestDetailSchema, description="Created; Location names the new request")
-@documents(401, 403, 422)
+@documents(400, 401, 403, 415, 422)
 def create_request(data: dict[str, Any]) -> Any:
     """Raise a request for help
 
@@ -178,7 +183,7 @@ def get_request(reference: str) -> Any:
 @roles(*RAISERS)
 @blp.arguments(schemas.TransitionInSchema)
 @blp.response(200, schemas.RequestDetailSchema)
-@documents(401, 403, 404, 409, 422)
+@documents(400, 401, 403, 404, 409, 415, 422)
 def transition_request(data: dict[str, Any], reference: str) -> Any:
     """Move a request to another status
 
@@ -194,7 +199,7 @@ def transition_request(data: dict[str, Any], reference: str) -> Any:
 @roles(*STAFF)
 @blp.arguments(schemas.TriageInSchema)
 @blp.response(200, schemas.RequestDetailSchema)
-@documents(401, 403, 404, 409, 422)
+@documents(400, 401, 403, 404, 409, 415, 422)
 def triage_request(data: dict[str, Any], reference: str) -> Any:
     """Triage a request (coordinators)
 
@@ -209,7 +214,7 @@ def triage_request(data: dict[str, Any], reference: str) -> Any:
 @roles(*STAFF)
 @blp.arguments(schemas.AssignInSchema)
 @blp.response(200, schemas.RequestDetailSchema)
-@documents(401, 403, 404, 409, 422)
+@documents(400, 401, 403, 404, 409, 415, 422)
 def assign_request(data: dict[str, Any], reference: str) -> Any:
     """Assign a volunteer by hand (coordinators): a triaged request becomes matched"""
     req = _load(reference)

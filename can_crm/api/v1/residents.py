@@ -12,11 +12,19 @@ from can_crm.api.v1 import schemas
 from can_crm.api.v1.errors import rename_fields
 from can_crm.api.v1.present import page_out, resident_out
 from can_crm.api.v1.requests import ERRORS, resident_input
+from can_crm.api.v1.schemas import MAX_ID
 from can_crm.services import audit, residents
-from can_crm.services.errors import FieldErrors
+from can_crm.services.errors import FieldErrors, NotFound
 
 blp = Blueprint("residents", __name__, url_prefix="/residents", description="Residents (coordinators only)")
 TAGS = ["residents"]
+
+
+def _checked(resident_id: int) -> int:
+    """A number too big to be an id is simply not found (and never reaches the database)."""
+    if resident_id > MAX_ID:
+        raise NotFound("No resident with that id")
+    return resident_id
 
 
 def documents(*codes: int) -> Any:
@@ -48,7 +56,7 @@ def list_residents(args: dict[str, Any]) -> Any:
 @documents(401, 403, 404)
 def get_resident(resident_id: int) -> Any:
     """Read a resident (the read is recorded in the audit log)"""
-    resident = residents.get_resident(resident_id)
+    resident = residents.get_resident(_checked(resident_id))
     audit.record(current_user.id, "view_resident", "resident", resident.id)
     return resident_out(resident, current_user)
 
@@ -57,10 +65,10 @@ def get_resident(resident_id: int) -> Any:
 @roles(*STAFF)
 @blp.arguments(schemas.ResidentPatchSchema, description="Only the fields sent are checked and changed")
 @blp.response(200, schemas.ResidentOutSchema)
-@documents(401, 403, 404, 422)
+@documents(400, 401, 403, 404, 415, 422)
 def update_resident(data: dict[str, Any], resident_id: int) -> Any:
     """Update a resident, with the same rules as the coordinator's form (the change is audited)"""
-    resident = residents.get_resident(resident_id)
+    resident = residents.get_resident(_checked(resident_id))
     changes, renames = resident_input(data, "")
     if "address_line1" not in data and "address" not in data:
         renames = {}

@@ -7,6 +7,7 @@ the API refuse the same things with the same words. Enums and lengths are still 
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import marshmallow as ma
@@ -44,6 +45,33 @@ def _flag(description: str) -> fields.Boolean:
     return StrictBoolean(allow_none=True, metadata={"description": description})
 
 
+# Ids are PostgreSQL integers: a bigger number is refused here rather than overflowing in the database.
+MAX_ID = 2**31 - 1
+
+
+def _id(description: str, *, required: bool = False) -> fields.Integer:
+    return fields.Integer(
+        strict=True,
+        required=required,
+        validate=validate.Range(min=1, max=MAX_ID, error="{input} is not an id (1 to {max})"),
+        metadata={"description": description},
+    )
+
+
+class QueryText(fields.String):
+    """A query-string value: bounded, and no control characters (PostgreSQL refuses NUL in text)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"maxLength": 100, "pattern": r"^[^\u0000-\u001f\u007f-\u009f]*$", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > 100 or any(unicodedata.category(ch) == "Cc" for ch in text):
+            raise ma.ValidationError(f"{attr} must be 100 characters or fewer, with no control characters")
+        return text
+
+
 class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -54,7 +82,7 @@ class StrictSchema(ma.Schema):
 
 
 class ResidentInSchema(StrictSchema):
-    name = _text(120, "Full name", required=True)
+    name = fields.String(required=True, metadata={"maxLength": 120, "minLength": 1, "description": "Full name"})
     address = _text(120, "First line of the address (same as address_line1; send one of them)")
     address_line1 = _text(120, "First line of the address")
     address_line2 = _text(120, "Second line of the address")
@@ -85,9 +113,7 @@ class RequestInSchema(StrictSchema):
     resident = fields.Nested(
         ResidentInSchema, metadata={"description": "A new resident's details. Send this or resident_id, not both"}
     )
-    resident_id = fields.Integer(
-        strict=True, metadata={"description": "An existing resident (coordinators; partners: one they raised for)"}
-    )
+    resident_id = _id("An existing resident (coordinators; partners and councillors: one they raised a request for)")
     type = _choice(values(RequestType), "What help is needed", required=True)
     urgency = fields.Integer(
         strict=True,
@@ -129,29 +155,31 @@ class TriageInSchema(StrictSchema):
 
 
 class AssignInSchema(StrictSchema):
-    volunteer_id = fields.Integer(strict=True, required=True)
+    volunteer_id = _id("The volunteer to propose", required=True)
 
 
 class PageArgsSchema(ma.Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="page must be 1 or more"))
+    page = fields.Integer(
+        load_default=1, validate=validate.Range(min=1, max=100_000, error="page must be between 1 and 100000")
+    )
     per_page = fields.Integer(
         load_default=25, validate=validate.Range(min=1, max=100, error="per_page must be between 1 and 100")
     )
 
 
 class RequestListArgsSchema(PageArgsSchema):
-    status = fields.String(
+    status = QueryText(
         metadata={"enum": [*STATUSES, "open"], "description": "Default: the open statuses (not finished)"}
     )
-    type = fields.String(metadata={"enum": values(RequestType)})
-    urgency = fields.String(metadata={"enum": ["1", "2", "3"]})
+    type = QueryText(metadata={"enum": values(RequestType)})
+    urgency = QueryText(metadata={"enum": ["1", "2", "3"]})
     overdue = fields.Boolean(metadata={"description": "Only open requests past their SLA"})
-    ward = fields.String(metadata={"description": "ONS ward code of the resident"})
-    q = fields.String(metadata={"description": "Reference, resident name or postcode contains"})
+    ward = QueryText(metadata={"description": "ONS ward code of the resident"})
+    q = QueryText(metadata={"description": "Reference, resident name or postcode contains"})
 
 
 class ResidentListArgsSchema(PageArgsSchema):
-    q = fields.String(metadata={"description": "Name or postcode contains"})
+    q = QueryText(metadata={"description": "Name or postcode contains"})
 
 
 # Outputs -----------------------------------------------------------------------------------------
@@ -192,7 +220,9 @@ class EventOutSchema(ma.Schema):
     kind = fields.String()
     from_status = fields.String(data_key="from", allow_none=True)
     to_status = fields.String(data_key="to", allow_none=True)
-    reason = fields.String(allow_none=True)
+    reason = fields.String(
+        allow_none=True, metadata={"description": "Partners and councillors see only the reasons they gave"}
+    )
     actor_role = fields.String()
 
 

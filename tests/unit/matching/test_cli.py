@@ -109,12 +109,14 @@ def test_module_entry_point_end_to_end(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(mutate(("volunteers", 0, "capacity"), -2)))
     # S603: the command is this interpreter with fixed arguments, not untrusted input.
-    proc = subprocess.run([sys.executable, "-m", "matching", "solve", str(bad)],  # noqa: S603 capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "matching", "solve", str(bad)],  # noqa: S603
+                          capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[3], check=False)
     assert proc.returncode == 2 and "volunteers[0] (id 'V1')" in proc.stderr and "Traceback" not in proc.stderr
     good = tmp_path / "good.json"
     good.write_text(json.dumps(GOOD))
-    proc = subprocess.run([sys.executable, "-m", "matching", "solve", str(good)],  # noqa: S603 capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "matching", "solve", str(good)],  # noqa: S603
+                          capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[3], check=False)
     assert proc.returncode == 0 and json.loads(proc.stdout)["optimal"] is True
 
