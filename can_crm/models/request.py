@@ -14,7 +14,6 @@ from can_crm.models.resident import Resident
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
 
-
 _OPEN_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in Status if s in OPEN_STATUSES) + ")"
 
 

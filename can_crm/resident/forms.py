@@ -14,7 +14,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
 
 from can_crm.forms import LenientDateField
-
 from can_crm.models.enums import REQUEST_TYPE_LABELS
 
 

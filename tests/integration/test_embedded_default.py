@@ -1,0 +1,88 @@
+"""The embedded default that `make run` serves: SQLite and in-process jobs, built by the same migrations,
+walked through the end-to-end flows a pilot council would use."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import PASSWORD, ROOT, FreshUserClient, postcode_in
+
+pytestmark = pytest.mark.sqlite
+
+
+@pytest.fixture(scope="module")
+def sqlite_app(tmp_path_factory: pytest.TempPathFactory, postcode_index: Path) -> Iterator[Any]:
+    from flask_migrate import upgrade
+
+    from can_crm import create_app
+
+    folder = tmp_path_factory.mktemp("embedded")
+    app = create_app(
+        {
+            "CAN_ENV": "test",
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'can_crm.sqlite'}",
+            "SQLALCHEMY_ENGINE_OPTIONS": {},
+            "WTF_CSRF_ENABLED": False,
+            "REDIS_URL": None,
+            "POSTCODE_INDEX": str(postcode_index),
+            "HEATMAP_CACHE_DIR": str(folder / "heatmaps"),
+        }
+    )
+    app.test_client_class = FreshUserClient
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        yield app
+
+
+def test_embedded_default_runs_the_lifecycle_end_to_end(sqlite_app: Any, postcode_index: Path) -> None:
+    from can_crm import unit_of_work
+    from can_crm.extensions import db
+    from can_crm.models.request import HelpRequest
+    from can_crm.services import jobs, users, volunteers
+
+    hf = postcode_in(postcode_index)
+    assert sqlite_app.extensions["can_queue"].backend == "in-process"
+    coordinator = users.create_user("coord@example.gov.uk", "Casey Coord", "coordinator", PASSWORD)
+    volunteer = volunteers.create_volunteer(
+        {"name": "Val Helper", "home_postcode": hf, "skills": ["shopping"], "max_km": "5", "capacity": "1",
+         "dbs_level": "basic", "active": True}
+    )
+    unit_of_work.commit()
+
+    resident = sqlite_app.test_client()
+    assert resident.get("/healthz").get_json()["status"] == "ok"
+    response = resident.post("/request-help/form", data={
+        "type": "shopping", "details": "Weekly shop", "name": "Edna Price", "address_line1": "1 King Street",
+        "postcode": hf, "phone": "020 7946 0000", "preferred_channel": "phone", "shielding": "yes",
+        "consent_given": "y",
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    page = resident.get(response.headers["Location"]).get_data(as_text=True)
+    reference = re.search(r"CAN-[A-Z0-9]{4}-[A-Z0-9]{4}", page).group(0)
+
+    staff = sqlite_app.test_client()
+    assert staff.post("/auth/sign-in", data={"email": coordinator.email, "password": PASSWORD}).status_code == 302
+    assert reference in staff.get("/coordinator/").get_data(as_text=True)
+    triaged = staff.post(f"/coordinator/requests/{reference}/triage", data={"urgency": "3", "min_dbs": "none"})
+    assert triaged.status_code in (200, 302)
+    assigned = staff.post(f"/coordinator/requests/{reference}/assign", data={"volunteer_id": str(volunteer.id)})
+    assert assigned.status_code in (200, 302)
+    for to in ("accepted", "in_progress", "delivered", "closed"):
+        moved = staff.post(f"/coordinator/requests/{reference}/transition", data={"to": to, "reason": ""})
+        assert moved.status_code in (200, 302), (to, moved.get_data(as_text=True)[:500])
+    request = db.session.scalar(select(HelpRequest).where(HelpRequest.reference == reference))
+    db.session.refresh(request)
+    assert request.status == "closed"
+
+    job = jobs.start_job("selftest", {"steps": 2}, coordinator.id)
+    unit_of_work.commit()
+    sqlite_app.extensions["can_queue"].wait()
+    status = staff.get(f"/jobs/{job.id}.json").get_json()
+    assert status["state"] == "succeeded"
