@@ -39,7 +39,7 @@ run: install ## Install, migrate, seed demo data and serve on http://127.0.0.1:5
 	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) seed-demo
 	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install ## The whole suite: unit, integration (PostgreSQL + Redis + rq worker), browser (Chromium), embedded default
+test: install lint ## Lint, then the whole suite: unit, integration (PostgreSQL, Redis, rq workers), browser (Chromium)
 	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadgroup
 
 test-unit: install ## Unit tests only (no database)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -58,18 +57,22 @@ def _compatible_blocks(p: Problem) -> Iterator[tuple[IntArray, int]]:
 
 
 def all_feasible_pairs(p: Problem) -> Pairs:
-    """Every feasible pair; memory grows with the pair count, so only for small or medium instances."""
+    """Every feasible pair; memory grows with the pair count, so only for small or medium instances.
+
+    One dual-tree query per signature returns flat index arrays; the volunteer's own range is
+    checked on the chord before the exact haversine test, so only near-feasible pairs are measured.
+    """
     parts = []
+    vol_chord = chord_for_km(p.vol_max_km)
     for reqs, g in _compatible_blocks(p):
         grp = p.groups[g]
-        tree = cKDTree(p.req_xyz[reqs])
-        hits = tree.query_ball_tree(grp.tree, float(chord_for_km(grp.max_km)))
-        counts = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
-        if counts.sum() == 0:
+        hits = cKDTree(p.req_xyz[reqs]).sparse_distance_matrix(grp.tree, float(chord_for_km(grp.max_km)),
+                                                                output_type="ndarray")
+        if hits.size == 0:
             continue
-        r = np.repeat(reqs, counts)
-        v = grp.members[np.fromiter(chain.from_iterable(hits), dtype=np.int64, count=int(counts.sum()))]
-        parts.append(feasible_only(p, r, v))
+        v = grp.members[hits["j"]]
+        near = hits["v"] <= vol_chord[v]
+        parts.append(feasible_only(p, reqs[hits["i"][near]], v[near]))
     return _sorted(Pairs.concat(parts))
 
 
@@ -100,18 +103,21 @@ def _sorted(pairs: Pairs) -> Pairs:
     return pairs.take(np.lexsort((pairs.v, pairs.r)))
 
 
-def price(p: Problem, dr: IntArray, dv: IntArray, per_request: int = 4, chunk: int = 2048) -> Pairs:
+def price(p: Problem, dr: IntArray, dv: IntArray, per_request: int = 32, chunk: int = 1024) -> Pairs:
     """Every feasible pair whose reduced cost ``dr[r] + c - dv[v]`` is negative (none means optimal).
 
     ``dr`` and ``dv`` are shortest-path labels of the residual graph, so candidate arcs never
     violate. A pair can violate only if ``c < max(dv over its group) - dr[r]``, which bounds the
     distance to search around each request; volunteers are bucketed by label so that cheap
     (spare-capacity) volunteers do not force wide searches around requests that only they could
-    improve. Only the ``per_request`` most negative pairs of each request are returned: adding
-    every violator makes the restricted graph almost the full graph when volunteers are scarce.
+    improve. Requests are banded by search radius and each band is matched against a bucket by
+    one dual-tree query, which returns flat arrays (no Python lists). Only the ``per_request``
+    most negative pairs of each request are returned: adding every violator makes the restricted
+    graph almost the full graph when volunteers are scarce.
     """
-    parts = []
+    parts: list[Pairs] = []
     buckets = _label_buckets(p, dv)
+    vol_chord = chord_for_km(p.vol_max_km)
     for reqs, g in _compatible_blocks(p):
         for members, tree, max_dv, max_km in buckets[g]:
             bound = max_dv - dr[reqs]
@@ -122,26 +128,39 @@ def price(p: Problem, dr: IntArray, dv: IntArray, per_request: int = 4, chunk: i
             # c = T*q - bonus < bound  =>  q <= bound / T ; km <= (q + 0.5) * unit
             km_r = np.minimum((bound[live] / p.tie_scale + 0.5) * p.unit_m / 1000.0 + 1e-9, max_km)
             chord = chord_for_km(km_r)
-            for s in range(0, rq.size, chunk):
-                sl = slice(s, s + chunk)
-                hits = tree.query_ball_point(p.req_xyz[rq[sl]], chord[sl], return_sorted=False)
-                counts = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
-                total = int(counts.sum())
-                if total == 0:
-                    continue
-                r = np.repeat(rq[sl], counts)
-                v = members[np.fromiter(chain.from_iterable(hits), dtype=np.int64, count=total)]
-                cand = feasible_only(p, r, v)
-                bad = dr[cand.r] + cand.cost < dv[cand.v]
-                if bad.any():
-                    parts.append(cand.take(bad))
+            band = np.ceil(2 * np.log2(np.maximum(km_r, 0.05) / 0.05)).astype(np.int64)
+            for b in np.unique(band).tolist():
+                for sel in np.array_split(np.flatnonzero(band == b), -(-int((band == b).sum()) // chunk)):
+                    _price_block(p, dr, dv, rq[sel], chord[sel], members, tree, vol_chord, per_request, parts)
     found = Pairs.concat(parts)
     if len(found) == 0:
         return found
+    return _sorted(_most_negative(found, dr, dv, per_request))
+
+
+def _price_block(p: Problem, dr: IntArray, dv: IntArray, rq: IntArray, chord: FloatArray, members: IntArray,
+                 tree: cKDTree, vol_chord: FloatArray, per_request: int, parts: list[Pairs]) -> None:
+    """Violating pairs between requests ``rq`` (search radii ``chord``) and one volunteer bucket."""
+    hits = cKDTree(p.req_xyz[rq]).sparse_distance_matrix(tree, float(chord.max()), output_type="ndarray")
+    if hits.size == 0:
+        return
+    i, j, d = hits["i"], hits["j"], hits["v"]
+    v = members[j]
+    near = (d <= chord[i]) & (d <= vol_chord[v])
+    if not near.any():
+        return
+    cand = feasible_only(p, rq[i[near]], v[near])
+    bad = dr[cand.r] + cand.cost < dv[cand.v]
+    if bad.any():
+        parts.append(_most_negative(cand.take(bad), dr, dv, per_request))
+
+
+def _most_negative(found: Pairs, dr: IntArray, dv: IntArray, per_request: int) -> Pairs:
+    """The ``per_request`` pairs of lowest reduced cost of each request (ties by volunteer index)."""
     reduced = dr[found.r] + found.cost - dv[found.v]
     found = found.take(np.lexsort((found.v, reduced, found.r)))
     rank = np.arange(len(found)) - np.searchsorted(found.r, found.r, side="left")
-    return _sorted(found.take(rank < per_request))
+    return found.take(rank < per_request)
 
 
 _Bucket = tuple[IntArray, cKDTree, int, float]

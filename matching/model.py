@@ -60,7 +60,7 @@ class SolveOptions:
     """
 
     method: Literal["auto", "full", "pricing"] = "auto"
-    candidates_per_request: int = 8
+    candidates_per_request: int = 24
     full_graph_max_pairs: int = 2_000_000
     max_rounds: int = 200
     explain: bool = True

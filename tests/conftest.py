@@ -91,7 +91,7 @@ def app(database_url: str, postcode_index: Path) -> Iterator[Any]:
 
 TABLES = (
     "audit_log", "safeguarding_concerns", "request_events", "requests", "volunteers", "residents",
-    "jobs", "api_tokens", "users",
+    "jobs", "api_tokens", "users", "match_proposals", "matching_runs", "matching_settings",
 )
 
 
@@ -104,6 +104,8 @@ def db(app: Any) -> Iterator[Any]:
 
     with app.app_context():
         yield _db
+        # An in-process job still running must not land in the next test's empty database.
+        app.extensions["can_queue"].wait()
         _db.session.rollback()
         _db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         _db.session.commit()

@@ -140,14 +140,16 @@ class JobQueue:
 
     def _sweep_forever(self) -> None:
         from can_crm.extensions import db
-        from can_crm.jobs.sweeper import sweep
+        from can_crm import unit_of_work
+        from can_crm.jobs.sweeper import periodic
 
         while not self._stop.wait(self.sweep_interval()):
             with self.app.app_context():
                 try:
-                    sweep()
-                except Exception:  # noqa: BLE001 - a failed sweep is retried on the next tick
-                    log.warning("job sweep failed; retrying in %ss", self.sweep_interval(), exc_info=True)
+                    periodic()
+                except Exception:  # noqa: BLE001 - a failed tick is retried on the next one
+                    unit_of_work.rollback()
+                    log.warning("periodic work failed; retrying in %ss", self.sweep_interval(), exc_info=True)
                 finally:
                     db.session.remove()
 

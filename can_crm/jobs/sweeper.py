@@ -125,3 +125,13 @@ def _end_exhausted(now: datetime) -> int:
         .values(state=FAILED, finished_at=now, error="No attempts left")
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+def periodic() -> None:
+    """What the timer thread in each app process does every JOB_SWEEP_SECONDS: recover stuck jobs, then
+    start any scheduled matching run that is due (one transaction each; a failure is retried next tick)."""
+    from can_crm.services import matching_runs
+
+    sweep()
+    matching_runs.run_scheduled()
+    unit_of_work.commit()

@@ -365,6 +365,9 @@ def run_scheduled(now: datetime | None = None) -> MatchingRun | None:
 
     Types are matched together so they share the volunteers fairly. While an automatic run is still
     waiting or working, no other starts (a stopped worker must not pile up runs).
+
+    Trigger: the timer thread in every app process (can_crm.jobs.sweeper.periodic, every JOB_SWEEP_SECONDS),
+    or `flask --app wsgi run-matching --scheduled` from cron where no web process runs.
     """
     now = now or utcnow()
     pending = db.session.scalar(

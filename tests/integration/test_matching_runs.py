@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 import matching
 from can_crm import unit_of_work
@@ -375,3 +376,39 @@ def test_manual_run_never_auto_approves(app: Any, db: Any, make_request: Any, ma
     assert matching_runs.run_scheduled(utcnow()) is None  # auto_run is off
     run = run_matching(app, db, make_user("coordinator"))
     assert proposals(run)[req.id].decision == "pending"
+
+
+# -- the command line ----------------------------------------------------------------------------------
+
+
+def test_cli_runs_matching_and_scheduled_matching(app: Any, db: Any, make_request: Any, make_volunteer: Any,
+                                                  make_user: Any) -> None:
+    volunteer(make_volunteer, 0.0)
+    req = triaged(make_request, 0.0)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["run-matching", "--scheduled"])
+    assert result.exit_code == 0 and "No scheduled matching is due" in result.output
+    result = runner.invoke(args=["run-matching", "--type", "shopping"])
+    assert result.exit_code == 0, result.output
+    assert "finished: proposed" in result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(MatchProposal.request_id)) == req.id
+    result = runner.invoke(args=["run-matching", "--type", "groceries"])
+    assert result.exit_code == 2 and "Unknown request type: groceries" in result.output
+
+
+def test_the_periodic_tick_starts_a_due_scheduled_run(app: Any, db: Any, make_request: Any,
+                                                      make_volunteer: Any, make_user: Any) -> None:
+    from can_crm.jobs.sweeper import periodic
+    from can_crm.models.matching import MatchingRun
+
+    _settings(db, make_user("admin"), shopping={"auto_run": True, "interval_minutes": "30", "auto_approve": False})
+    volunteer(make_volunteer, 0.0)
+    triaged(make_request, 0.0)
+    periodic()
+    app.extensions["can_queue"].wait()
+    runs = db.session.scalars(select(MatchingRun)).all()
+    assert len(runs) == 1 and runs[0].automatic
+    periodic()  # not due again for 30 minutes
+    app.extensions["can_queue"].wait()
+    assert db.session.scalar(select(func.count()).select_from(MatchingRun)) == 1
