@@ -139,8 +139,8 @@ class JobQueue:
         self._sweeper, self._sweeper_pid = None, None
 
     def _sweep_forever(self) -> None:
-        from can_crm.extensions import db
         from can_crm import unit_of_work
+        from can_crm.extensions import db
         from can_crm.jobs.sweeper import periodic
 
         while not self._stop.wait(self.sweep_interval()):
