@@ -28,7 +28,7 @@ from can_crm.models.resident import Resident
 from can_crm.models.safeguarding import SafeguardingConcern
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
-from can_crm.services import audit, lifecycle, policy, residents, safeguarding, volunteers
+from can_crm.services import areas, audit, lifecycle, policy, residents, safeguarding, volunteers
 from can_crm.services.errors import DomainError, FieldErrors, NotFound, TransitionRefused, ValidationError
 from can_crm.services.events import Actor, record_event
 from can_crm.services.occurrences import sla_due, unique_reference
@@ -395,6 +395,8 @@ class RequestPage:
     # Coordinators only: volunteers who could be assigned by hand, nearest first, and safeguarding concerns.
     candidates: list[tuple[Volunteer, float | None]]
     concerns: list[SafeguardingConcern]
+    # Coordinators only: the resident lives outside this authority (geo.OutOfArea), or None.
+    out_of_area: Any = None
 
 
 def request_page(user: User, reference: str) -> RequestPage:
@@ -413,9 +415,11 @@ def request_page(user: User, reference: str) -> RequestPage:
     rules = lifecycle.TRANSITIONS[Status(request.status)]
     candidates: list[tuple[Volunteer, float | None]] = []
     concerns: list[SafeguardingConcern] = []
+    out_of_area = None
     if user.role == Role.COORDINATOR.value:
         audit.record(user.id, "view_resident", "resident", request.resident_id)
         concerns = safeguarding.concerns_for_request(user, request)
+        out_of_area = areas.responsible_authority(request.resident.lat, request.resident.lon)
         if request.status == Status.TRIAGED.value:
             candidates = volunteers.candidates_for(request.resident.lat, request.resident.lon, utcnow().date())
     return RequestPage(
@@ -425,6 +429,7 @@ def request_page(user: User, reference: str) -> RequestPage:
         {t.value: rules[t].reason_required for t in targets},
         candidates,
         concerns,
+        out_of_area,
     )
 
 

@@ -389,3 +389,15 @@ def test_bad_volunteer_input_is_shown_next_to_the_field(
 
 def test_unknown_volunteer_is_404(client: Any, coordinator: Any) -> None:
     assert client.get("/coordinator/volunteers/999").status_code == 404
+
+
+def test_request_page_flags_a_resident_out_of_area(client: Any, make_user: Any, login: Any, make_request: Any,
+                                                    postcode_index: Any) -> None:
+    from tests.conftest import postcode_in
+
+    login(make_user("coordinator"))
+    inside = make_request()
+    outside = make_request(resident={"postcode": postcode_in(postcode_index, "E09000020"), "name": "Kim Lee"})
+    assert "Out of area" not in client.get(f"/coordinator/requests/{inside.reference}").get_data(as_text=True)
+    page = client.get(f"/coordinator/requests/{outside.reference}").get_data(as_text=True)
+    assert "Out of area" in page and "Kensington and Chelsea" in page and "E09000020" in page
