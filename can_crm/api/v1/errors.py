@@ -51,6 +51,29 @@ _MESSAGES = {
 }
 
 
+# The envelope error responses an operation can give, by status, for the OpenAPI document.
+ERRORS = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE_ENTITY",
+}
+
+
+def documents(blp: Any, *codes: int) -> Any:
+    """Document on `blp` the envelope error responses an operation can give."""
+
+    def decorator(view: Any) -> Any:
+        for code in codes:
+            view = blp.alt_response(code, response=ERRORS[code])(view)
+        return view
+
+    return decorator
+
+
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, str]:
     """marshmallow's nested error dict -> {"resident.postcode": "message"}; the body itself is "body"."""
     out: dict[str, str] = {}

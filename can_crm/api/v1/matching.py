@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from can_crm.access import STAFF, roles
+from can_crm.api.v1.errors import documents
 from can_crm.api.v1.schemas import MAX_ID, StrictSchema, _id, _text
 from can_crm.models.enums import RequestType, values
 from can_crm.models.matching import MatchProposal
@@ -21,17 +22,8 @@ from can_crm.services.errors import NotFound
 
 blp = Blueprint("matching", __name__, url_prefix="/matching", description="Matching runs and decisions")
 TAGS = ["matching"]
-ERRORS = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT", 422: "UNPROCESSABLE_ENTITY"}
 DECISIONS = ("approve", "reject", "override")
 
-
-def documents(*codes: int) -> Any:
-    def decorator(view: Any) -> Any:
-        for code in codes:
-            view = blp.alt_response(code, response=ERRORS[code])(view)
-        return view
-
-    return decorator
 
 
 class RunInSchema(StrictSchema):
@@ -121,7 +113,7 @@ def proposal_out(p: MatchProposal) -> dict[str, Any]:
 @roles(*STAFF)
 @blp.arguments(RunInSchema)
 @blp.response(202, RunStartedSchema, description="Started; follow the job, then read the run")
-@documents(401, 403, 422)
+@documents(blp, 401, 403, 422)
 def start_run(data: dict[str, Any]) -> Any:
     """Start a matching run over the open triaged requests (coordinators)
 
@@ -138,7 +130,7 @@ def start_run(data: dict[str, Any]) -> Any:
 @blp.route("/runs/<int:run_id>", methods=["GET"], tags=TAGS)
 @roles(*STAFF)
 @blp.response(200, RunOutSchema)
-@documents(401, 403, 404)
+@documents(blp, 401, 403, 404)
 def get_run(run_id: int) -> Any:
     """Read a run: its status, figures and one proposal per request it considered"""
     if run_id > MAX_ID:
@@ -158,7 +150,7 @@ def get_run(run_id: int) -> Any:
 @roles(*STAFF)
 @blp.arguments(DecisionInSchema)
 @blp.response(200, ProposalOutSchema)
-@documents(401, 403, 404, 409, 422)
+@documents(blp, 401, 403, 404, 409, 422)
 def decide(data: dict[str, Any], proposal_id: int) -> Any:
     """Decide on a proposal: approve it, reject it, or override it with another volunteer (coordinators)
 

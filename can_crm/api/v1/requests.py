@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from can_crm.access import RAISERS, STAFF, roles
 from can_crm.api.v1 import schemas
-from can_crm.api.v1.errors import rename_fields
+from can_crm.api.v1.errors import documents, rename_fields
 from can_crm.api.v1.present import page_out, request_out, sees_full_resident
 from can_crm.models.enums import Channel, Role
 from can_crm.models.request import HelpRequest
@@ -22,15 +22,6 @@ from can_crm.services.references import normalise_reference
 
 blp = Blueprint("requests", __name__, url_prefix="/requests", description="Requests for help and their lifecycle")
 TAGS = ["requests"]
-ERRORS = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHORIZED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    409: "CONFLICT",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "UNPROCESSABLE_ENTITY",
-}
 
 _REQUEST_KEYS = (
     "type",
@@ -45,16 +36,6 @@ _REQUEST_KEYS = (
 # Who raised it decides the channel recorded; a coordinator's integration is the API channel.
 _CHANNELS = {Role.PARTNER.value: Channel.PARTNER, Role.COUNCILLOR.value: Channel.COUNCILLOR}
 
-
-def documents(*codes: int) -> Any:
-    """Document the envelope error responses an operation can give."""
-
-    def decorator(view: Any) -> Any:
-        for code in codes:
-            view = blp.alt_response(code, response=ERRORS[code])(view)
-        return view
-
-    return decorator
 
 
 def resident_input(raw: dict[str, Any] | None, prefix: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
@@ -109,7 +90,7 @@ def _detail(req: HelpRequest, *, audited: bool = False) -> dict[str, Any]:
 @roles(*RAISERS)
 @blp.arguments(schemas.RequestInSchema, description="A new request: the resident's details, or a known resident_id")
 @blp.response(201, schemas.RequestDetailSchema, description="Created; Location names the new request")
-@documents(400, 401, 403, 415, 422)
+@documents(blp, 400, 401, 403, 415, 422)
 def create_request(data: dict[str, Any]) -> Any:
     """Raise a request for help
 
@@ -140,7 +121,7 @@ def create_request(data: dict[str, Any]) -> Any:
 @roles(*RAISERS)
 @blp.arguments(schemas.RequestListArgsSchema, location="query", as_kwargs=False)
 @blp.response(200, schemas.RequestPageSchema)
-@documents(401, 403, 422)
+@documents(blp, 401, 403, 422)
 def list_requests(args: dict[str, Any]) -> Any:
     """List requests, most urgent first
 
@@ -170,7 +151,7 @@ def list_requests(args: dict[str, Any]) -> Any:
 @blp.route("/<reference>", methods=["GET"], tags=TAGS)
 @roles(*RAISERS)
 @blp.response(200, schemas.RequestDetailSchema)
-@documents(401, 403, 404)
+@documents(blp, 401, 403, 404)
 def get_request(reference: str) -> Any:
     """Read a request with its whole history
 
@@ -183,7 +164,7 @@ def get_request(reference: str) -> Any:
 @roles(*RAISERS)
 @blp.arguments(schemas.TransitionInSchema)
 @blp.response(200, schemas.RequestDetailSchema)
-@documents(400, 401, 403, 404, 409, 415, 422)
+@documents(blp, 400, 401, 403, 404, 409, 415, 422)
 def transition_request(data: dict[str, Any], reference: str) -> Any:
     """Move a request to another status
 
@@ -199,7 +180,7 @@ def transition_request(data: dict[str, Any], reference: str) -> Any:
 @roles(*STAFF)
 @blp.arguments(schemas.TriageInSchema)
 @blp.response(200, schemas.RequestDetailSchema)
-@documents(400, 401, 403, 404, 409, 415, 422)
+@documents(blp, 400, 401, 403, 404, 409, 415, 422)
 def triage_request(data: dict[str, Any], reference: str) -> Any:
     """Triage a request (coordinators)
 
@@ -214,7 +195,7 @@ def triage_request(data: dict[str, Any], reference: str) -> Any:
 @roles(*STAFF)
 @blp.arguments(schemas.AssignInSchema)
 @blp.response(200, schemas.RequestDetailSchema)
-@documents(400, 401, 403, 404, 409, 415, 422)
+@documents(blp, 400, 401, 403, 404, 409, 415, 422)
 def assign_request(data: dict[str, Any], reference: str) -> Any:
     """Assign a volunteer by hand (coordinators): a triaged request becomes matched"""
     req = _load(reference)

@@ -9,9 +9,9 @@ from flask_smorest import Blueprint
 
 from can_crm.access import STAFF, roles
 from can_crm.api.v1 import schemas
-from can_crm.api.v1.errors import rename_fields
+from can_crm.api.v1.errors import documents, rename_fields
 from can_crm.api.v1.present import page_out, resident_out
-from can_crm.api.v1.requests import ERRORS, resident_input
+from can_crm.api.v1.requests import resident_input
 from can_crm.api.v1.schemas import MAX_ID
 from can_crm.services import audit, residents
 from can_crm.services.errors import FieldErrors, NotFound
@@ -27,20 +27,12 @@ def _checked(resident_id: int) -> int:
     return resident_id
 
 
-def documents(*codes: int) -> Any:
-    def decorator(view: Any) -> Any:
-        for code in codes:
-            view = blp.alt_response(code, response=ERRORS[code])(view)
-        return view
-
-    return decorator
-
 
 @blp.route("", methods=["GET"], tags=TAGS)
 @roles(*STAFF)
 @blp.arguments(schemas.ResidentListArgsSchema, location="query")
 @blp.response(200, schemas.ResidentPageSchema)
-@documents(401, 403, 422)
+@documents(blp, 401, 403, 422)
 def list_residents(args: dict[str, Any]) -> Any:
     """List residents, oldest record first, optionally searching name or postcode"""
     search = (args.get("q") or "").strip()[:100] or None
@@ -53,7 +45,7 @@ def list_residents(args: dict[str, Any]) -> Any:
 @blp.route("/<int:resident_id>", methods=["GET"], tags=TAGS)
 @roles(*STAFF)
 @blp.response(200, schemas.ResidentOutSchema)
-@documents(401, 403, 404)
+@documents(blp, 401, 403, 404)
 def get_resident(resident_id: int) -> Any:
     """Read a resident (the read is recorded in the audit log)"""
     resident = residents.get_resident(_checked(resident_id))
@@ -65,7 +57,7 @@ def get_resident(resident_id: int) -> Any:
 @roles(*STAFF)
 @blp.arguments(schemas.ResidentPatchSchema, description="Only the fields sent are checked and changed")
 @blp.response(200, schemas.ResidentOutSchema)
-@documents(400, 401, 403, 404, 415, 422)
+@documents(blp, 400, 401, 403, 404, 415, 422)
 def update_resident(data: dict[str, Any], resident_id: int) -> Any:
     """Update a resident, with the same rules as the coordinator's form (the change is audited)"""
     resident = residents.get_resident(_checked(resident_id))
