@@ -39,11 +39,10 @@ def json_error(status: int, code: str, message: str, fields: dict[str, str] | No
 
 
 class DatabaseId(IntegerConverter):
-    """`<int:...>` in a URL: a number past PostgreSQL's integer range is simply not found (404), not a 500."""
+    """`<int:...>` in a URL: at most 9 digits, so a number past PostgreSQL's integer range matches no route
+    (404 for every method) instead of reaching the database."""
 
-    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, *args, **kwargs)
+    regex = r"\d{1,9}"
 
 
 def init_app(app: Flask) -> None:

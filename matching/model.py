@@ -57,12 +57,15 @@ class SolveOptions:
     feasible pair in one min-cost flow) or ``"pricing"`` (candidate pairs plus dual pricing).
     ``candidates_per_request`` is how many nearest feasible volunteers seed the pricing method.
     ``full_graph_max_pairs`` is the estimated pair count under which ``auto`` uses the full graph.
+    ``lookahead_m``: each pricing round also adds pairs within this many metres of violating,
+    which saves the long tail of rounds that each add a handful of pairs (0 turns it off).
     """
 
     method: Literal["auto", "full", "pricing"] = "auto"
     candidates_per_request: int = 24
     full_graph_max_pairs: int = 2_000_000
     max_rounds: int = 200
+    lookahead_m: int = 300
     explain: bool = True
 
 

@@ -53,13 +53,21 @@ def solve(requests: Iterable[Request], volunteers: Iterable[Volunteer],
             rounds += 1
             history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(pairs)))
             dr, dv, _ = residual_labels(p, pairs, sol)
-            extra = price(p, dr, dv)
-            priced += len(extra)
-            if len(extra) == 0:
+            # Look-ahead: also fetch pairs that are within ``margin`` of violating. Shifting the
+            # request labels down by ``margin`` makes price() return every pair of reduced cost
+            # below ``margin`` (up to its per-request cap, most negative first, so true violators
+            # come first). The certificate only needs the violators: none among them means none
+            # at all, because a violator (reduced cost < 0) is also below the margin.
+            margin = opts.lookahead_m // p.unit_m * p.tie_scale if rounds < opts.max_rounds else 0
+            extra = price(p, dr - margin, dv)
+            violators = int((dr[extra.r] + extra.cost < dv[extra.v]).sum())
+            if violators == 0:
                 optimal = True
                 break
             if rounds >= opts.max_rounds:
                 break
+            extra = extra.take(~_contains(pairs, extra))
+            priced += len(extra)
             merged = Pairs.concat([pairs, extra])
             pairs = merged.take(np.lexsort((merged.v, merged.r)))
     t3 = time.perf_counter()
@@ -93,6 +101,18 @@ def _seed_pairs(p: Problem, k: int) -> Pairs:
     keep = np.ones(len(both), dtype=np.bool_)
     keep[1:] = (np.diff(both.r) != 0) | (np.diff(both.v) != 0)
     return both.take(keep)
+
+
+def _contains(pairs: Pairs, query: Pairs) -> np.ndarray:  # type: ignore[type-arg]
+    """Which ``query`` pairs are already among ``pairs`` (both sorted by request, then volunteer)."""
+    if len(pairs) == 0 or len(query) == 0:
+        return np.zeros(len(query), dtype=np.bool_)
+    width = int(max(pairs.v.max(initial=0), query.v.max(initial=0))) + 1
+    key = pairs.r * width + pairs.v
+    qkey = query.r * width + query.v
+    pos = np.minimum(np.searchsorted(key, qkey), key.size - 1)
+    out: np.ndarray = key[pos] == qkey  # type: ignore[type-arg]
+    return out
 
 
 def estimate_pairs(p: Problem, sample: int = 256) -> int:

@@ -164,3 +164,13 @@ def test_same_input_same_output_whatever_the_order() -> None:
             score(requests, volunteers, {a.request: a.volunteer for a in first.assignments})
     repeat = solve(requests, volunteers)
     assert repeat.assignments == first.assignments and repeat.unmatched == first.unmatched
+
+
+def test_lookahead_changes_the_rounds_not_the_answer() -> None:
+    requests, volunteers = clustered_instance(1500, 400, 11)
+    plain = solve(requests, volunteers, SolveOptions(method="pricing", lookahead_m=0))
+    ahead = solve(requests, volunteers, SolveOptions(method="pricing", lookahead_m=500))
+    assert plain.optimal and ahead.optimal
+    assert score(requests, volunteers, {a.request: a.volunteer for a in plain.assignments}) == \
+        score(requests, volunteers, {a.request: a.volunteer for a in ahead.assignments}) == \
+        full_graph_objective(requests, volunteers)

@@ -161,3 +161,20 @@ def test_empty_inputs() -> None:
     r = solve([req("R1")], [])
     assert reasons(r) == {"R1": "no_volunteer_with_skills"} and r.optimal
     assert solve([], [vol("V1")]).served_by_urgency == {3: 0, 2: 0, 1: 0}
+
+
+def test_tie_scale_counts_only_preferred_volunteers_who_could_serve() -> None:
+    from matching.problem import build_problem
+
+    requests = [req("R1", preferred="V1"), req("R2", skills=("car",), preferred="V1"),
+                req("R3", 20.0, preferred="V1"), req("R4", excluded=("V1",), preferred="V1"), req("R5", preferred="X")]
+    # Only R1's preferred pair is feasible (R2 lacks the skill, R3 is out of range, R4 excludes V1).
+    assert build_problem(requests, [vol("V1")]).tie_scale == 2
+
+
+@pytest.mark.parametrize("opts", METHODS)
+def test_many_preferred_pairs_still_only_break_ties(opts: SolveOptions) -> None:
+    # Every request prefers the far volunteer; continuity must never buy a single metre.
+    requests = [req(f"R{i}", 0.01 * i, preferred="VFAR") for i in range(6)]
+    r = solve(requests, [vol("VNEAR", 0.0, capacity=6), vol("VFAR", 0.5, capacity=6)], opts)
+    assert set(pairs(r).values()) == {"VNEAR"}
