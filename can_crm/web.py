@@ -136,11 +136,11 @@ def init_app(app: Flask) -> None:
             return json_error(500, "internal_error", "Something went wrong. Try again later.")
         return render_template("errors/http.html", status=500, error=None), 500
 
-    @app.context_processor
-    def globals_() -> dict[str, Any]:
-        return {
-            "authority_name": app.config["AUTHORITY_NAME"],
-            "type_labels": {k.value: v for k, v in REQUEST_TYPE_LABELS.items()},
-            "urgency_labels": URGENCY_LABELS,
-            "skill_labels": SKILLS,
-        }
+    # Fixed for the life of the app: template globals, not a context processor run on every render
+    # (the GOV.UK form widgets render one template per field).
+    app.jinja_env.globals.update(
+        authority_name=app.config["AUTHORITY_NAME"],
+        type_labels={k.value: v for k, v in REQUEST_TYPE_LABELS.items()},
+        urgency_labels=URGENCY_LABELS,
+        skill_labels=SKILLS,
+    )
