@@ -181,6 +181,18 @@ def last_helpers(resident_ids: list[int]) -> dict[int, int]:
     return helpers
 
 
+# The engine's explanations name volunteers by the id they are given: "volunteer #12 is 0.40 km away".
+_VOLUNTEER = "volunteer #"
+
+
+def engine_volunteer_id(volunteer_id: int) -> str:
+    return f"{_VOLUNTEER}{volunteer_id}"
+
+
+def db_volunteer_id(engine_id: str) -> int:
+    return int(engine_id.removeprefix(_VOLUNTEER))
+
+
 def build_instance(
     requests: list[HelpRequest], volunteers: list[tuple[Volunteer, int]]
 ) -> tuple[list[matching.Request], list[matching.Volunteer]]:
@@ -196,13 +208,13 @@ def build_instance(
             matching.Request(
                 id=str(r.id), lat=float(r.resident.lat), lon=float(r.resident.lon), urgency=int(r.urgency),
                 skills=frozenset(r.required_skills or ()), min_dbs=r.min_dbs or "none",
-                excluded=frozenset(str(v) for v in sorted(excluded)),
-                preferred=str(preferred) if preferred in known and preferred not in excluded else None,
+                excluded=frozenset(engine_volunteer_id(v) for v in sorted(excluded)),
+                preferred=engine_volunteer_id(preferred) if preferred in known and preferred not in excluded else None,
             )
         )
     engine_volunteers = [
         matching.Volunteer(
-            id=str(v.id), lat=float(v.lat), lon=float(v.lon), skills=frozenset(v.skills or ()),  # type: ignore[arg-type]
+            id=engine_volunteer_id(v.id), lat=float(v.lat), lon=float(v.lon), skills=frozenset(v.skills or ()),  # type: ignore[arg-type]
             dbs=v.dbs_level or "none", max_km=float(v.max_km), capacity=spare,
         )
         for v, spare in volunteers
@@ -239,8 +251,8 @@ def execute_run(run_id: int, progress: ProgressFn) -> dict[str, Any]:
         for old in superseded:
             old.decision = "superseded"
     proposals = [
-        MatchProposal(run_id=run.id, request_id=int(a.request), volunteer_id=int(a.volunteer), km=round(a.km, 3),
-                      explanation=a.explanation, decision="pending")
+        MatchProposal(run_id=run.id, request_id=int(a.request), volunteer_id=db_volunteer_id(a.volunteer),
+                      km=round(a.km, 3), explanation=a.explanation, decision="pending")
         for a in result.assignments
     ] + [
         MatchProposal(run_id=run.id, request_id=int(u.request), explanation=u.detail, unmatched_reason=u.reason,

@@ -48,7 +48,7 @@ def test_run_stores_exactly_what_the_engine_proposes(app: Any, db: Any, make_req
     for a in expected.assignments:
         p = got[int(a.request)]
         assert (p.volunteer_id, p.km, p.explanation, p.unmatched_reason) == (
-            int(a.volunteer), round(a.km, 3), a.explanation, None)
+            matching_runs.db_volunteer_id(a.volunteer), round(a.km, 3), a.explanation, None)
     for u in expected.unmatched:
         p = got[int(u.request)]
         assert (p.volunteer_id, p.unmatched_reason, p.explanation) == (None, u.reason, u.detail)
@@ -133,7 +133,7 @@ def test_volunteer_who_last_delivered_for_the_resident_is_kept(app: Any, db: Any
     instance, _ = matching_runs.build_instance(
         matching_runs._open_requests([]), matching_runs.available_volunteers(utcnow().date(), placed_only=True)
     )
-    assert [r.preferred for r in instance] == [str(helper.id)]
+    assert [r.preferred for r in instance] == [matching_runs.engine_volunteer_id(helper.id)]
     run = run_matching(app, db)
     assert proposals(run)[again.id].volunteer_id == helper.id != first.id
 
