@@ -23,6 +23,7 @@ from can_crm.coordinator.forms import (
 from can_crm.forms import show_errors
 from can_crm.models.base import utcnow
 from can_crm.models.enums import Channel, Role
+from can_crm.page_cache import shared_page
 from can_crm.services import policy
 from can_crm.services import requests as request_service
 from can_crm.services import safeguarding as safeguarding_service
@@ -51,6 +52,7 @@ def _positive_int(raw: str | None, default: int, cap: int | None = None) -> int:
 
 @bp.get("/")
 @roles(*STAFF)
+@shared_page(request_service.queue_data_version)
 def queue() -> Any:
     form = QueueFilterForm(formdata=request.args if request.args else None, status="open")
     page_no = _positive_int(request.args.get("page"), 1)

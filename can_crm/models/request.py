@@ -28,6 +28,7 @@ class HelpRequest(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("urgency BETWEEN 1 AND 3", name="urgency_range"),
         Index("ix_requests_status_sla", "status", "sla_due_at"),
         Index("ix_requests_created_at", "created_at"),
+        Index("ix_requests_updated_at", "updated_at"),
         Index("ix_requests_resident_id", "resident_id"),
         Index("ix_requests_volunteer_id", "volunteer_id"),
         Index("ix_requests_raised_by_id", "raised_by_id"),

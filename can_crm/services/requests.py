@@ -277,6 +277,21 @@ def queue(user: User, filters: QueueFilters, page: int = 1, per_page: int = 50) 
     return Page(list(rows), total, page, per_page)
 
 
+def queue_data_version() -> tuple[Any, ...]:
+    """Changes whenever anything the queue shows changes: a request added or updated (every lifecycle step
+    updates its row), or a resident's or volunteer's details edited. Four index lookups, one round trip."""
+    return tuple(
+        db.session.execute(
+            select(
+                select(func.max(HelpRequest.id)).scalar_subquery(),
+                select(func.max(HelpRequest.updated_at)).scalar_subquery(),
+                select(func.max(Resident.updated_at)).scalar_subquery(),
+                select(func.max(Volunteer.updated_at)).scalar_subquery(),
+            )
+        ).one()
+    )
+
+
 def load_with_history(request: HelpRequest) -> list[RequestEvent]:
     return list(
         db.session.scalars(

@@ -1,5 +1,6 @@
-"""Indexes on residents.updated_at and volunteers.updated_at: the heat-map cache's data-version query
-reads max(updated_at) on every map page view, which must stay an index lookup at 100,000 rows.
+"""Indexes on requests, residents and volunteers updated_at: the data-version queries behind the heat-map
+cache and the queue page cache read max(updated_at) on every view, which must stay an index lookup at
+100,000 rows.
 
 Revision ID: 0004
 Revises: 0003
@@ -14,6 +15,7 @@ depends_on = None
 
 
 def upgrade():
+    op.create_index("ix_requests_updated_at", "requests", ["updated_at"])
     op.create_index("ix_residents_updated_at", "residents", ["updated_at"])
     op.create_index("ix_volunteers_updated_at", "volunteers", ["updated_at"])
 
@@ -21,3 +23,4 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_volunteers_updated_at", table_name="volunteers")
     op.drop_index("ix_residents_updated_at", table_name="residents")
+    op.drop_index("ix_requests_updated_at", table_name="requests")
