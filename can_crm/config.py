@@ -64,6 +64,8 @@ class BaseConfig:
     RQ_QUEUE: str = "can_crm"
     ASSETS_DIR: str = str(PROJECT_ROOT / "node_modules")
     BOUNDARIES_FILE: str = str(PROJECT_ROOT / "data" / "london_boroughs.geojson")
+    # A council's ward boundaries (GeoJSON, Shapefile or GeoPackage); when set, shared maps use wards.
+    WARD_BOUNDARIES_FILE: str | None = None
     POSTCODE_INDEX: str = ""
     MAP_TILE_URL: str | None = None
     HEATMAP_K: int = 5
@@ -117,6 +119,7 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         RQ_QUEUE=os.environ.get("RQ_QUEUE") or "can_crm",
         POSTCODE_INDEX=os.environ.get("POSTCODE_INDEX", str(instance_path / "postcodes.npz")),
         MAP_TILE_URL=os.environ.get("MAP_TILE_URL") or None,
+        WARD_BOUNDARIES_FILE=os.environ.get("WARD_BOUNDARIES_FILE") or None,
         HEATMAP_K=_env_int("HEATMAP_K", 5),
         HEATMAP_INLINE_MAX_ROWS=_env_int("HEATMAP_INLINE_MAX_ROWS", 5000),
         HEATMAP_CACHE_DIR=os.environ.get("HEATMAP_CACHE_DIR") or None,

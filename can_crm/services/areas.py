@@ -18,25 +18,37 @@ _lock = threading.Lock()
 _KEY = "can_boundaries"
 
 
-def boundaries() -> Any:
-    """The authority boundaries (`geo.Boundaries`) from BOUNDARIES_FILE, or None when the file is missing."""
+def _load(setting: str, what: str) -> Any:
+    """`geo.Boundaries` from the file named by `setting`, loaded once per app; None when unset or unreadable."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if _KEY not in app.extensions:
+    key = f"{_KEY}.{setting}"
+    if key not in app.extensions:
         with _lock:
-            if _KEY not in app.extensions:
+            if key not in app.extensions:
                 from geo import Boundaries, BoundaryFormatError
 
-                path = Path(app.config.get("BOUNDARIES_FILE") or "")
+                configured = app.config.get(setting)
+                path = Path(configured or "")
                 loaded = None
-                if path.is_file():
+                if configured and path.is_file():
                     try:
                         loaded = Boundaries.from_file(path)
                     except BoundaryFormatError:
-                        log.warning("boundary file %s is unreadable: no out-of-area checks or outlines", path)
-                else:
-                    log.warning("no boundary file at %s: no out-of-area checks or outlines", path)
-                app.extensions[_KEY] = loaded
-    return app.extensions[_KEY]
+                        log.warning("%s (%s) is unreadable: %s", setting, path, what)
+                elif configured:
+                    log.warning("no file at %s (%s): %s", path, setting, what)
+                app.extensions[key] = loaded
+    return app.extensions[key]
+
+
+def boundaries() -> Any:
+    """The authority boundaries (`geo.Boundaries`) from BOUNDARIES_FILE, or None when the file is missing."""
+    return _load("BOUNDARIES_FILE", "no out-of-area checks or outlines")
+
+
+def wards() -> Any:
+    """The council's ward boundaries from WARD_BOUNDARIES_FILE, or None (shared maps then use hexagons)."""
+    return _load("WARD_BOUNDARIES_FILE", "shared maps use hexagons")
 
 
 def home_authority() -> Any:

@@ -31,6 +31,7 @@ from can_crm.models.enums import OPEN_STATUSES, REQUEST_TYPE_LABELS, RequestType
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.models.volunteer import Volunteer
+from can_crm.services import areas
 from can_crm.services.errors import FieldErrors
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,7 @@ def cache_key(filters: MapFilters, version: list[Any]) -> str:
         "data": version,
         "tiles": config.get("MAP_TILE_URL"),
         "boundaries": str(config.get("BOUNDARIES_FILE")),
+        "wards": str(config.get("WARD_BOUNDARIES_FILE")),
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:40]
 
@@ -333,14 +335,21 @@ def load_inputs(filters: MapFilters, now: datetime | None = None) -> Any:
 
 def build(filters: MapFilters, inputs: Any) -> Any:
     """The aggregated, suppressed heat map for `filters` (shareable: map-resolution cells and k)."""
-    from geo import FINE_RESOLUTION, MAP_RESOLUTION, Audience, HexZoning, Period, build_heatmap
+    from geo import FINE_RESOLUTION, MAP_RESOLUTION, Audience, HexZoning, Period, PolygonZoning, build_heatmap
 
     internal = filters.audience == INTERNAL
+    ward_areas = areas.wards()
+    if internal:
+        zoning: Any = HexZoning(int(FINE_RESOLUTION))
+    elif ward_areas is not None:
+        zoning = PolygonZoning(ward_areas)
+    else:
+        zoning = HexZoning(int(MAP_RESOLUTION))
     return build_heatmap(
         filters.layer,
         inputs,
         k=filters.effective_k(),
-        zoning=HexZoning(int(FINE_RESOLUTION if internal else MAP_RESOLUTION)),
+        zoning=zoning,
         audience=Audience.INTERNAL if internal else Audience.SHAREABLE,
         period=Period(filters.start, filters.end),
         request_types=[filters.request_type] if filters.request_type else None,
@@ -377,7 +386,7 @@ def _prune(folder: Path) -> None:
 
 
 def _options(title: str | None = None, *, for_page: bool) -> Any:
-    from can_crm.services.areas import boundaries
+    boundaries = areas.boundaries
     from geo import MapOptions
 
     config = current_app.config
@@ -404,7 +413,7 @@ def _page_head(head: str) -> str:
 
 
 def _area_names(hm: Any, zones: list[int]) -> list[str]:
-    from can_crm.services.areas import boundaries
+    boundaries = areas.boundaries
 
     found = boundaries()
     if found is None or not zones:

@@ -168,3 +168,33 @@ def test_loading_never_selects_names_or_addresses(db: Any, make_request: Any, hf
     selected = " ".join(s.split(" FROM ")[0] for s in statements).lower()
     for column in ("name", "address_line1", "phone", "email", "postcode", "details", "notes"):
         assert f".{column}" not in selected, column
+
+
+def test_shared_maps_use_ward_boundaries_when_the_council_supplies_them(
+    app: Any, db: Any, make_request: Any, postcode_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo.directory import PostcodeDirectory
+
+    directory = PostcodeDirectory.load(postcode_index)
+    hf = sorted(pc for pc in directory if directory.geocode(pc).authority_gss == "E09000013")
+    north, south = hf[0], next(pc for pc in hf if abs(directory.geocode(pc).lat - directory.geocode(hf[0]).lat) > 0.01)
+    cut = (directory.geocode(north).lat + directory.geocode(south).lat) / 2
+    box = lambda lo, hi: [[[-0.30, lo], [-0.10, lo], [-0.10, hi], [-0.30, hi], [-0.30, lo]]]  # noqa: E731
+    wards = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"WD22CD": "E05000001", "WD22NM": "Low Ward"},
+         "geometry": {"type": "Polygon", "coordinates": box(51.40, cut)}},
+        {"type": "Feature", "properties": {"WD22CD": "E05000002", "WD22NM": "High Ward"},
+         "geometry": {"type": "Polygon", "coordinates": box(cut, 51.60)}},
+    ]}
+    path = tmp_path / "wards.geojson"
+    path.write_text(json.dumps(wards))
+    monkeypatch.setitem(app.config, "WARD_BOUNDARIES_FILE", str(path))
+    monkeypatch.delitem(app.extensions, "can_boundaries.WARD_BOUNDARIES_FILE", raising=False)
+    requests_for_people(make_request, 5, north)
+    requests_for_people(make_request, 6, south, tag="south")
+    hm = built("open-requests")
+    codes = {hm.zoning.zone_code(int(z)) for z, s in zip(hm.zones, hm.suppressed, strict=True) if not s}
+    assert codes == {"E05000001", "E05000002"}
+    assert sorted(published(hm)) == [(5, 5.0), (6, 6.0)]
+    internal = built("open-requests", audience="internal")
+    assert internal.zoning.label != hm.zoning.label  # coordinators' internal view keeps fine hexagons
