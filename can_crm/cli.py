@@ -90,11 +90,11 @@ def register_commands(app: Flask) -> None:
         """Export the SHAREABLE heat map (k-anonymous) as a standalone HTML file and, optionally, GeoJSON."""
         from pathlib import Path
 
-        from can_crm.services import heatmaps
+        from can_crm.services import heatmap_data, heatmaps
 
         raw = {"layer": layer, "k": k, "date_from": date_from, "date_to": date_to, "type": request_type}
         try:
-            filters = heatmaps.clean_filters(raw, app.config["HEATMAP_K"], shareable_only=True)
+            filters = heatmap_data.clean_filters(raw, app.config["HEATMAP_K"], shareable_only=True)
         except FieldErrors as exc:
             _fail(exc)
             return

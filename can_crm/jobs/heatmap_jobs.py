@@ -11,12 +11,12 @@ from typing import Any
 
 from can_crm.jobs.runner import Progress, handler
 from can_crm.models.job import Job
-from can_crm.services import heatmaps
+from can_crm.services import heatmap_data, heatmaps
 
 
 @handler("render_heatmap")
 def render_heatmap(job: Job, progress: Progress) -> dict[str, Any]:
-    filters = heatmaps.MapFilters.from_job_args(job.args)
+    filters = heatmap_data.MapFilters.from_job_args(job.args)
     progress(10, "Loading the data")
     rendered = heatmaps.render_to_cache(filters)
     return {"areas": rendered.cells, "points": rendered.points}

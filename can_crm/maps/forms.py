@@ -9,11 +9,11 @@ from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovS
 from wtforms import DateField, RadioField, SelectField, SubmitField
 from wtforms.fields import Field
 
-from can_crm.services import heatmaps
+from can_crm.services import heatmap_data
 
 DETAIL_CHOICES = [
-    (heatmaps.SHAREABLE, "Shareable: neighbourhood areas, and areas with too few people hidden (default)"),
-    (heatmaps.INTERNAL, "Internal: finer areas, for coordinators only (downloads are always shareable)"),
+    (heatmap_data.SHAREABLE, "Shareable: neighbourhood areas, and areas with too few people hidden (default)"),
+    (heatmap_data.INTERNAL, "Internal: finer areas, for coordinators only (downloads are always shareable)"),
 ]
 
 
@@ -38,15 +38,15 @@ class MapFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    layer = RadioField("What to show", choices=heatmaps.layer_choices(), default=heatmaps.LAYER_KEYS[0],
+    layer = RadioField("What to show", choices=heatmap_data.layer_choices(), default=heatmap_data.LAYER_KEYS[0],
                        validate_choice=False, widget=GovRadioInput())
     date_from = DateField("From (optional)", description="Requests made on or after this day. For example, 1 3 2020",
                           format="%d %m %Y", widget=SafeDateInput())
     date_to = DateField("To (optional)", description="Requests made on or before this day. For example, 30 6 2020",
                         format="%d %m %Y", widget=SafeDateInput())
-    type = SelectField("Request type", choices=[("", "Any type"), *heatmaps.type_choices()], validate_choice=False,
+    type = SelectField("Request type", choices=[("", "Any type"), *heatmap_data.type_choices()], validate_choice=False,
                        widget=GovSelect())
-    detail = RadioField("Detail", choices=DETAIL_CHOICES, default=heatmaps.SHAREABLE, validate_choice=False,
+    detail = RadioField("Detail", choices=DETAIL_CHOICES, default=heatmap_data.SHAREABLE, validate_choice=False,
                         widget=GovRadioInput())
     submit = SubmitField("Show map", widget=GovSubmitInput())
 

@@ -16,7 +16,7 @@ from can_crm.access import roles
 from can_crm.forms import show_errors
 from can_crm.maps.forms import MapFilterForm
 from can_crm.models.enums import Role
-from can_crm.services import heatmaps
+from can_crm.services import heatmap_data, heatmaps
 from can_crm.services.errors import FieldErrors
 
 bp = Blueprint("maps", __name__, url_prefix="/coordinator/maps")
@@ -78,7 +78,7 @@ def _page(form: MapFilterForm, status: int, result: heatmaps.MapResult | None = 
 def page() -> Any:
     form = MapFilterForm(formdata=request.args if request.args else None)
     try:
-        filters = heatmaps.clean_filters(form.values(), current_app.config["HEATMAP_K"])
+        filters = heatmap_data.clean_filters(form.values(), current_app.config["HEATMAP_K"])
     except FieldErrors as exc:
         show_errors(form, exc)
         return _page(form, 400)
@@ -98,7 +98,7 @@ def _export(kind: str) -> Any:
     }
     try:
         # Downloads are always the shareable map, whatever detail the page showed.
-        filters = heatmaps.clean_filters(raw, current_app.config["HEATMAP_K"], shareable_only=True)
+        filters = heatmap_data.clean_filters(raw, current_app.config["HEATMAP_K"], shareable_only=True)
     except FieldErrors as exc:
         form = MapFilterForm(formdata=None, data={k: v for k, v in raw.items() if k in ("layer", "type")})
         show_errors(form, exc)

@@ -12,8 +12,8 @@ import pytest
 from maps_helpers import deliver, postcode_in, requests_for_people, set_fields
 
 from can_crm.models.base import utcnow
-from can_crm.services import heatmaps
-from can_crm.services.heatmaps import MapFilters
+from can_crm.services import heatmap_data, heatmaps
+from can_crm.services.heatmap_data import MapFilters
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +24,7 @@ def map_cache(app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
 
 def built(layer: str, k: int = 5, **kwargs: Any) -> Any:
     filters = MapFilters(layer, k=k, **kwargs)
-    return heatmaps.build(filters, heatmaps.load_inputs(filters))
+    return heatmap_data.build(filters, heatmap_data.load_inputs(filters))
 
 
 def published(hm: Any) -> list[tuple[int, float]]:
@@ -122,8 +122,8 @@ def test_date_range_and_type_filters_apply_to_requests(db: Any, make_request: An
 def test_internal_detail_uses_finer_cells_than_shareable(db: Any, make_request: Any, hf_postcode: str) -> None:
     requests_for_people(make_request, 5, hf_postcode)
     assert built("open-requests").zoning.resolution == 8
-    internal = heatmaps.build(MapFilters("open-requests", audience="internal"),
-                              heatmaps.load_inputs(MapFilters("open-requests")))
+    internal = heatmap_data.build(MapFilters("open-requests", audience="internal"),
+                              heatmap_data.load_inputs(MapFilters("open-requests")))
     assert internal.zoning.resolution == 9
 
 
@@ -161,8 +161,8 @@ def test_loading_never_selects_names_or_addresses(db: Any, make_request: Any, hf
     engine = _db.engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        for layer in heatmaps.LAYER_KEYS:
-            heatmaps.load_inputs(MapFilters(layer))
+        for layer in heatmap_data.LAYER_KEYS:
+            heatmap_data.load_inputs(MapFilters(layer))
     finally:
         event.remove(engine, "before_cursor_execute", record)
     selected = " ".join(s.split(" FROM ")[0] for s in statements).lower()
