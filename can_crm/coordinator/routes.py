@@ -25,6 +25,7 @@ from can_crm.models.base import utcnow
 from can_crm.models.enums import Channel, Role
 from can_crm.page_cache import shared_page
 from can_crm.services import policy
+from can_crm.services import queue as queue_service
 from can_crm.services import requests as request_service
 from can_crm.services import safeguarding as safeguarding_service
 from can_crm.services import volunteers as volunteer_service
@@ -52,18 +53,18 @@ def _positive_int(raw: str | None, default: int, cap: int | None = None) -> int:
 
 @bp.get("/")
 @roles(*STAFF)
-@shared_page(request_service.queue_data_version)
+@shared_page(queue_service.queue_data_version)
 def queue() -> Any:
     form = QueueFilterForm(formdata=request.args if request.args else None, status="open")
     page_no = _positive_int(request.args.get("page"), 1)
     per_page = _positive_int(request.args.get("per_page"), current_app.config["QUEUE_PAGE_SIZE"], MAX_PER_PAGE)
     page = None
     try:
-        filters = request_service.clean_filters({**request.args.to_dict(), "status": form.status.data or "all"})
+        filters = queue_service.clean_filters({**request.args.to_dict(), "status": form.status.data or "all"})
     except FieldErrors as exc:
         show_errors(form, exc)
     else:
-        page = request_service.queue(current_user, filters, page_no, per_page)
+        page = queue_service.queue(current_user, filters, page_no, per_page)
     kept = {k: v for k, v in request.args.items() if k not in ("page", "submit") and v}
 
     def page_url(number: int) -> str:

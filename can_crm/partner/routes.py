@@ -18,6 +18,7 @@ from can_crm.forms import show_errors
 from can_crm.models.enums import Channel, LawfulBasis, Role
 from can_crm.partner.forms import CancelForm, OnBehalfForm
 from can_crm.services import policy
+from can_crm.services import queue as queue_service
 from can_crm.services import requests as request_service
 from can_crm.services.errors import FieldErrors, TransitionRefused
 
@@ -37,8 +38,8 @@ def my_requests() -> Any:
         page_no = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page_no = 1
-    filters = request_service.clean_filters({"status": "all"})
-    page = request_service.queue(current_user, filters, page_no, current_app.config["QUEUE_PAGE_SIZE"])
+    filters = queue_service.clean_filters({"status": "all"})
+    page = queue_service.queue(current_user, filters, page_no, current_app.config["QUEUE_PAGE_SIZE"])
     pagination = None
     if page.pages > 1:
         pagination = {

@@ -16,6 +16,7 @@ from can_crm.models.enums import Channel, Role
 from can_crm.models.request import HelpRequest
 from can_crm.models.user import User
 from can_crm.services import audit, policy, residents
+from can_crm.services import queue as queue_service
 from can_crm.services import requests as request_service
 from can_crm.services.errors import FieldErrors, NotFound
 from can_crm.services.references import normalise_reference
@@ -129,7 +130,7 @@ def list_requests(args: dict[str, Any]) -> Any:
     those they raised; councillors those they raised and those of residents in their ward.
     """
     user = _user()
-    filters = request_service.clean_filters(
+    filters = queue_service.clean_filters(
         {
             "status": args.get("status"),
             "type": args.get("type"),
@@ -139,7 +140,7 @@ def list_requests(args: dict[str, Any]) -> Any:
             "q": args.get("q"),
         }
     )
-    page = request_service.queue(user, filters, args["page"], args["per_page"])
+    page = queue_service.queue(user, filters, args["page"], args["per_page"])
     actor = policy.actor_for(user)
     items = [request_out(req, user, actor, req.resident) for req in page.items]
     query = {k: v for k, v in args.items() if k not in ("page", "per_page")}
