@@ -88,6 +88,9 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def finish(response: Response) -> Response:
+        # Read the user before the commit: afterwards its row is expired and reading it would reload it.
+        if current_user and current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
         if response.status_code < 400:
             try:
                 unit_of_work.commit()
@@ -100,8 +103,6 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if current_user and current_user.is_authenticated:
-            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @app.errorhandler(DomainError)
