@@ -43,9 +43,9 @@ def test_boundaries_are_loaded_once_per_app(db: Any) -> None:
 def test_without_a_boundary_file_nothing_is_flagged(app: Any, db: Any, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app.config, "BOUNDARIES_FILE", str(tmp_path / "none.geojson"))
-    monkeypatch.delitem(app.extensions, "can_boundaries", raising=False)
+    monkeypatch.delitem(app.extensions, "can_boundaries.BOUNDARIES_FILE", raising=False)
     assert areas.responsible_authority(*KENSINGTON) is None
-    monkeypatch.delitem(app.extensions, "can_boundaries")
+    monkeypatch.delitem(app.extensions, "can_boundaries.BOUNDARIES_FILE")
 
 
 def test_out_of_area_macro_names_the_responsible_authority(app: Any, db: Any) -> None:
