@@ -45,8 +45,15 @@ class LenientDateField(DateField):
 
 
 def date_value(field: DateField) -> str | None:
-    """The date as ISO text, or the raw text when it is not a date so the service names the problem."""
+    """The date as ISO text, or what was typed when it is not a date, so the service names the problem.
+
+    Day, month and year boxes that do not make a date go on as YYYY-MM-DD text ("2030-02-31"); anything
+    else (a tampered post) goes on as typed. Either way the service answers with the field's message.
+    """
     if field.data:
         return str(field.data.isoformat())
-    raw = " ".join(v.strip() for v in (field.raw_data or []) if v.strip())
-    return raw or None
+    parts = [v.strip() for v in (field.raw_data or [])]
+    if len(parts) == 3 and any(parts):
+        day, month, year = parts
+        return f"{year}-{month.zfill(2)}-{day.zfill(2)}"
+    return " ".join(p for p in parts if p) or None

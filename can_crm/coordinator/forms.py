@@ -27,8 +27,8 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields import Field
 
+from can_crm.forms import date_value
 from can_crm.models.enums import (
     REQUEST_TYPE_LABELS,
     SKILLS,
@@ -63,17 +63,6 @@ class SafeDateInput(GovDateInput):
         if field.raw_data is not None and len(field.raw_data) != 3:
             field.raw_data = ([*field.raw_data, "", "", ""])[:3]
         return super().map_gov_params(field, **kwargs)
-
-
-def date_value(field: Field) -> str | None:
-    """The date as ISO text, or the raw text when it is not a date so the service names the problem."""
-    raw = " ".join(v for v in (field.raw_data or []) if v).strip()
-    if field.data:
-        return str(field.data.isoformat())
-    if raw and len(field.raw_data or []) == 3:
-        day, month, year = (field.raw_data or ["", "", ""])
-        return f"{year.strip()}-{month.strip().zfill(2)}-{day.strip().zfill(2)}"
-    return raw or None
 
 
 def checkbox_field(label: str, choices: list[tuple[str, str]], **kwargs: Any) -> SelectMultipleField:

@@ -18,9 +18,8 @@ from can_crm.coordinator.forms import (
     TransitionForm,
     TriageForm,
     VolunteerForm,
-    date_value,
 )
-from can_crm.forms import show_errors
+from can_crm.forms import date_value, show_errors
 from can_crm.models.base import utcnow
 from can_crm.models.enums import Channel, Role
 from can_crm.page_cache import shared_page

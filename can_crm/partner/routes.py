@@ -13,8 +13,8 @@ from flask_login import current_user
 
 from can_crm import unit_of_work
 from can_crm.access import roles
-from can_crm.coordinator.forms import ConcernForm, date_value
-from can_crm.forms import show_errors
+from can_crm.coordinator.forms import ConcernForm
+from can_crm.forms import date_value, show_errors
 from can_crm.models.enums import Channel, LawfulBasis, Role
 from can_crm.partner.forms import CancelForm, OnBehalfForm
 from can_crm.services import policy
