@@ -77,16 +77,24 @@ def register_commands(app: Flask) -> None:
         click.echo(f"Re-queued {sweep()} job(s)")
 
     @app.cli.command("heatmap")
-    @click.option("--layer", required=True, help="open-requests, unmet-need, shielded, volunteer-supply, gap or "
-                  "time-to-delivery")
+    @click.option(
+        "--layer", required=True, help="open-requests, unmet-need, shielded, volunteer-supply, gap or time-to-delivery"
+    )
     @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Standalone HTML file to write")
     @click.option("--geojson", "geojson", default=None, type=click.Path(dir_okay=False), help="GeoJSON file to write")
     @click.option("--k", "k", default=None, help="Hide areas with fewer than K people (default HEATMAP_K)")
     @click.option("--from", "date_from", default=None, help="Requests made on or after this day (YYYY-MM-DD)")
     @click.option("--to", "date_to", default=None, help="Requests made on or before this day (YYYY-MM-DD)")
     @click.option("--type", "request_type", default=None, help="Only this request type, e.g. shopping")
-    def heatmap(layer: str, out: str, geojson: str | None, k: str | None, date_from: str | None,
-                date_to: str | None, request_type: str | None) -> None:
+    def heatmap(
+        layer: str,
+        out: str,
+        geojson: str | None,
+        k: str | None,
+        date_from: str | None,
+        date_to: str | None,
+        request_type: str | None,
+    ) -> None:
         """Export the SHAREABLE heat map (k-anonymous) as a standalone HTML file and, optionally, GeoJSON."""
         from pathlib import Path
 
@@ -121,8 +129,10 @@ def register_commands(app: Flask) -> None:
         from can_crm.services import matching_runs
 
         try:
-            run = matching_runs.run_scheduled(utcnow()) if scheduled else matching_runs.start_run(
-                None, list(request_types)
+            run = (
+                matching_runs.run_scheduled(utcnow())
+                if scheduled
+                else matching_runs.start_run(None, list(request_types))
             )
         except DomainError as exc:
             _fail(exc)

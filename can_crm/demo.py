@@ -26,12 +26,63 @@ DEMO_USERS = (
     ("councillor@demo.can.local", "Colin Councillor", "councillor", None),
     ("volunteer@demo.can.local", "Val Volunteer", "volunteer", "Fulham Mutual Aid"),
 )
-FIRST = ("Margaret", "John", "Patricia", "Ahmed", "Grace", "Wojciech", "Fatima", "David", "Mary", "Kofi", "Irene",
-         "Samuel", "Joan", "Hassan", "Dorothy", "Peter", "Amina", "George", "Eileen", "Tomasz")
-LAST = ("Smith", "Okafor", "Kowalski", "Begum", "O'Brien", "Jones", "Ali", "Brown", "Mensah", "Walsh", "Taylor",
-        "Nowak", "Hussain", "Clarke", "Evans", "Ahmed", "Murphy", "Patel", "Wilson", "Green")
-STREETS = ("Fulham Palace Road", "Uxbridge Road", "King Street", "Lillie Road", "Munster Road", "Askew Road",
-           "Goldhawk Road", "Dawes Road", "Wandsworth Bridge Road", "Shepherd's Bush Road", "Bloemfontein Road")
+FIRST = (
+    "Margaret",
+    "John",
+    "Patricia",
+    "Ahmed",
+    "Grace",
+    "Wojciech",
+    "Fatima",
+    "David",
+    "Mary",
+    "Kofi",
+    "Irene",
+    "Samuel",
+    "Joan",
+    "Hassan",
+    "Dorothy",
+    "Peter",
+    "Amina",
+    "George",
+    "Eileen",
+    "Tomasz",
+)
+LAST = (
+    "Smith",
+    "Okafor",
+    "Kowalski",
+    "Begum",
+    "O'Brien",
+    "Jones",
+    "Ali",
+    "Brown",
+    "Mensah",
+    "Walsh",
+    "Taylor",
+    "Nowak",
+    "Hussain",
+    "Clarke",
+    "Evans",
+    "Ahmed",
+    "Murphy",
+    "Patel",
+    "Wilson",
+    "Green",
+)
+STREETS = (
+    "Fulham Palace Road",
+    "Uxbridge Road",
+    "King Street",
+    "Lillie Road",
+    "Munster Road",
+    "Askew Road",
+    "Goldhawk Road",
+    "Dawes Road",
+    "Wandsworth Bridge Road",
+    "Shepherd's Bush Road",
+    "Bloemfontein Road",
+)
 DETAILS = {
     "food_parcel": "Food parcel for one person, no pork",
     "shopping": "Weekly shop: bread, milk, fruit, tinned soup",
@@ -113,8 +164,12 @@ def seed(residents: int = 300, seed: int = 2020) -> Iterator[str]:
         raised_by = made["partner"] if i % 10 == 0 else None
         actor = Actor(role="partner", user_id=raised_by.id) if raised_by else coordinator
         created = requests.create_request(
-            {"type": rtype, "urgency": rng.choice([1, 1, 2, 2, 3]), "details": DETAILS[rtype],
-             "recurrence": "weekly" if rtype == "shopping" and i % 3 == 0 else "none"},
+            {
+                "type": rtype,
+                "urgency": rng.choice([1, 1, 2, 2, 3]),
+                "details": DETAILS[rtype],
+                "recurrence": "weekly" if rtype == "shopping" and i % 3 == 0 else "none",
+            },
             actor,
             Channel.PARTNER if raised_by else rng.choice([Channel.PHONE, Channel.WEB, Channel.CAMPAIGN]),
             resident_data={

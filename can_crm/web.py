@@ -120,9 +120,17 @@ def init_app(app: Flask) -> None:
         if status == 401 and not wants_json():
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         if wants_json():
-            codes = {400: "bad_request", 401: "unauthorised", 403: "forbidden", 404: "not_found",
-                     405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "validation_failed",
-                     429: "too_many_requests"}
+            codes = {
+                400: "bad_request",
+                401: "unauthorised",
+                403: "forbidden",
+                404: "not_found",
+                405: "method_not_allowed",
+                409: "conflict",
+                413: "too_large",
+                422: "validation_failed",
+                429: "too_many_requests",
+            }
             message = exc.description or exc.name
             if status == 401:
                 message = "Sign in or send a valid bearer token"

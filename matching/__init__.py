@@ -16,6 +16,13 @@ from matching.model import (
 from matching.solver import solve
 
 __all__ = [
-    "DBS_LEVELS", "Assignment", "MatchResult", "Request", "SolveOptions", "Unmatched", "UnmatchedReason",
-    "Volunteer", "solve",
+    "DBS_LEVELS",
+    "Assignment",
+    "MatchResult",
+    "Request",
+    "SolveOptions",
+    "Unmatched",
+    "UnmatchedReason",
+    "Volunteer",
+    "solve",
 ]

@@ -46,21 +46,36 @@ def run_bench(n_requests: int, n_volunteers: int, seed: int, full_baseline: bool
     stats = result.stats
     history: list[dict[str, Any]] = stats["history"]  # type: ignore[assignment]
     line: dict[str, Any] = {
-        "requests": n_requests, "volunteers": n_volunteers, "seed": seed,
-        "method": stats["method"], "candidate_pairs": stats["candidate_pairs"], "rounds": stats["rounds"],
-        "candidates_seconds": stats["candidates_seconds"], "solve_seconds": stats["solve_seconds"],
-        "explain_seconds": stats["explain_seconds"], "pipeline_seconds_json_in_out": round(pipeline, 3),
-        "output_bytes": len(out_text), "peak_rss_mb_engine": peak_engine, "optimal": result.optimal,
-        "served_by_urgency": served, "served_total": sum(served), "total_km": result.total_km,
-        "preferred_kept": stats["preferred_kept"], "distance_unit_m": stats["distance_unit_m"],
+        "requests": n_requests,
+        "volunteers": n_volunteers,
+        "seed": seed,
+        "method": stats["method"],
+        "candidate_pairs": stats["candidate_pairs"],
+        "rounds": stats["rounds"],
+        "candidates_seconds": stats["candidates_seconds"],
+        "solve_seconds": stats["solve_seconds"],
+        "explain_seconds": stats["explain_seconds"],
+        "pipeline_seconds_json_in_out": round(pipeline, 3),
+        "output_bytes": len(out_text),
+        "peak_rss_mb_engine": peak_engine,
+        "optimal": result.optimal,
+        "served_by_urgency": served,
+        "served_total": sum(served),
+        "total_km": result.total_km,
+        "preferred_kept": stats["preferred_kept"],
+        "distance_unit_m": stats["distance_unit_m"],
         "seconds_to_proven_optimum": history[-1]["seconds"] if result.optimal else None,
         "seconds_to_within_0.1pct": _time_to_within(history, served, result.total_km),
     }
     p = build_problem(requests, volunteers)
     t = time.perf_counter()
     g_served, g_km = _summary(p, greedy(p))
-    line["greedy"] = {"seconds": round(time.perf_counter() - t, 3), "served_by_urgency": g_served,
-                      "served_total": sum(g_served), "total_km": g_km}
+    line["greedy"] = {
+        "seconds": round(time.perf_counter() - t, 3),
+        "served_by_urgency": g_served,
+        "served_total": sum(g_served),
+        "total_km": g_km,
+    }
     checks = {
         "urgent_not_below_greedy": served[0] >= g_served[0],
         "urgent_or_soon_not_below_greedy": served[0] + served[1] >= g_served[0] + g_served[1],
@@ -71,9 +86,14 @@ def run_bench(n_requests: int, n_volunteers: int, seed: int, full_baseline: bool
         pairs = all_feasible_pairs(p)
         t_build = time.perf_counter() - t
         f_served, f_km = _summary(p, solve_flow(p, pairs).vol_of)
-        line["full_graph"] = {"pairs": len(pairs), "build_seconds": round(t_build, 3),
-                              "solve_seconds": round(time.perf_counter() - t - t_build, 3),
-                              "served_by_urgency": f_served, "total_km": f_km, "peak_rss_mb_after": _peak_mb()}
+        line["full_graph"] = {
+            "pairs": len(pairs),
+            "build_seconds": round(t_build, 3),
+            "solve_seconds": round(time.perf_counter() - t - t_build, 3),
+            "served_by_urgency": f_served,
+            "total_km": f_km,
+            "peak_rss_mb_after": _peak_mb(),
+        }
         checks["same_served_as_full_graph"] = f_served == served
         # Costs are whole metres, so equal optima can differ by up to half a metre per assignment.
         checks["same_km_as_full_graph"] = abs(f_km - result.total_km) <= 0.0005 * sum(served) + 1e-6

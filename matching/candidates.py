@@ -30,8 +30,12 @@ class Pairs:
     def concat(parts: list[Pairs]) -> Pairs:
         if not parts:
             return Pairs.empty()
-        return Pairs(np.concatenate([p.r for p in parts]), np.concatenate([p.v for p in parts]),
-                     np.concatenate([p.km for p in parts]), np.concatenate([p.cost for p in parts]))
+        return Pairs(
+            np.concatenate([p.r for p in parts]),
+            np.concatenate([p.v for p in parts]),
+            np.concatenate([p.km for p in parts]),
+            np.concatenate([p.cost for p in parts]),
+        )
 
     def __len__(self) -> int:
         return int(self.r.size)
@@ -66,8 +70,9 @@ def all_feasible_pairs(p: Problem) -> Pairs:
     vol_chord = chord_for_km(p.vol_max_km)
     for reqs, g in _compatible_blocks(p):
         grp = p.groups[g]
-        hits = cKDTree(p.req_xyz[reqs]).sparse_distance_matrix(grp.tree, float(chord_for_km(grp.max_km)),
-                                                                output_type="ndarray")
+        hits = cKDTree(p.req_xyz[reqs]).sparse_distance_matrix(
+            grp.tree, float(chord_for_km(grp.max_km)), output_type="ndarray"
+        )
         if hits.size == 0:
             continue
         v = grp.members[hits["j"]]
@@ -138,8 +143,18 @@ def price(p: Problem, dr: IntArray, dv: IntArray, per_request: int = 32, chunk: 
     return _sorted(_most_negative(found, dr, dv, per_request))
 
 
-def _price_block(p: Problem, dr: IntArray, dv: IntArray, rq: IntArray, chord: FloatArray, members: IntArray,
-                 tree: cKDTree, vol_chord: FloatArray, per_request: int, parts: list[Pairs]) -> None:
+def _price_block(
+    p: Problem,
+    dr: IntArray,
+    dv: IntArray,
+    rq: IntArray,
+    chord: FloatArray,
+    members: IntArray,
+    tree: cKDTree,
+    vol_chord: FloatArray,
+    per_request: int,
+    parts: list[Pairs],
+) -> None:
     """Violating pairs between requests ``rq`` (search radii ``chord``) and one volunteer bucket."""
     hits = cKDTree(p.req_xyz[rq]).sparse_distance_matrix(tree, float(chord.max()), output_type="ndarray")
     if hits.size == 0:

@@ -47,25 +47,35 @@ def build_assignments(p: Problem, pairs: Pairs, vol_of: IntArray, explain: bool)
         nv = int(nearest_v[r])
         text = ""
         if explain:
-            text = (f"{vol.id} is {k:.2f} km away (travels up to {vol.max_km:g} km); "
-                    f"skills needed: {_skills_text(req.skills)}; DBS {vol.dbs} meets the minimum ({req.min_dbs}).")
+            text = (
+                f"{vol.id} is {k:.2f} km away (travels up to {vol.max_km:g} km); "
+                f"skills needed: {_skills_text(req.skills)}; DBS {vol.dbs} meets the minimum ({req.min_dbs})."
+            )
             if req.preferred == vol.id:
                 text += " Keeps the volunteer who helped this resident before."
             if nv >= 0 and nv != int(v[i]):
                 other = p.volunteers[nv]
                 taken = [p.requests[x].id for x in by_vol.get(nv, [])]
                 if len(taken) >= other.capacity:
-                    text += (f" The nearest suitable volunteer, {other.id} ({nearest_km[r]:.2f} km), is needed for "
-                             f"{', '.join(taken)}: giving them this request instead would leave a more urgent "
-                             "request unserved, serve fewer requests, or add more travel in total.")
+                    text += (
+                        f" The nearest suitable volunteer, {other.id} ({nearest_km[r]:.2f} km), is needed for "
+                        f"{', '.join(taken)}: giving them this request instead would leave a more urgent "
+                        "request unserved, serve fewer requests, or add more travel in total."
+                    )
                 else:
                     text += f" {other.id} ({nearest_km[r]:.2f} km) is as near to the metre."
-        out.append(Assignment(
-            request=req.id, volunteer=vol.id, km=round(k, 3), explanation=text,
-            skills_matched=tuple(sorted(req.skills)), preferred_kept=req.preferred == vol.id,
-            nearest_volunteer=p.volunteers[nv].id if nv >= 0 else None,
-            nearest_km=round(float(nearest_km[r]), 3) if nv >= 0 else None,
-        ))
+        out.append(
+            Assignment(
+                request=req.id,
+                volunteer=vol.id,
+                km=round(k, 3),
+                explanation=text,
+                skills_matched=tuple(sorted(req.skills)),
+                preferred_kept=req.preferred == vol.id,
+                nearest_volunteer=p.volunteers[nv].id if nv >= 0 else None,
+                nearest_km=round(float(nearest_km[r]), 3) if nv >= 0 else None,
+            )
+        )
     return out
 
 
@@ -79,10 +89,15 @@ def build_unmatched(p: Problem, pairs: Pairs, vol_of: IntArray) -> list[Unmatche
     for r in unserved.tolist():
         if has_pair[r]:
             k, v = float(nearest_km[r]), int(nearest_v[r])
-            out.append(Unmatched(p.requests[r].id, "capacity_taken",
-                                 f"Suitable volunteers are in range (the nearest is {p.volunteers[v].id}, {k:.2f} km "
-                                 "away), but all of them are fully booked with requests at least as urgent as this "
-                                 "one; taking one away would serve a more urgent request less or fewer requests."))
+            out.append(
+                Unmatched(
+                    p.requests[r].id,
+                    "capacity_taken",
+                    f"Suitable volunteers are in range (the nearest is {p.volunteers[v].id}, {k:.2f} km "
+                    "away), but all of them are fully booked with requests at least as urgent as this "
+                    "one; taking one away would serve a more urgent request less or fewer requests.",
+                )
+            )
         else:
             reason, detail = _filter_chain(p, r)
             out.append(Unmatched(p.requests[r].id, reason, detail))
@@ -95,23 +110,30 @@ def _filter_chain(p: Problem, r: int) -> tuple[UnmatchedReason, str]:
     with_skills = np.array([req.skills <= v.skills for v in p.volunteers], dtype=np.bool_).reshape(p.m)
     if not with_skills.any():
         return "no_volunteer_with_skills", (
-            f"No available volunteer has all the skills needed ({_skills_text(req.skills)}).")
+            f"No available volunteer has all the skills needed ({_skills_text(req.skills)})."
+        )
     ok = with_skills & (p.vol_dbs >= DBS_LEVELS.index(req.min_dbs))
     if not ok.any():
-        return "dbs_level", (f"{_plural(int(with_skills.sum()), 'volunteer')} with the skills needed, but none has a "
-                             f"DBS check at '{req.min_dbs}' level or higher.")
+        return "dbs_level", (
+            f"{_plural(int(with_skills.sum()), 'volunteer')} with the skills needed, but none has a "
+            f"DBS check at '{req.min_dbs}' level or higher."
+        )
     idx = np.flatnonzero(ok)
-    km = haversine_km_arrays(np.full(idx.size, p.req_lat[r]), np.full(idx.size, p.req_lon[r]),
-                             p.vol_lat[idx], p.vol_lon[idx])
+    km = haversine_km_arrays(
+        np.full(idx.size, p.req_lat[r]), np.full(idx.size, p.req_lon[r]), p.vol_lat[idx], p.vol_lon[idx]
+    )
     in_range = idx[km <= p.vol_max_km[idx]]
     if in_range.size == 0:
         j = int(np.lexsort((idx, km))[0])
         nv = p.volunteers[int(idx[j])]
         return "none_within_distance", (
             f"{_plural(idx.size, 'volunteer')} with the skills and DBS level, but none travels this far; the nearest, "
-            f"{nv.id}, is {km[j]:.2f} km away and travels up to {nv.max_km:g} km.")
+            f"{nv.id}, is {km[j]:.2f} km away and travels up to {nv.max_km:g} km."
+        )
     if p.is_excluded(np.full(in_range.size, r, dtype=np.int64), in_range).all():
         names = ", ".join(p.volunteers[int(v)].id for v in in_range[:10]) + (" ..." if in_range.size > 10 else "")
         return "all_excluded", f"Every volunteer who could do it ({names}) is excluded for this request."
-    return "capacity_taken", ("Suitable volunteers are in range, but all of them are fully booked with requests at "
-                              "least as urgent as this one.")
+    return "capacity_taken", (
+        "Suitable volunteers are in range, but all of them are fully booked with requests at "
+        "least as urgent as this one."
+    )

@@ -80,8 +80,7 @@ def residual_labels(p: Problem, pairs: Pairs, sol: FlowSolution) -> tuple[IntArr
     dt = 0
     for _ in range(n + m + 3):
         # Gauss-Seidel order sink -> volunteers -> requests: one pass follows one r -> v -> r hop.
-        dt_new = min(dt, int((dr[srv] + pen[srv]).min()) if srv.size else 0,
-                     int(dv[spare].min()) if spare.any() else 0)
+        dt_new = min(dt, int((dr[srv] + pen[srv]).min()) if srv.size else 0, int(dv[spare].min()) if spare.any() else 0)
         dv_new = dv.copy()
         if fr.size:
             seg = np.minimum.reduceat(dr[fr] + fc, starts)

@@ -14,8 +14,13 @@ VOL_SKILL_P = (0.7, 0.6, 0.5, 0.25, 0.2, 0.15, 0.1)
 REQ_SKILL_W = (0.35, 0.25, 0.15, 0.12, 0.06, 0.05, 0.02)
 
 
-def _points(rng: np.random.Generator, count: int, centres: np.ndarray, weights: np.ndarray,  # type: ignore[type-arg]
-            sigma_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+def _points(
+    rng: np.random.Generator,
+    count: int,
+    centres: np.ndarray,
+    weights: np.ndarray,  # type: ignore[type-arg]
+    sigma_km: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
     """Gaussian clusters around neighbourhood centres, clipped to a ~10 km box."""
     c = rng.choice(len(centres), size=count, p=weights)
     dy = rng.normal(0, 1, count) * sigma_km[c]
@@ -50,16 +55,28 @@ def clustered_instance(n_requests: int, n_volunteers: int, seed: int = 0) -> tup
     requests = []
     for i in range(n_requests):
         skills = frozenset(rng.choice(SKILLS, size=int(n_skills[i]), replace=False, p=REQ_SKILL_W).tolist())
-        requests.append(Request(
-            id=f"R{i:06d}", lat=float(rlat[i]), lon=float(rlon[i]), urgency=int(urg[i]), skills=skills,
-            min_dbs=DBS_LEVELS[int(rdbs[i])],
-            excluded=frozenset([vids[pick[i, 0]]]) if excl[i] and n_volunteers else frozenset(),
-            preferred=vids[pick[i, 1]] if pref[i] and n_volunteers else None,
-        ))
+        requests.append(
+            Request(
+                id=f"R{i:06d}",
+                lat=float(rlat[i]),
+                lon=float(rlon[i]),
+                urgency=int(urg[i]),
+                skills=skills,
+                min_dbs=DBS_LEVELS[int(rdbs[i])],
+                excluded=frozenset([vids[pick[i, 0]]]) if excl[i] and n_volunteers else frozenset(),
+                preferred=vids[pick[i, 1]] if pref[i] and n_volunteers else None,
+            )
+        )
     volunteers = [
-        Volunteer(id=vids[j], lat=float(vlat[j]), lon=float(vlon[j]),
-                  skills=frozenset(s for s, has in zip(SKILLS, vskill[j], strict=True) if has),
-                  dbs=DBS_LEVELS[int(vdbs[j])], max_km=float(max_km[j]), capacity=int(cap[j]))
+        Volunteer(
+            id=vids[j],
+            lat=float(vlat[j]),
+            lon=float(vlon[j]),
+            skills=frozenset(s for s, has in zip(SKILLS, vskill[j], strict=True) if has),
+            dbs=DBS_LEVELS[int(vdbs[j])],
+            max_km=float(max_km[j]),
+            capacity=int(cap[j]),
+        )
         for j in range(n_volunteers)
     ]
     return requests, volunteers
@@ -68,9 +85,29 @@ def clustered_instance(n_requests: int, n_volunteers: int, seed: int = 0) -> tup
 def instance_to_json(requests: list[Request], volunteers: list[Volunteer]) -> dict[str, object]:
     """The CLI's instance document for these requests and volunteers."""
     return {
-        "requests": [{"id": r.id, "lat": r.lat, "lon": r.lon, "urgency": r.urgency, "skills": sorted(r.skills),
-                      "min_dbs": r.min_dbs, "excluded": sorted(r.excluded), "preferred": r.preferred}
-                     for r in requests],
-        "volunteers": [{"id": v.id, "lat": v.lat, "lon": v.lon, "skills": sorted(v.skills), "dbs": v.dbs,
-                        "max_km": v.max_km, "capacity": v.capacity} for v in volunteers],
+        "requests": [
+            {
+                "id": r.id,
+                "lat": r.lat,
+                "lon": r.lon,
+                "urgency": r.urgency,
+                "skills": sorted(r.skills),
+                "min_dbs": r.min_dbs,
+                "excluded": sorted(r.excluded),
+                "preferred": r.preferred,
+            }
+            for r in requests
+        ],
+        "volunteers": [
+            {
+                "id": v.id,
+                "lat": v.lat,
+                "lon": v.lon,
+                "skills": sorted(v.skills),
+                "dbs": v.dbs,
+                "max_km": v.max_km,
+                "capacity": v.capacity,
+            }
+            for v in volunteers
+        ],
     }

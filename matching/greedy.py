@@ -57,8 +57,9 @@ def _nearest_lists(p: Problem, k: int) -> tuple[list[list[int]], np.ndarray]:  #
         o = np.lexsort((v, km, r))
         r, v = r[o], v[o]
         cuts = np.flatnonzero(np.diff(r)) + 1
-        for rr, vv in zip(r[np.r_[0, cuts]].tolist() if r.size else [], np.split(v, cuts) if r.size else [],
-                          strict=True):
+        for rr, vv in zip(
+            r[np.r_[0, cuts]].tolist() if r.size else [], np.split(v, cuts) if r.size else [], strict=True
+        ):
             lists[rr] = vv.tolist()
     return lists, truncated
 
@@ -93,8 +94,9 @@ class _Available:
             idx = np.atleast_1d(idx)
             idx = idx[idx < mem.size]
             v = mem[idx]
-            km = haversine_km_arrays(np.full(v.size, p.req_lat[r]), np.full(v.size, p.req_lon[r]),
-                                     p.vol_lat[v], p.vol_lon[v])
+            km = haversine_km_arrays(
+                np.full(v.size, p.req_lat[r]), np.full(v.size, p.req_lon[r]), p.vol_lat[v], p.vol_lon[v]
+            )
             ok = (km <= p.vol_max_km[v]) & (left[v] > 0) & ~p.is_excluded(np.full(v.size, r, dtype=np.int64), v)
             if ok.any():
                 j = np.flatnonzero(ok)

@@ -80,12 +80,18 @@ def parse_instance(data: Any) -> tuple[list[Request], list[Volunteer]]:
         preferred = item.get("preferred")
         if preferred is not None and not isinstance(preferred, str):
             raise InstanceError(f"{where}: 'preferred' must be a volunteer id or null, got {preferred!r}")
-        requests.append(Request(
-            id=rid, lat=_number(item, "lat", where, -90, 90), lon=_number(item, "lon", where, -180, 180),
-            urgency=_int(item, "urgency", where, "1, 2 or 3", lambda u: u in (1, 2, 3)),
-            skills=_strings(item, "skills", where), min_dbs=_dbs(item, "min_dbs", where),
-            excluded=_strings(item, "excluded", where, default=[]), preferred=preferred,
-        ))
+        requests.append(
+            Request(
+                id=rid,
+                lat=_number(item, "lat", where, -90, 90),
+                lon=_number(item, "lon", where, -180, 180),
+                urgency=_int(item, "urgency", where, "1, 2 or 3", lambda u: u in (1, 2, 3)),
+                skills=_strings(item, "skills", where),
+                min_dbs=_dbs(item, "min_dbs", where),
+                excluded=_strings(item, "excluded", where, default=[]),
+                preferred=preferred,
+            )
+        )
     volunteers: list[Volunteer] = []
     seen = set()
     for i, item in enumerate(lists["volunteers"]):
@@ -96,20 +102,33 @@ def parse_instance(data: Any) -> tuple[list[Request], list[Volunteer]]:
         if vid in seen:
             raise InstanceError(f"{where}: duplicate volunteer id")
         seen.add(vid)
-        volunteers.append(Volunteer(
-            id=vid, lat=_number(item, "lat", where, -90, 90), lon=_number(item, "lon", where, -180, 180),
-            skills=_strings(item, "skills", where), dbs=_dbs(item, "dbs", where),
-            max_km=_number(item, "max_km", where, 0, 40_000),
-            capacity=_int(item, "capacity", where, "a whole number, 0 or more", lambda c: c >= 0),
-        ))
+        volunteers.append(
+            Volunteer(
+                id=vid,
+                lat=_number(item, "lat", where, -90, 90),
+                lon=_number(item, "lon", where, -180, 180),
+                skills=_strings(item, "skills", where),
+                dbs=_dbs(item, "dbs", where),
+                max_km=_number(item, "max_km", where, 0, 40_000),
+                capacity=_int(item, "capacity", where, "a whole number, 0 or more", lambda c: c >= 0),
+            )
+        )
     return requests, volunteers
 
 
 def result_to_json(result: MatchResult) -> dict[str, Any]:
     """The CLI's output document (stats history omitted unless asked for by the caller)."""
     return {
-        "assignments": [{"request": a.request, "volunteer": a.volunteer, "km": a.km, "explanation": a.explanation,
-                         "preferred_kept": a.preferred_kept} for a in result.assignments],
+        "assignments": [
+            {
+                "request": a.request,
+                "volunteer": a.volunteer,
+                "km": a.km,
+                "explanation": a.explanation,
+                "preferred_kept": a.preferred_kept,
+            }
+            for a in result.assignments
+        ],
         "unmatched": [{"request": u.request, "reason": u.reason, "detail": u.detail} for u in result.unmatched],
         "served_by_urgency": {str(k): v for k, v in result.served_by_urgency.items()},
         "total_km": result.total_km,

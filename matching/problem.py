@@ -123,8 +123,9 @@ def build_problem(requests: list[Request], volunteers: list[Volunteer]) -> Probl
     vol_lon = np.radians(np.array([v.lon for v in vols], dtype=np.float64))
 
     sig_index: dict[tuple[frozenset[str], int], int] = {}
-    req_sig = np.array([sig_index.setdefault((r.skills, dbs_rank(r.min_dbs)), len(sig_index)) for r in reqs],
-                       dtype=np.int64)
+    req_sig = np.array(
+        [sig_index.setdefault((r.skills, dbs_rank(r.min_dbs)), len(sig_index)) for r in reqs], dtype=np.int64
+    )
     vol_xyz = unit_vectors(vol_lat, vol_lon) if m else np.zeros((0, 3))
     vol_max_km = np.array([v.max_km for v in vols], dtype=np.float64)
     vol_dbs = np.array([dbs_rank(v.dbs) for v in vols], dtype=np.int64)
@@ -137,12 +138,20 @@ def build_problem(requests: list[Request], volunteers: list[Volunteer]) -> Probl
         for x in skills:
             ok &= has[:, col[x]]
         members = np.flatnonzero(ok).astype(np.int64)
-        groups.append(SignatureGroup(skills, dbs, np.flatnonzero(req_sig == s).astype(np.int64), members,
-                                     cKDTree(vol_xyz[members] if members.size else np.zeros((0, 3))),
-                                     float(vol_max_km[members].max()) if members.size else 0.0))
+        groups.append(
+            SignatureGroup(
+                skills,
+                dbs,
+                np.flatnonzero(req_sig == s).astype(np.int64),
+                members,
+                cKDTree(vol_xyz[members] if members.size else np.zeros((0, 3))),
+                float(vol_max_km[members].max()) if members.size else 0.0,
+            )
+        )
 
-    req_pref = np.array([vol_index.get(r.preferred, -1) if r.preferred is not None else -1 for r in reqs],
-                        dtype=np.int64)
+    req_pref = np.array(
+        [vol_index.get(r.preferred, -1) if r.preferred is not None else -1 for r in reqs], dtype=np.int64
+    )
     excl = [i * m + vol_index[x] for i, r in enumerate(reqs) for x in r.excluded if x in vol_index]
     excluded_keys = np.unique(np.array(excl, dtype=np.int64))
 
@@ -161,17 +170,37 @@ def build_problem(requests: list[Request], volunteers: list[Volunteer]) -> Probl
         if unit_m > 10**8:
             raise CostOverflowError("instance too large for exact integer costs")
     return Problem(
-        requests=reqs, volunteers=vols, req_lat=req_lat, req_lon=req_lon,
+        requests=reqs,
+        volunteers=vols,
+        req_lat=req_lat,
+        req_lon=req_lon,
         req_xyz=unit_vectors(req_lat, req_lon) if n else np.zeros((0, 3)),
-        req_urgency=np.array([r.urgency for r in reqs], dtype=np.int64), req_sig=req_sig, req_pref=req_pref,
-        vol_lat=vol_lat, vol_lon=vol_lon, vol_xyz=vol_xyz, vol_max_km=vol_max_km,
-        vol_cap=np.array([v.capacity for v in vols], dtype=np.int64), vol_dbs=vol_dbs, groups=groups,
-        excluded_keys=excluded_keys, unit_m=unit_m, tie_scale=tie_scale, penalty_unit=k,
+        req_urgency=np.array([r.urgency for r in reqs], dtype=np.int64),
+        req_sig=req_sig,
+        req_pref=req_pref,
+        vol_lat=vol_lat,
+        vol_lon=vol_lon,
+        vol_xyz=vol_xyz,
+        vol_max_km=vol_max_km,
+        vol_cap=np.array([v.capacity for v in vols], dtype=np.int64),
+        vol_dbs=vol_dbs,
+        groups=groups,
+        excluded_keys=excluded_keys,
+        unit_m=unit_m,
+        tie_scale=tie_scale,
+        penalty_unit=k,
     )
 
 
-def _feasible_preferred(reqs: list[Request], req_pref: IntArray, vol_lat: FloatArray, vol_lon: FloatArray,
-                        vol_max_km: FloatArray, vol_dbs: IntArray, vols: list[Volunteer]) -> npt.NDArray[np.bool_]:
+def _feasible_preferred(
+    reqs: list[Request],
+    req_pref: IntArray,
+    vol_lat: FloatArray,
+    vol_lon: FloatArray,
+    vol_max_km: FloatArray,
+    vol_dbs: IntArray,
+    vols: list[Volunteer],
+) -> npt.NDArray[np.bool_]:
     """True for each request whose preferred volunteer could serve it (the only pairs earning a bonus)."""
     r = np.flatnonzero(req_pref >= 0)
     out = np.zeros(len(reqs), dtype=np.bool_)
@@ -183,7 +212,6 @@ def _feasible_preferred(reqs: list[Request], req_pref: IntArray, vol_lat: FloatA
     ok = haversine_km_arrays(rlat, rlon, vol_lat[v], vol_lon[v]) <= vol_max_km[v]
     for k, (i, j) in enumerate(zip(r.tolist(), v.tolist(), strict=True)):
         req, vol = reqs[i], vols[j]
-        ok[k] &= (req.skills <= vol.skills and int(vol_dbs[j]) >= dbs_rank(req.min_dbs)
-                  and vol.id not in req.excluded)
+        ok[k] &= req.skills <= vol.skills and int(vol_dbs[j]) >= dbs_rank(req.min_dbs) and vol.id not in req.excluded
     out[r] = ok
     return out

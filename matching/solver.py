@@ -22,8 +22,9 @@ from matching.model import MatchResult, Request, SolveOptions, Volunteer
 from matching.problem import Problem, build_problem
 
 
-def solve(requests: Iterable[Request], volunteers: Iterable[Volunteer],
-          options: SolveOptions | None = None) -> MatchResult:
+def solve(
+    requests: Iterable[Request], volunteers: Iterable[Volunteer], options: SolveOptions | None = None
+) -> MatchResult:
     """Match requests to volunteers optimally.
 
     Maximises urgency-3 requests served, then urgency-2, then urgency-1, then minimises total
@@ -75,15 +76,28 @@ def solve(requests: Iterable[Request], volunteers: Iterable[Volunteer],
     unmatched = build_unmatched(p, pairs, sol.vol_of)
     served = {u: int(((sol.vol_of >= 0) & (p.req_urgency == u)).sum()) for u in (3, 2, 1)}
     stats: dict[str, object] = {
-        "method": method, "requests": p.n, "volunteers": p.m, "candidate_pairs": len(pairs),
-        "rounds": rounds, "priced_pairs_added": priced, "distance_unit_m": p.unit_m,
+        "method": method,
+        "requests": p.n,
+        "volunteers": p.m,
+        "candidate_pairs": len(pairs),
+        "rounds": rounds,
+        "priced_pairs_added": priced,
+        "distance_unit_m": p.unit_m,
         "preferred_kept": sum(1 for a in assignments if a.preferred_kept),
-        "build_seconds": round(t1 - t0, 4), "candidates_seconds": round(t2 - t1, 4),
-        "solve_seconds": round(t3 - t2, 4), "explain_seconds": round(time.perf_counter() - t3, 4),
+        "build_seconds": round(t1 - t0, 4),
+        "candidates_seconds": round(t2 - t1, 4),
+        "solve_seconds": round(t3 - t2, 4),
+        "explain_seconds": round(time.perf_counter() - t3, 4),
         "history": history,
     }
-    return MatchResult(assignments=tuple(assignments), unmatched=tuple(unmatched), served_by_urgency=served,
-                       total_km=round(sum(a.km for a in assignments), 3), optimal=optimal, stats=stats)
+    return MatchResult(
+        assignments=tuple(assignments),
+        unmatched=tuple(unmatched),
+        served_by_urgency=served,
+        total_km=round(sum(a.km for a in assignments), 3),
+        optimal=optimal,
+        stats=stats,
+    )
 
 
 def _seed_pairs(p: Problem, k: int) -> Pairs:
@@ -124,8 +138,9 @@ def estimate_pairs(p: Problem, sample: int = 256) -> int:
     for grp in p.groups:
         sel = idx[np.isin(idx, grp.requests)]
         if sel.size and grp.members.size:
-            total += int(grp.tree.query_ball_point(p.req_xyz[sel], float(chord_for_km(grp.max_km)),
-                                                   return_length=True).sum())
+            total += int(
+                grp.tree.query_ball_point(p.req_xyz[sel], float(chord_for_km(grp.max_km)), return_length=True).sum()
+            )
     return total * p.n // idx.size
 
 

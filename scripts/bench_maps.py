@@ -53,23 +53,90 @@ def seed(url: str, n_requests: int, n_residents: int, n_volunteers: int, seed_no
     lat, lon = random_points_in(borough, n_residents + n_volunteers, rng)
     fine, coarse = h3_cells_array(lat, lon)
     with psycopg.connect(url) as conn:
-        copy_rows(conn, "residents", [
-            "id", "name", "address_line1", "postcode", "lat", "lon", "h3_fine", "h3_map", "authority_code",
-            "preferred_channel", "language", "shielding", "consent_given", "lawful_basis", "created_at", "updated_at",
-        ], (
-            (i + 1, "Bench Resident", "1 Bench Street", "W6 9JU", float(lat[i]), float(lon[i]), fine[i], coarse[i],
-             "E09000013", "phone", "English", bool(rng.random() < 0.3), True, "public_task", now, now)
-            for i in range(n_residents)
-        ))
-        copy_rows(conn, "volunteers", [
-            "id", "name", "skills", "home_postcode", "lat", "lon", "h3_fine", "h3_map", "max_km", "capacity",
-            "dbs_level", "availability", "active", "created_at", "updated_at",
-        ], (
-            (j + 1, "Bench Volunteer", "[]", "W6 9JU", float(lat[n_residents + j]), float(lon[n_residents + j]),
-             fine[n_residents + j], coarse[n_residents + j], float(rng.integers(1, 6)), int(rng.integers(1, 5)),
-             "none", "{}", True, now, now)
-            for j in range(n_volunteers)
-        ))
+        copy_rows(
+            conn,
+            "residents",
+            [
+                "id",
+                "name",
+                "address_line1",
+                "postcode",
+                "lat",
+                "lon",
+                "h3_fine",
+                "h3_map",
+                "authority_code",
+                "preferred_channel",
+                "language",
+                "shielding",
+                "consent_given",
+                "lawful_basis",
+                "created_at",
+                "updated_at",
+            ],
+            (
+                (
+                    i + 1,
+                    "Bench Resident",
+                    "1 Bench Street",
+                    "W6 9JU",
+                    float(lat[i]),
+                    float(lon[i]),
+                    fine[i],
+                    coarse[i],
+                    "E09000013",
+                    "phone",
+                    "English",
+                    bool(rng.random() < 0.3),
+                    True,
+                    "public_task",
+                    now,
+                    now,
+                )
+                for i in range(n_residents)
+            ),
+        )
+        copy_rows(
+            conn,
+            "volunteers",
+            [
+                "id",
+                "name",
+                "skills",
+                "home_postcode",
+                "lat",
+                "lon",
+                "h3_fine",
+                "h3_map",
+                "max_km",
+                "capacity",
+                "dbs_level",
+                "availability",
+                "active",
+                "created_at",
+                "updated_at",
+            ],
+            (
+                (
+                    j + 1,
+                    "Bench Volunteer",
+                    "[]",
+                    "W6 9JU",
+                    float(lat[n_residents + j]),
+                    float(lon[n_residents + j]),
+                    fine[n_residents + j],
+                    coarse[n_residents + j],
+                    float(rng.integers(1, 6)),
+                    int(rng.integers(1, 5)),
+                    "none",
+                    "{}",
+                    True,
+                    now,
+                    now,
+                )
+                for j in range(n_volunteers)
+            ),
+        )
         statuses = [s.value for s in Status]
         open_set = {s.value for s in OPEN_STATUSES}
         types = [t.value for t in RequestType]
@@ -82,17 +149,54 @@ def seed(url: str, n_requests: int, n_residents: int, n_volunteers: int, seed_no
             for i in range(n_requests):
                 created = now - timedelta(hours=float(age_hours[i]))
                 status = statuses[int(status_pick[i])]
-                delivered = created + timedelta(hours=float(rng.uniform(1, 96))) if status in (
-                    "delivered", "confirmed", "closed") else None
+                delivered = (
+                    created + timedelta(hours=float(rng.uniform(1, 96)))
+                    if status in ("delivered", "confirmed", "closed")
+                    else None
+                )
                 sla = created + timedelta(hours=48)
-                yield (i + 1, f"CAN-{i // 10000:04d}-{i % 10000:04d}", int(residents[i]),
-                       types[int(type_pick[i])], 1, status, "", "[]", "none", sla, "none", "phone", created,
-                       created if status in open_set else (delivered or created), delivered, 1)
+                yield (
+                    i + 1,
+                    f"CAN-{i // 10000:04d}-{i % 10000:04d}",
+                    int(residents[i]),
+                    types[int(type_pick[i])],
+                    1,
+                    status,
+                    "",
+                    "[]",
+                    "none",
+                    sla,
+                    "none",
+                    "phone",
+                    created,
+                    created if status in open_set else (delivered or created),
+                    delivered,
+                    1,
+                )
 
-        copy_rows(conn, "requests", [
-            "id", "reference", "resident_id", "type", "urgency", "status", "details", "required_skills", "min_dbs",
-            "sla_due_at", "recurrence", "channel", "created_at", "updated_at", "delivered_at", "version",
-        ], requests())
+        copy_rows(
+            conn,
+            "requests",
+            [
+                "id",
+                "reference",
+                "resident_id",
+                "type",
+                "urgency",
+                "status",
+                "details",
+                "required_skills",
+                "min_dbs",
+                "sla_due_at",
+                "recurrence",
+                "channel",
+                "created_at",
+                "updated_at",
+                "delivered_at",
+                "version",
+            ],
+            requests(),
+        )
         for table in ("residents", "volunteers", "requests"):
             conn.execute(  # table names come from the tuple above, never from input
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
@@ -103,7 +207,9 @@ def seed(url: str, n_requests: int, n_residents: int, n_volunteers: int, seed_no
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--admin-url", default=os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    )
     parser.add_argument("--database", default="can_bench_maps")
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--residents", type=int, default=30_000)
@@ -124,11 +230,19 @@ def main() -> None:
         from can_crm import create_app, unit_of_work
         from can_crm.services import users
 
-        app = create_app({
-            "CAN_ENV": "test", "TESTING": True, "JOB_SWEEP_SECONDS": 0, "REDIS_URL": None, "JOBS_INLINE": True,
-            "WTF_CSRF_ENABLED": False, "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
-            "HEATMAP_CACHE_DIR": cache.name, "RATELIMIT_ENABLED": False,
-        })
+        app = create_app(
+            {
+                "CAN_ENV": "test",
+                "TESTING": True,
+                "JOB_SWEEP_SECONDS": 0,
+                "REDIS_URL": None,
+                "JOBS_INLINE": True,
+                "WTF_CSRF_ENABLED": False,
+                "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
+                "HEATMAP_CACHE_DIR": cache.name,
+                "RATELIMIT_ENABLED": False,
+            }
+        )
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
             users.create_user(EMAIL, "Bench Coordinator", "coordinator", PASSWORD, None, None)
@@ -165,15 +279,27 @@ def main() -> None:
             assert response.status_code == 200
         timings.sort()
         page_bytes = len(second.data)
-        print(json.dumps({
-            "requests": args.requests, "residents": args.residents, "volunteers": args.volunteers,
-            "layer": args.layer, "seed_s": round(seed_s, 2),
-            "cold_page_s": round(cold_s, 3), "render_s": round(render_s, 3), "load_s": round(load_s, 3),
-            "cells": rendered.cells, "points": rendered.points, "page_bytes": page_bytes,
-            "cached_p50_ms": round(statistics.median(timings), 2),
-            "cached_p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 2),
-            "cached_max_ms": round(timings[-1], 2), "runs": args.runs,
-        }))
+        print(
+            json.dumps(
+                {
+                    "requests": args.requests,
+                    "residents": args.residents,
+                    "volunteers": args.volunteers,
+                    "layer": args.layer,
+                    "seed_s": round(seed_s, 2),
+                    "cold_page_s": round(cold_s, 3),
+                    "render_s": round(render_s, 3),
+                    "load_s": round(load_s, 3),
+                    "cells": rendered.cells,
+                    "points": rendered.points,
+                    "page_bytes": page_bytes,
+                    "cached_p50_ms": round(statistics.median(timings), 2),
+                    "cached_p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 2),
+                    "cached_max_ms": round(timings[-1], 2),
+                    "runs": args.runs,
+                }
+            )
+        )
         with app.app_context():
             from can_crm.extensions import db
 

@@ -50,8 +50,17 @@ GOAL_P95_MS = 150.0
 
 # A plausible borough-scale spread: most history is finished, about one request in seven is open.
 STATUS_WEIGHTS = {
-    "new": 3.0, "triaged": 4.0, "matched": 2.0, "accepted": 2.0, "in_progress": 1.0, "delivered": 2.0,
-    "escalated": 0.5, "confirmed": 30.0, "closed": 40.0, "cancelled": 8.0, "unable_to_fulfil": 5.0,
+    "new": 3.0,
+    "triaged": 4.0,
+    "matched": 2.0,
+    "accepted": 2.0,
+    "in_progress": 1.0,
+    "delivered": 2.0,
+    "escalated": 0.5,
+    "confirmed": 30.0,
+    "closed": 40.0,
+    "cancelled": 8.0,
+    "unable_to_fulfil": 5.0,
     "handed_off": 2.5,
 }
 HAPPY_PATH = ["new", "triaged", "matched", "accepted", "in_progress", "delivered"]
@@ -65,8 +74,15 @@ PATHS = {
     "handed_off": ["new", "handed_off"],
 }
 OPEN = {"new", "triaged", "matched", "accepted", "in_progress", "delivered", "escalated"}
-SLA_HOURS = {"food_parcel": 24, "prescription": 24, "shopping": 48, "transport": 48, "dog_walking": 48,
-             "befriending": 72, "other": 72}
+SLA_HOURS = {
+    "food_parcel": 24,
+    "prescription": 24,
+    "shopping": 48,
+    "transport": 48,
+    "dog_walking": 48,
+    "befriending": 72,
+    "other": 72,
+}
 CHANNELS = ["web", "phone", "partner", "councillor", "campaign", "api"]
 FIRST = ["Margaret", "John", "Aisha", "Tomasz", "Fatima", "David", "Mary", "Olu", "Priya", "George", "Hana", "Sean"]
 LAST = ["Okafor", "Smith", "Khan", "Nowak", "Ali", "Jones", "Murphy", "Adeyemi", "Patel", "Brown", "Abdi", "Walsh"]
@@ -147,8 +163,7 @@ def migrate_and_make_accounts(env: dict[str, str]) -> str:
         app = create_app()
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
-            users.create_user("bench.coordinator@example.gov.uk", "Bench Coordinator", "coordinator",
-                                            PASSWORD)
+            users.create_user("bench.coordinator@example.gov.uk", "Bench Coordinator", "coordinator", PASSWORD)
             api_user = users.create_user("bench.api@example.gov.uk", "Bench Integration", "coordinator", PASSWORD)
             unit_of_work.commit()
             _, token = users.issue_token(api_user, "benchmark")
@@ -200,26 +215,66 @@ def seed(database_url: str, index: Path, n_requests: int, rng: random.Random) ->
             for rid in range(1, n_residents + 1):
                 pc, lat, lon, ward, authority = rng.choice(places)
                 created = now - timedelta(days=rng.uniform(0, 365))
-                copy.write_row((
-                    rid, f"{rng.choice(FIRST)} {rng.choice(LAST)}", f"{rng.randint(1, 240)} {rng.choice(STREETS)}",
-                    "London", pc, lat, lon, ward, authority, f"+447911{rid % 1_000_000:06d}",
-                    rng.choice(["phone", "phone", "sms", "email", "letter"]), "English", rng.random() < 0.4,
-                    True, "consent", created, created,
-                ))
+                copy.write_row(
+                    (
+                        rid,
+                        f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                        f"{rng.randint(1, 240)} {rng.choice(STREETS)}",
+                        "London",
+                        pc,
+                        lat,
+                        lon,
+                        ward,
+                        authority,
+                        f"+447911{rid % 1_000_000:06d}",
+                        rng.choice(["phone", "phone", "sms", "email", "letter"]),
+                        "English",
+                        rng.random() < 0.4,
+                        True,
+                        "consent",
+                        created,
+                        created,
+                    )
+                )
         with cur.copy(
             "COPY volunteers (id, name, phone, skills, home_postcode, lat, lon, max_km, capacity, dbs_level,"
             " availability, active, created_at, updated_at) FROM STDIN"
         ) as copy:
             for vid in range(1, n_volunteers + 1):
                 pc, lat, lon, _, _ = rng.choice(places)
-                skills = json.dumps(sorted(rng.sample(["driving", "shopping", "befriending", "dog_walking",
-                                                       "pharmacy_collection", "heavy_lifting"], 2)))
-                copy.write_row((
-                    vid, f"{rng.choice(FIRST)} {rng.choice(LAST)}", f"+447911{(vid + 500_000) % 1_000_000:06d}",
-                    skills, pc, lat, lon, rng.choice([2.0, 3.0, 5.0, 8.0]), rng.randint(1, 4),
-                    rng.choice(["none", "basic", "standard", "enhanced"]), json.dumps({"mon": ["am", "pm"]}),
-                    rng.random() < 0.9, now, now,
-                ))
+                skills = json.dumps(
+                    sorted(
+                        rng.sample(
+                            [
+                                "driving",
+                                "shopping",
+                                "befriending",
+                                "dog_walking",
+                                "pharmacy_collection",
+                                "heavy_lifting",
+                            ],
+                            2,
+                        )
+                    )
+                )
+                copy.write_row(
+                    (
+                        vid,
+                        f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                        f"+447911{(vid + 500_000) % 1_000_000:06d}",
+                        skills,
+                        pc,
+                        lat,
+                        lon,
+                        rng.choice([2.0, 3.0, 5.0, 8.0]),
+                        rng.randint(1, 4),
+                        rng.choice(["none", "basic", "standard", "enhanced"]),
+                        json.dumps({"mon": ["am", "pm"]}),
+                        rng.random() < 0.9,
+                        now,
+                        now,
+                    )
+                )
         statuses = list(STATUS_WEIGHTS)
         weights = list(STATUS_WEIGHTS.values())
         types = list(SLA_HOURS)
@@ -242,24 +297,52 @@ def seed(database_url: str, index: Path, n_requests: int, rng: random.Random) ->
                 path = PATHS[status]
                 has_volunteer = "matched" in path
                 delivered = created + timedelta(hours=len(path) * 3) if "delivered" in path else None
-                closed = created + timedelta(hours=len(path) * 4) if status in {"closed", "cancelled",
-                                                                                 "unable_to_fulfil",
-                                                                                 "handed_off"} else None
+                closed = (
+                    created + timedelta(hours=len(path) * 4)
+                    if status in {"closed", "cancelled", "unable_to_fulfil", "handed_off"}
+                    else None
+                )
                 ref = _reference(rng, seen)
                 if status in OPEN:
                     open_refs.append(ref)
-                copy.write_row((
-                    qid, ref, rng.randint(1, n_residents), rtype, rng.choice([1, 1, 2, 2, 3]), status,
-                    "Synthetic request for the benchmark", json.dumps([]), "none", due_by, sla,
-                    "none", rng.choice(CHANNELS), coordinator_id if rng.random() < 0.3 else None,
-                    rng.randint(1, n_volunteers) if has_volunteer else None, created, created, delivered, closed,
-                    len(path),
-                ))
+                copy.write_row(
+                    (
+                        qid,
+                        ref,
+                        rng.randint(1, n_residents),
+                        rtype,
+                        rng.choice([1, 1, 2, 2, 3]),
+                        status,
+                        "Synthetic request for the benchmark",
+                        json.dumps([]),
+                        "none",
+                        due_by,
+                        sla,
+                        "none",
+                        rng.choice(CHANNELS),
+                        coordinator_id if rng.random() < 0.3 else None,
+                        rng.randint(1, n_volunteers) if has_volunteer else None,
+                        created,
+                        created,
+                        delivered,
+                        closed,
+                        len(path),
+                    )
+                )
                 previous = None
                 for step, to_status in enumerate(path):
-                    event_rows.append((qid, "created" if step == 0 else "transition", previous, to_status,
-                                       None, coordinator_id if step else None, "coordinator" if step else "resident",
-                                       created + timedelta(hours=step * 3)))
+                    event_rows.append(
+                        (
+                            qid,
+                            "created" if step == 0 else "transition",
+                            previous,
+                            to_status,
+                            None,
+                            coordinator_id if step else None,
+                            "coordinator" if step else "resident",
+                            created + timedelta(hours=step * 3),
+                        )
+                    )
                     previous = to_status
         with cur.copy(
             "COPY request_events (request_id, kind, from_status, to_status, reason, actor_id, actor_role,"
@@ -272,8 +355,10 @@ def seed(database_url: str, index: Path, n_requests: int, rng: random.Random) ->
         conn.commit()
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
-    log(f"seeded {n_residents} residents, {n_volunteers} volunteers, {n_requests} requests, "
-        f"{len(event_rows)} events ({len(open_refs)} open) in {time.perf_counter() - started:.1f} s")
+    log(
+        f"seeded {n_residents} residents, {n_volunteers} volunteers, {n_requests} requests, "
+        f"{len(event_rows)} events ({len(open_refs)} open) in {time.perf_counter() - started:.1f} s"
+    )
     return {"open_refs": open_refs, "postcode": places[0][0]}
 
 
@@ -301,9 +386,13 @@ def reuse(env: dict[str, str], database_url: str) -> tuple[str, dict[str, Any]]:
         os.environ.clear()
         os.environ.update(saved)
     with psycopg.connect(database_url) as conn:
-        refs = [r[0] for r in conn.execute(
-            "SELECT reference FROM requests WHERE status IN ('new', 'triaged', 'matched', 'accepted',"
-            " 'in_progress', 'delivered', 'escalated') ORDER BY id")]
+        refs = [
+            r[0]
+            for r in conn.execute(
+                "SELECT reference FROM requests WHERE status IN ('new', 'triaged', 'matched', 'accepted',"
+                " 'in_progress', 'delivered', 'escalated') ORDER BY id"
+            )
+        ]
         postcode = conn.execute("SELECT postcode FROM residents ORDER BY id LIMIT 1").fetchone()[0]  # type: ignore[index]
     return token, {"open_refs": refs, "postcode": postcode}
 
@@ -354,14 +443,30 @@ class Server:
                 self.process.wait()
 
 
-def start_gunicorn(name: str, target: str, env: dict[str, str], args: argparse.Namespace, workdir: Path,
-                   ready_path: str) -> Server:
+def start_gunicorn(
+    name: str, target: str, env: dict[str, str], args: argparse.Namespace, workdir: Path, ready_path: str
+) -> Server:
     port = free_port()
     log_path = workdir / f"gunicorn-{name}.log"
     cmd = [
-        str(Path(sys.executable).with_name("gunicorn")), "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-        "--worker-class", args.worker_class, "--threads", str(args.threads), "--keep-alive", "5",
-        "--backlog", "256", "--log-level", "warning", "--chdir", str(ROOT), target,
+        str(Path(sys.executable).with_name("gunicorn")),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        args.worker_class,
+        "--threads",
+        str(args.threads),
+        "--keep-alive",
+        "5",
+        "--backlog",
+        "256",
+        "--log-level",
+        "warning",
+        "--chdir",
+        str(ROOT),
+        target,
     ]
     with open(log_path, "wb") as out:
         process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
@@ -385,8 +490,14 @@ def start_gunicorn(name: str, target: str, env: dict[str, str], args: argparse.N
 # -- HTTP helpers and the load generator ------------------------------------------------------------------
 
 
-def call(port: int, method: str, path: str, body: bytes | None = None,
-         headers: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
+def call(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers={"User-Agent": USER_AGENT, **(headers or {})})
@@ -403,12 +514,18 @@ def sign_in(port: int) -> str:
         raise SystemExit(f"GET /auth/sign-in answered {status}")
     cookie = headers.get("set-cookie", "").split(";", 1)[0]
     match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', body) or re.search(
-        rb'name="csrf_token"[^>]*value="([^"]+)"', body)
+        rb'name="csrf_token"[^>]*value="([^"]+)"', body
+    )
     form = {"email": "bench.coordinator@example.gov.uk", "password": PASSWORD}
     if match:
         form["csrf_token"] = match.group(1).decode()
-    status, headers, body = call(port, "POST", "/auth/sign-in", urlencode(form).encode(),
-                                 {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    status, headers, body = call(
+        port,
+        "POST",
+        "/auth/sign-in",
+        urlencode(form).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
     if status != 302:
         raise SystemExit(f"sign-in failed with {status}: {body[:300]!r}")
     return headers.get("set-cookie", "").split(";", 1)[0]
@@ -438,8 +555,14 @@ class Result:
         statuses = dict(self.statuses)
         for k, v in other.statuses.items():
             statuses[k] = statuses.get(k, 0) + v
-        return Result(self.name, self.count + other.count, self.errors + other.errors, self.seconds + other.seconds,
-                      self.latencies_ms + other.latencies_ms, statuses)
+        return Result(
+            self.name,
+            self.count + other.count,
+            self.errors + other.errors,
+            self.seconds + other.seconds,
+            self.latencies_ms + other.latencies_ms,
+            statuses,
+        )
 
     @property
     def rps(self) -> float:
@@ -517,8 +640,13 @@ def api_available(port: int, token: str) -> bool:
     status, _, _ = call(port, "GET", "/api/v1/openapi.json")
     if status == 404:
         return False
-    status, _, _ = call(port, "POST", "/api/v1/requests", b"{}",
-                        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    status, _, _ = call(
+        port,
+        "POST",
+        "/api/v1/requests",
+        b"{}",
+        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     return status not in (404, 405)
 
 
@@ -539,8 +667,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of unmeasured load before each round")
     parser.add_argument("--database", default="can_bench")
     parser.add_argument("--keep-database", action="store_true", help="do not drop the database at the end")
-    parser.add_argument("--reuse-database", action="store_true",
-                        help="load a database a --keep-database run left (no seeding); keeps it")
+    parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="load a database a --keep-database run left (no seeding); keeps it",
+    )
     parser.add_argument("--only", nargs="*", choices=["ceiling", "queue", "request_page", "api_create"])
     parser.add_argument("--seed", type=int, default=2020)
     return parser.parse_args(argv)
@@ -557,11 +688,20 @@ class Run:
 
 def api_body(postcode: str, rng: random.Random) -> Iterator[bytes]:
     while True:
-        yield json.dumps({
-            "resident": {"name": "Bench Resident", "address": "1 King Street", "postcode": postcode,
-                         "phone": "07911 123456", "preferred_channel": "phone"},
-            "type": "shopping", "urgency": rng.choice([1, 2, 3]), "details": "Weekly shop",
-        }).encode()
+        yield json.dumps(
+            {
+                "resident": {
+                    "name": "Bench Resident",
+                    "address": "1 King Street",
+                    "postcode": postcode,
+                    "phone": "07911 123456",
+                    "preferred_channel": "phone",
+                },
+                "type": "shopping",
+                "urgency": rng.choice([1, 2, 3]),
+                "details": "Weekly shop",
+            }
+        ).encode()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -592,22 +732,26 @@ def main(argv: list[str] | None = None) -> int:
         targets = {
             "ceiling": Target("ceiling", ceiling_server.port, "GET", "/rows"),
             "queue": Target("queue", app_server.port, "GET", "/coordinator/", {"Cookie": cookie}),
-            "request_page": Target("request_page", app_server.port, "GET", f"/coordinator/requests/{reference}",
-                                   {"Cookie": cookie}),
+            "request_page": Target(
+                "request_page", app_server.port, "GET", f"/coordinator/requests/{reference}", {"Cookie": cookie}
+            ),
         }
         skipped: dict[str, str] = {}
         if api_available(app_server.port, token):
             targets["api_create"] = Target(
-                "api_create", app_server.port, "POST", "/api/v1/requests",
+                "api_create",
+                app_server.port,
+                "POST",
+                "/api/v1/requests",
                 {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-                next(api_body(seeded["postcode"], rng)), expect=(201,),
+                next(api_body(seeded["postcode"], rng)),
+                expect=(201,),
             )
         else:
             skipped["api_create"] = "POST /api/v1/requests is not there yet (404/405): skipped"
             log(skipped["api_create"])
         for name, target in targets.items():
-            status, _, body = call(target.port, target.method, target.path, target.body,
-                                   target.headers)
+            status, _, body = call(target.port, target.method, target.path, target.body, target.headers)
             if status not in target.expect:
                 raise SystemExit(f"{name}: {target.method} {target.path} answered {status}: {body[:300]!r}")
         results: dict[str, Result] = {}
@@ -616,10 +760,13 @@ def main(argv: list[str] | None = None) -> int:
         # so the ratios to the ceiling stay meaningful even when the absolute figures move.
         for round_no in range(1, args.rounds + 1):
             for name, target in chosen.items():
-                log(f"round {round_no}/{args.rounds}: {name} ({target.method} {target.path}) "
-                    f"at {args.concurrency} connections")
-                part = load(target, args.concurrency, args.seconds / args.rounds,
-                            args.max_requests // args.rounds, args.warmup)
+                log(
+                    f"round {round_no}/{args.rounds}: {name} ({target.method} {target.path}) "
+                    f"at {args.concurrency} connections"
+                )
+                part = load(
+                    target, args.concurrency, args.seconds / args.rounds, args.max_requests // args.rounds, args.warmup
+                )
                 results[name] = results[name].merge(part) if name in results else part
         report(results, skipped, args)
     finally:
@@ -633,27 +780,44 @@ def main(argv: list[str] | None = None) -> int:
 def report(results: dict[str, Result], skipped: dict[str, str], args: argparse.Namespace) -> None:
     ceiling = results["ceiling"].rps or float("nan")
     rows = []
-    summary: dict[str, Any] = {"load_average": [round(x, 2) for x in os.getloadavg()], "cores": os.cpu_count(),
-                               "concurrency": args.concurrency, "workers": args.workers,
-                               "worker_class": args.worker_class, "threads": args.threads,
-                               "seeded_requests": args.requests, "results": {}, "skipped": skipped}
+    summary: dict[str, Any] = {
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cores": os.cpu_count(),
+        "concurrency": args.concurrency,
+        "workers": args.workers,
+        "worker_class": args.worker_class,
+        "threads": args.threads,
+        "seeded_requests": args.requests,
+        "results": {},
+        "skipped": skipped,
+    }
     print(f"\n{'target':<14} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'ratio':>7}")
     for name, r in results.items():
         ratio = r.rps / ceiling
-        entry = {"requests": r.count, "errors": r.errors, "rps": round(r.rps, 1),
-                 "p50_ms": round(r.percentile(50), 1), "p95_ms": round(r.percentile(95), 1),
-                 "ratio_to_ceiling": round(ratio, 3), "statuses": {str(k): v for k, v in sorted(r.statuses.items())}}
+        entry = {
+            "requests": r.count,
+            "errors": r.errors,
+            "rps": round(r.rps, 1),
+            "p50_ms": round(r.percentile(50), 1),
+            "p95_ms": round(r.percentile(95), 1),
+            "ratio_to_ceiling": round(ratio, 3),
+            "statuses": {str(k): v for k, v in sorted(r.statuses.items())},
+        }
         summary["results"][name] = entry
         rows.append(entry)
-        print(f"{name:<14} {r.count:>9} {r.errors:>7} {r.rps:>9.1f} {entry['p50_ms']:>8.1f} "
-              f"{entry['p95_ms']:>8.1f} {ratio:>7.2f}")
+        print(
+            f"{name:<14} {r.count:>9} {r.errors:>7} {r.rps:>9.1f} {entry['p50_ms']:>8.1f} "
+            f"{entry['p95_ms']:>8.1f} {ratio:>7.2f}"
+        )
     for name, why in skipped.items():
         print(f"{name:<14} skipped: {why}")
     if "queue" in summary["results"]:
         q = summary["results"]["queue"]
-        summary["goal"] = {"queue_ratio_min": GOAL_RATIO, "queue_p95_max_ms": GOAL_P95_MS,
-                           "met": q["ratio_to_ceiling"] >= GOAL_RATIO and q["p95_ms"] < GOAL_P95_MS
-                           and q["errors"] == 0}
+        summary["goal"] = {
+            "queue_ratio_min": GOAL_RATIO,
+            "queue_p95_max_ms": GOAL_P95_MS,
+            "met": q["ratio_to_ceiling"] >= GOAL_RATIO and q["p95_ms"] < GOAL_P95_MS and q["errors"] == 0,
+        }
         verdict = "MET" if summary["goal"]["met"] else "MISSED"
         print(f"\ngoal (queue >= {GOAL_RATIO:.0%} of ceiling, p95 < {GOAL_P95_MS:.0f} ms, no errors): {verdict}")
     print(json.dumps(summary, separators=(",", ":")))

@@ -90,8 +90,18 @@ def app(database_url: str, postcode_index: Path) -> Iterator[Any]:
 
 
 TABLES = (
-    "audit_log", "safeguarding_concerns", "request_events", "requests", "volunteers", "residents",
-    "jobs", "api_tokens", "users", "match_proposals", "matching_runs", "matching_settings",
+    "audit_log",
+    "safeguarding_concerns",
+    "request_events",
+    "requests",
+    "volunteers",
+    "residents",
+    "jobs",
+    "api_tokens",
+    "users",
+    "match_proposals",
+    "matching_runs",
+    "matching_settings",
 )
 
 

@@ -20,8 +20,9 @@ class NewUserForm(FlaskForm):
     name = StringField("Full name", widget=GovTextInput())
     role = RadioField("Role", choices=ROLE_CHOICES, validate_choice=False, widget=GovRadioInput())
     organisation = StringField("Organisation (optional)", widget=GovTextInput())
-    ward_code = StringField("Ward code (councillors)", description="The ONS code, like E05013739",
-                            widget=GovTextInput())
+    ward_code = StringField(
+        "Ward code (councillors)", description="The ONS code, like E05013739", widget=GovTextInput()
+    )
     password = PasswordField("Initial password", description="12 characters or more", widget=GovPasswordInput())
     submit = SubmitField("Create user", widget=GovSubmitInput())
 
@@ -37,6 +38,7 @@ class ActiveForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", description="What the token is for, like ‘Food bank integration’",
-                       widget=GovTextInput())
+    name = StringField(
+        "Token name", description="What the token is for, like ‘Food bank integration’", widget=GovTextInput()
+    )
     submit = SubmitField("Issue an API token", widget=GovSubmitInput())

@@ -31,8 +31,12 @@ def new_user() -> Any:
     if form.is_submitted():
         try:
             user = user_service.create_user(
-                form.email.data or "", form.name.data or "", form.role.data or "", form.password.data or "",
-                form.organisation.data, form.ward_code.data,
+                form.email.data or "",
+                form.name.data or "",
+                form.role.data or "",
+                form.password.data or "",
+                form.organisation.data,
+                form.ward_code.data,
             )
         except FieldErrors as exc:
             unit_of_work.rollback()
@@ -96,8 +100,10 @@ def set_active(user_id: int) -> Any:
     if user.id == current_user.id and form.active.data == "no":
         return _render_user(user_id, 400, problem="You cannot disable your own account")
     user_service.set_active(user, form.active.data == "yes")
-    flash("Account enabled" if form.active.data == "yes" else "Account disabled: their sessions and tokens ended",
-          "success")
+    flash(
+        "Account enabled" if form.active.data == "yes" else "Account disabled: their sessions and tokens ended",
+        "success",
+    )
     return redirect(url_for("admin.user_detail", user_id=user_id))
 
 

@@ -39,21 +39,41 @@ from can_crm.resident.forms import HelpRequestForm
 from can_crm.services.volunteers import DAYS, SLOTS
 
 STATUS_LABELS = {
-    "new": "New", "triaged": "Triaged", "matched": "Matched", "accepted": "Accepted", "in_progress": "In progress",
-    "delivered": "Delivered", "confirmed": "Confirmed", "closed": "Closed", "cancelled": "Cancelled",
-    "unable_to_fulfil": "Unable to fulfil", "handed_off": "Handed off", "escalated": "Escalated",
+    "new": "New",
+    "triaged": "Triaged",
+    "matched": "Matched",
+    "accepted": "Accepted",
+    "in_progress": "In progress",
+    "delivered": "Delivered",
+    "confirmed": "Confirmed",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+    "unable_to_fulfil": "Unable to fulfil",
+    "handed_off": "Handed off",
+    "escalated": "Escalated",
 }
 DBS_LABELS = {"none": "None", "basic": "Basic", "standard": "Standard", "enhanced": "Enhanced"}
-DAY_LABELS = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
-              "sat": "Saturday", "sun": "Sunday"}
+DAY_LABELS = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
 LAWFUL_BASIS_LABELS = [
     ("public_task", "Public task (the council's duty to support residents)"),
     ("consent", "Consent (the resident agreed on the phone)"),
     ("vital_interests", "Vital interests (to protect someone's life)"),
     ("legal_obligation", "Legal obligation"),
 ]
-RECURRENCE_LABELS = [("none", "Once only"), ("daily", "Every day"), ("weekly", "Every week"),
-                     ("fortnightly", "Every 2 weeks")]
+RECURRENCE_LABELS = [
+    ("none", "Once only"),
+    ("daily", "Every day"),
+    ("weekly", "Every week"),
+    ("fortnightly", "Every 2 weeks"),
+]
 
 
 class SafeDateInput(GovDateInput):
@@ -80,34 +100,45 @@ class QueueFilterForm(FlaskForm):
         widget=GovSelect(),
     )
     type = SelectField(
-        "Type", choices=[("", "Any type"), *[(k.value, v) for k, v in REQUEST_TYPE_LABELS.items()]],
-        validate_choice=False, widget=GovSelect(),
+        "Type",
+        choices=[("", "Any type"), *[(k.value, v) for k, v in REQUEST_TYPE_LABELS.items()]],
+        validate_choice=False,
+        widget=GovSelect(),
     )
     urgency = SelectField(
-        "Urgency", choices=[("", "Any urgency"), *[(str(k), v) for k, v in URGENCY_LABELS.items()]],
-        validate_choice=False, widget=GovSelect(),
+        "Urgency",
+        choices=[("", "Any urgency"), *[(str(k), v) for k, v in URGENCY_LABELS.items()]],
+        validate_choice=False,
+        widget=GovSelect(),
     )
     ward = StringField("Ward code", widget=GovTextInput())
-    overdue = BooleanField("Only overdue requests", false_values=("", "false", "0", "no", "n"),
-                           widget=GovCheckboxInput())
+    overdue = BooleanField(
+        "Only overdue requests", false_values=("", "false", "0", "no", "n"), widget=GovCheckboxInput()
+    )
     q = StringField("Reference, name or postcode", widget=GovTextInput())
     submit = SubmitField("Apply filters", widget=GovSubmitInput())
 
 
 class TriageForm(FlaskForm):
     urgency = RadioField(
-        "Urgency", choices=[(str(k), v) for k, v in URGENCY_LABELS.items()], validate_choice=False,
+        "Urgency",
+        choices=[(str(k), v) for k, v in URGENCY_LABELS.items()],
+        validate_choice=False,
         widget=GovRadioInput(),
     )
     required_skills = checkbox_field("Skills the volunteer needs", list(SKILLS.items()))
     min_dbs = RadioField(
-        "Minimum DBS check", choices=[(d.value, DBS_LABELS[d.value]) for d in DbsLevel], validate_choice=False,
+        "Minimum DBS check",
+        choices=[(d.value, DBS_LABELS[d.value]) for d in DbsLevel],
+        validate_choice=False,
         widget=GovRadioInput(),
     )
-    due_by = DateField("Help needed by (optional)", description="For example, 27 3 2027", format="%d %m %Y",
-                       widget=SafeDateInput())
-    coordinator_notes = TextAreaField("Coordinator notes (optional)", description="Only coordinators see these",
-                                      widget=GovCharacterCount())
+    due_by = DateField(
+        "Help needed by (optional)", description="For example, 27 3 2027", format="%d %m %Y", widget=SafeDateInput()
+    )
+    coordinator_notes = TextAreaField(
+        "Coordinator notes (optional)", description="Only coordinators see these", widget=GovCharacterCount()
+    )
     submit = SubmitField("Save triage", widget=GovSubmitInput())
 
 
@@ -140,18 +171,31 @@ class AssistedRequestForm(HelpRequestForm):
     """The public form's fields, for a coordinator typing in a request from a resident who phoned."""
 
     urgency = RadioField(
-        "Urgency", choices=[(str(k), v) for k, v in URGENCY_LABELS.items()], default="1", validate_choice=False,
+        "Urgency",
+        choices=[(str(k), v) for k, v in URGENCY_LABELS.items()],
+        default="1",
+        validate_choice=False,
         widget=GovRadioInput(),
     )
-    recurrence = RadioField("How often is help needed?", choices=RECURRENCE_LABELS, default="none",
-                            validate_choice=False, widget=GovRadioInput())
-    lawful_basis = RadioField("Lawful basis for holding these details", choices=LAWFUL_BASIS_LABELS,
-                              default="public_task", validate_choice=False, widget=GovRadioInput())
-    nhs_number = StringField("NHS number (optional)", description="10 digits, like 943 476 5919",
-                             widget=GovTextInput())
+    recurrence = RadioField(
+        "How often is help needed?",
+        choices=RECURRENCE_LABELS,
+        default="none",
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )
+    lawful_basis = RadioField(
+        "Lawful basis for holding these details",
+        choices=LAWFUL_BASIS_LABELS,
+        default="public_task",
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )
+    nhs_number = StringField("NHS number (optional)", description="10 digits, like 943 476 5919", widget=GovTextInput())
     vulnerabilities = TextAreaField("Needs and vulnerabilities (optional)", widget=GovCharacterCount())
-    consent_given = BooleanField("The resident agreed that we can use these details to arrange help",
-                                 widget=GovCheckboxInput())
+    consent_given = BooleanField(
+        "The resident agreed that we can use these details to arrange help", widget=GovCheckboxInput()
+    )
     duplicate_checked = HiddenField()
     not_duplicate = BooleanField("This is not a duplicate: create a new request", widget=GovCheckboxInput())
     submit = SubmitField("Create request", widget=GovSubmitInput())
@@ -165,10 +209,19 @@ class VolunteerForm(FlaskForm):
     max_km = StringField("How far they travel, in km", widget=GovTextInput())
     capacity = StringField("How many tasks at once", widget=GovTextInput())
     skills = checkbox_field("Skills", list(SKILLS.items()))
-    dbs_level = RadioField("DBS check level", choices=[(d.value, DBS_LABELS[d.value]) for d in DbsLevel],
-                           default="none", validate_choice=False, widget=GovRadioInput())
-    dbs_certificate_date = DateField("DBS certificate date (optional)", description="For example, 27 3 2024",
-                                     format="%d %m %Y", widget=SafeDateInput())
+    dbs_level = RadioField(
+        "DBS check level",
+        choices=[(d.value, DBS_LABELS[d.value]) for d in DbsLevel],
+        default="none",
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )
+    dbs_certificate_date = DateField(
+        "DBS certificate date (optional)",
+        description="For example, 27 3 2024",
+        format="%d %m %Y",
+        widget=SafeDateInput(),
+    )
     avail_mon = checkbox_field("Monday", [(s, s.title()) for s in SLOTS])
     avail_tue = checkbox_field("Tuesday", [(s, s.title()) for s in SLOTS])
     avail_wed = checkbox_field("Wednesday", [(s, s.title()) for s in SLOTS])
@@ -176,10 +229,12 @@ class VolunteerForm(FlaskForm):
     avail_fri = checkbox_field("Friday", [(s, s.title()) for s in SLOTS])
     avail_sat = checkbox_field("Saturday", [(s, s.title()) for s in SLOTS])
     avail_sun = checkbox_field("Sunday", [(s, s.title()) for s in SLOTS])
-    active = RadioField("Active", choices=[("yes", "Yes"), ("no", "No")], default="yes", validate_choice=False,
-                        widget=GovRadioInput())
-    paused_until = DateField("Paused until (optional)", description="For example, 27 3 2027", format="%d %m %Y",
-                             widget=SafeDateInput())
+    active = RadioField(
+        "Active", choices=[("yes", "Yes"), ("no", "No")], default="yes", validate_choice=False, widget=GovRadioInput()
+    )
+    paused_until = DateField(
+        "Paused until (optional)", description="For example, 27 3 2027", format="%d %m %Y", widget=SafeDateInput()
+    )
     organisation = StringField("Organisation (optional)", widget=GovTextInput())
     submit = SubmitField("Save volunteer", widget=GovSubmitInput())
 
@@ -188,11 +243,17 @@ class VolunteerForm(FlaskForm):
 
     def data_for_service(self) -> dict[str, Any]:
         return {
-            "name": self.name.data, "phone": self.phone.data, "email": self.email.data,
-            "home_postcode": self.home_postcode.data, "max_km": self.max_km.data, "capacity": self.capacity.data,
-            "skills": list(self.skills.data or []), "dbs_level": self.dbs_level.data,
-            "dbs_certificate_date": date_value(self.dbs_certificate_date), "availability": self.availability(),
-            "active": self.active.data, "paused_until": date_value(self.paused_until),
+            "name": self.name.data,
+            "phone": self.phone.data,
+            "email": self.email.data,
+            "home_postcode": self.home_postcode.data,
+            "max_km": self.max_km.data,
+            "capacity": self.capacity.data,
+            "skills": list(self.skills.data or []),
+            "dbs_level": self.dbs_level.data,
+            "dbs_certificate_date": date_value(self.dbs_certificate_date),
+            "availability": self.availability(),
+            "active": self.active.data,
+            "paused_until": date_value(self.paused_until),
             "organisation": self.organisation.data,
         }
-

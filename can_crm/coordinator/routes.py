@@ -34,8 +34,19 @@ bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
 ALL_ROLES = tuple(Role)
 RESIDENT_FIELDS = (
-    "name", "address_line1", "address_line2", "town", "postcode", "phone", "email",
-    "preferred_channel", "language", "accessibility_needs", "shielding", "nhs_number", "vulnerabilities",
+    "name",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "phone",
+    "email",
+    "preferred_channel",
+    "language",
+    "accessibility_needs",
+    "shielding",
+    "nhs_number",
+    "vulnerabilities",
     "lawful_basis",
 )
 MAX_PER_PAGE = 100
@@ -87,8 +98,11 @@ def _render_request(reference: str, status: int = 200, **forms: Any) -> Any:
     triage_form = forms.get("triage_form") or TriageForm(
         formdata=None,
         data={
-            "urgency": str(req.urgency), "required_skills": list(req.required_skills or []), "min_dbs": req.min_dbs,
-            "due_by": req.due_by, "coordinator_notes": req.coordinator_notes,
+            "urgency": str(req.urgency),
+            "required_skills": list(req.required_skills or []),
+            "min_dbs": req.min_dbs,
+            "due_by": req.due_by,
+            "coordinator_notes": req.coordinator_notes,
         },
     )
     assign_form = forms.get("assign_form") or AssignForm(formdata=None)
@@ -236,7 +250,10 @@ def new_request() -> Any:
         }
         try:
             created = request_service.create_checked(
-                request_data, resident_data, policy.actor_for(current_user), Channel.PHONE,
+                request_data,
+                resident_data,
+                policy.actor_for(current_user),
+                Channel.PHONE,
                 not_duplicate=bool(form.not_duplicate.data),
             )
         except request_service.LikelyDuplicate as exc:
@@ -266,8 +283,12 @@ def safeguarding() -> Any:
 def _render_safeguarding(status: int = 200, failed_id: int | None = None, failed_form: Any = None) -> Any:
     rows = safeguarding_service.queue(current_user)
     return render_template(
-        "coordinator/safeguarding.html", rows=rows, failed_id=failed_id, failed_form=failed_form,
-        form=failed_form, title="Safeguarding concerns",
+        "coordinator/safeguarding.html",
+        rows=rows,
+        failed_id=failed_id,
+        failed_form=failed_form,
+        form=failed_form,
+        title="Safeguarding concerns",
     ), status
 
 
@@ -322,11 +343,17 @@ def edit_volunteer(volunteer_id: int) -> Any:
     volunteer = volunteer_service.get_volunteer(volunteer_id)
     if request.method == "GET":
         data = {
-            "name": volunteer.name, "phone": volunteer.phone, "email": volunteer.email,
-            "home_postcode": volunteer.home_postcode, "max_km": f"{volunteer.max_km:g}",
-            "capacity": str(volunteer.capacity), "skills": list(volunteer.skills or []),
-            "dbs_level": volunteer.dbs_level, "dbs_certificate_date": volunteer.dbs_certificate_date,
-            "active": "yes" if volunteer.active else "no", "paused_until": volunteer.paused_until,
+            "name": volunteer.name,
+            "phone": volunteer.phone,
+            "email": volunteer.email,
+            "home_postcode": volunteer.home_postcode,
+            "max_km": f"{volunteer.max_km:g}",
+            "capacity": str(volunteer.capacity),
+            "skills": list(volunteer.skills or []),
+            "dbs_level": volunteer.dbs_level,
+            "dbs_certificate_date": volunteer.dbs_certificate_date,
+            "active": "yes" if volunteer.active else "no",
+            "paused_until": volunteer.paused_until,
             "organisation": volunteer.organisation,
             **{f"avail_{day}": slots for day, slots in (volunteer.availability or {}).items()},
         }
@@ -344,6 +371,9 @@ def edit_volunteer(volunteer_id: int) -> Any:
             flash("Volunteer saved", "success")
             return redirect(url_for("coordinator.volunteers"))
     return render_template(
-        "coordinator/volunteer_form.html", form=form, volunteer=volunteer, volunteer_id=volunteer_id,
+        "coordinator/volunteer_form.html",
+        form=form,
+        volunteer=volunteer,
+        volunteer_id=volunteer_id,
         title="Edit a volunteer",
     ), (400 if form.errors else 200)

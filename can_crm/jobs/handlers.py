@@ -36,9 +36,9 @@ def selftest(job: Job, progress: Progress) -> dict[str, Any]:
     if job.args.get("record"):
         # Written first, so a worker killed mid-job has it flushed but never committed: it must not survive.
         already = db.session.scalar(
-            select(func.count()).select_from(AuditEntry).where(
-                AuditEntry.action == "job.selftest", AuditEntry.object_type == "job", AuditEntry.object_id == job.id
-            )
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "job.selftest", AuditEntry.object_type == "job", AuditEntry.object_id == job.id)
         )
         if not already:
             db.session.add(

@@ -76,8 +76,12 @@ class JobQueue:
         if self.redis_url:
             try:
                 self.rq_queue().enqueue(
-                    RUNNER, job_id, job_id=rq_job_id(job_id, attempt),
-                    job_timeout=self.app.config.get("JOB_TIMEOUT_SECONDS", 600), result_ttl=3600, failure_ttl=86400,
+                    RUNNER,
+                    job_id,
+                    job_id=rq_job_id(job_id, attempt),
+                    job_timeout=self.app.config.get("JOB_TIMEOUT_SECONDS", 600),
+                    result_ttl=3600,
+                    failure_ttl=86400,
                 )
             except Exception:  # noqa: BLE001 - Redis down: the row stays queued and the sweeper retries
                 log.warning("could not enqueue job %s; the sweeper will retry", job_id, exc_info=True)

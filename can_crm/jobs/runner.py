@@ -149,8 +149,12 @@ def claim(job_id: int) -> int | None:
             or_(Job.state == QUEUED, and_(Job.state == RUNNING, Job.heartbeat_at < stale)),
         )
         .values(
-            state=RUNNING, attempts=Job.attempts + 1, started_at=now, heartbeat_at=now,
-            progress=0, progress_message=None,
+            state=RUNNING,
+            attempts=Job.attempts + 1,
+            started_at=now,
+            heartbeat_at=now,
+            progress=0,
+            progress_message=None,
         )
         .returning(Job.attempts)
         .execution_options(synchronize_session=False)
@@ -185,9 +189,7 @@ def execute(job_id: int) -> str:
                 raise LookupError(f"no handler for job {job.name!r}")
             result = fn(job, Progress(job_id, attempt))
             db.session.flush()
-        done = _finish(
-            job_id, attempt, state=SUCCEEDED, progress=100, result=result, error=None, finished_at=utcnow()
-        )
+        done = _finish(job_id, attempt, state=SUCCEEDED, progress=100, result=result, error=None, finished_at=utcnow())
         if not done:
             unit_of_work.rollback()
             log.warning("job %s attempt %s lost its claim (presumed dead); its work was rolled back", job_id, attempt)

@@ -81,7 +81,9 @@ def _recover_dead(now: datetime, cutoff: datetime, stale_after: int) -> tuple[li
         changed = db.session.execute(
             update(Job)
             .where(
-                Job.id == job_id, Job.state == RUNNING, Job.attempts == attempts,
+                Job.id == job_id,
+                Job.state == RUNNING,
+                Job.attempts == attempts,
                 or_(Job.heartbeat_at < cutoff, Job.heartbeat_at.is_(None)),
             )
             .values(error=error, **values)
@@ -101,7 +103,8 @@ def _resend_lost(now: datetime, cutoff: datetime) -> list[tuple[int, int]]:
     lost = (
         select(Job.id)
         .where(
-            Job.state == QUEUED, Job.attempts < Job.max_attempts,
+            Job.state == QUEUED,
+            Job.attempts < Job.max_attempts,
             or_(Job.enqueued_at < cutoff, Job.enqueued_at.is_(None)),
         )
         .order_by(Job.id)

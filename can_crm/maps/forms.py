@@ -38,16 +38,34 @@ class MapFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    layer = RadioField("What to show", choices=heatmap_data.layer_choices(), default=heatmap_data.LAYER_KEYS[0],
-                       validate_choice=False, widget=GovRadioInput())
-    date_from = DateField("From (optional)", description="Requests made on or after this day. For example, 1 3 2020",
-                          format="%d %m %Y", widget=SafeDateInput())
-    date_to = DateField("To (optional)", description="Requests made on or before this day. For example, 30 6 2020",
-                        format="%d %m %Y", widget=SafeDateInput())
-    type = SelectField("Request type", choices=[("", "Any type"), *heatmap_data.type_choices()], validate_choice=False,
-                       widget=GovSelect())
-    detail = RadioField("Detail", choices=DETAIL_CHOICES, default=heatmap_data.SHAREABLE, validate_choice=False,
-                        widget=GovRadioInput())
+    layer = RadioField(
+        "What to show",
+        choices=heatmap_data.layer_choices(),
+        default=heatmap_data.LAYER_KEYS[0],
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )
+    date_from = DateField(
+        "From (optional)",
+        description="Requests made on or after this day. For example, 1 3 2020",
+        format="%d %m %Y",
+        widget=SafeDateInput(),
+    )
+    date_to = DateField(
+        "To (optional)",
+        description="Requests made on or before this day. For example, 30 6 2020",
+        format="%d %m %Y",
+        widget=SafeDateInput(),
+    )
+    type = SelectField(
+        "Request type",
+        choices=[("", "Any type"), *heatmap_data.type_choices()],
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+    detail = RadioField(
+        "Detail", choices=DETAIL_CHOICES, default=heatmap_data.SHAREABLE, validate_choice=False, widget=GovRadioInput()
+    )
     submit = SubmitField("Show map", widget=GovSubmitInput())
 
     def values(self) -> dict[str, Any]:

@@ -48,8 +48,12 @@ def _with_tile_origin(response: Response) -> Response:
 
 def _preparing(result: heatmaps.MapResult, what: str) -> Any:
     return render_template(
-        "maps/preparing.html", job_id=result.job_id, refresh=REFRESH_SECONDS, refresh_url=request.full_path,
-        what=what, title="The map is being prepared",
+        "maps/preparing.html",
+        job_id=result.job_id,
+        refresh=REFRESH_SECONDS,
+        refresh_url=request.full_path,
+        what=what,
+        title="The map is being prepared",
     ), 202
 
 
@@ -65,11 +69,19 @@ def _page(form: MapFilterForm, status: int, result: heatmaps.MapResult | None = 
             "html": url_for("maps.export_html", **args),
             "geojson": url_for("maps.export_geojson", **args),
         }
-    response = current_app.make_response((
-        render_template("maps/page.html", form=form, view=view, filters=result.filters if result else None,
-                        exports=exports, title="Maps of need and supply"),
-        status,
-    ))
+    response = current_app.make_response(
+        (
+            render_template(
+                "maps/page.html",
+                form=form,
+                view=view,
+                filters=result.filters if result else None,
+                exports=exports,
+                title="Maps of need and supply",
+            ),
+            status,
+        )
+    )
     return _with_tile_origin(response)
 
 

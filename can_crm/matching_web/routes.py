@@ -56,13 +56,26 @@ def start() -> Any:
     return _render_start(form)
 
 
-def _render_run(run_id: int, status: int = 200, *, problem: str | None = None, failed: dict[str, Any] | None = None,
-                form: Any = None) -> Any:
+def _render_run(
+    run_id: int,
+    status: int = 200,
+    *,
+    problem: str | None = None,
+    failed: dict[str, Any] | None = None,
+    form: Any = None,
+) -> Any:
     view = matching_runs.run_view(run_id)
     refresh = REFRESH_SECONDS if view.status == "running" else None
     return render_template(
-        "matching_web/run.html", view=view, run=view.run, refresh=refresh, problem=problem, failed=failed or {},
-        form=form, reason_labels=REASON_LABELS, actionable=matching_runs.is_actionable,
+        "matching_web/run.html",
+        view=view,
+        run=view.run,
+        refresh=refresh,
+        problem=problem,
+        failed=failed or {},
+        form=form,
+        reason_labels=REASON_LABELS,
+        actionable=matching_runs.is_actionable,
         title=f"Matching run {view.run.id}",
     ), status
 
@@ -92,8 +105,11 @@ def approve(run_id: int) -> Any:
     except Conflict as exc:
         unit_of_work.rollback()
         return _render_run(run_id, 409, problem=exc.message)
-    flash(f"{len(approved)} proposal{'' if len(approved) == 1 else 's'} approved: the volunteers have been offered "
-          "the requests", "success")
+    flash(
+        f"{len(approved)} proposal{'' if len(approved) == 1 else 's'} approved: the volunteers have been offered "
+        "the requests",
+        "success",
+    )
     return redirect(url_for("matching_web.run", run_id=run_id))
 
 
@@ -128,8 +144,13 @@ def override(proposal_id: int) -> Any:
         decisions.override(proposal_id, form.volunteer_id.data, current_user, form.note.data)
     except FieldErrors as exc:
         unit_of_work.rollback()
-        failed = {"id": proposal_id, "kind": "override", "errors": exc.fields, "note": form.note.data,
-                  "volunteer_id": form.volunteer_id.data}
+        failed = {
+            "id": proposal_id,
+            "kind": "override",
+            "errors": exc.fields,
+            "note": form.note.data,
+            "volunteer_id": form.volunteer_id.data,
+        }
         return _render_run(run_id, 400, problem=exc.message, failed=failed)
     except Conflict as exc:
         unit_of_work.rollback()
@@ -145,8 +166,11 @@ def settings() -> Any:
     if not MatchingSettingsForm().is_submitted():
         data: dict[str, Any] = {}
         for s in rows:
-            data |= {f"{s.request_type}_auto_run": s.auto_run, f"{s.request_type}_auto_approve": s.auto_approve,
-                     f"{s.request_type}_interval_minutes": str(s.interval_minutes)}
+            data |= {
+                f"{s.request_type}_auto_run": s.auto_run,
+                f"{s.request_type}_auto_approve": s.auto_approve,
+                f"{s.request_type}_interval_minutes": str(s.interval_minutes),
+            }
         form = MatchingSettingsForm(formdata=None, data=data)
     else:
         form = MatchingSettingsForm()
@@ -158,6 +182,6 @@ def settings() -> Any:
         else:
             flash("Matching settings saved", "success")
             return redirect(url_for("matching_web.settings"))
-    return render_template(
-        "matching_web/settings.html", form=form, rows=rows, title="Matching settings"
-    ), (400 if form.errors else 200)
+    return render_template("matching_web/settings.html", form=form, rows=rows, title="Matching settings"), (
+        400 if form.errors else 200
+    )

@@ -13,8 +13,12 @@ from can_crm.resident.forms import HelpRequestForm
 class OnBehalfForm(HelpRequestForm):
     """The public form's fields, worded for someone asking on a resident's behalf."""
 
-    due_by = DateField("When does the resident need help by? (optional)", description="For example, 27 3 2027",
-                       format="%d %m %Y", widget=SafeDateInput())
+    due_by = DateField(
+        "When does the resident need help by? (optional)",
+        description="For example, 27 3 2027",
+        format="%d %m %Y",
+        widget=SafeDateInput(),
+    )
     consent_given = BooleanField(
         "The resident agreed that the council and its volunteers can use these details to arrange help",
         widget=GovCheckboxInput(),

@@ -26,8 +26,17 @@ bp = Blueprint("partner", __name__, url_prefix="/partner")
 
 RAISERS = (Role.PARTNER, Role.COUNCILLOR)
 RESIDENT_FIELDS = (
-    "name", "address_line1", "address_line2", "town", "postcode", "phone", "email",
-    "preferred_channel", "language", "accessibility_needs", "shielding",
+    "name",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "phone",
+    "email",
+    "preferred_channel",
+    "language",
+    "accessibility_needs",
+    "shielding",
 )
 
 

@@ -24,8 +24,17 @@ from can_crm.services.validation import clean_postcode
 bp = Blueprint("resident", __name__)
 
 RESIDENT_FIELDS = (
-    "name", "address_line1", "address_line2", "town", "postcode", "phone", "email",
-    "preferred_channel", "language", "accessibility_needs", "shielding",
+    "name",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "phone",
+    "email",
+    "preferred_channel",
+    "language",
+    "accessibility_needs",
+    "shielding",
 )
 
 

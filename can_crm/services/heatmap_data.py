@@ -326,7 +326,6 @@ def build(filters: MapFilters, inputs: Any) -> Any:
     )
 
 
-
 def layer_choices() -> list[tuple[str, str]]:
     from geo import get_layer
 

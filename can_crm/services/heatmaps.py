@@ -275,4 +275,3 @@ def serve(filters: MapFilters, user_id: int | None, suffix: str = "page.json") -
         job = start_job("render_heatmap", {**filters.job_args(), "key": key_number(key)}, user_id)
         job_id = job.id
     return MapResult(filters, key, job_id=job_id)
-

@@ -37,8 +37,10 @@ class JobArgumentError(ValueError):
 def _check_value(key: str, value: Any) -> None:
     if value is None or isinstance(value, bool | int | float):
         return
-    if isinstance(value, list) and len(value) <= MAX_IDS and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
+    if (
+        isinstance(value, list)
+        and len(value) <= MAX_IDS
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
         return
     # Text is refused outright: a name, an address or a note could be personal data, and Redis carries args.

@@ -61,8 +61,10 @@ def _stale(proposal: MatchProposal) -> str | None:
         return f"The proposal for {reference} has already been decided ({proposal.decision})"
     if proposal.request.status != Status.TRIAGED.value:
         status = proposal.request.status.replace("_", " ")
-        return (f"The proposal for {reference} is out of date: the request is now {status}, not triaged. "
-                "Nothing was changed")
+        return (
+            f"The proposal for {reference} is out of date: the request is now {status}, not triaged. "
+            "Nothing was changed"
+        )
     return None
 
 
@@ -81,8 +83,9 @@ def _record(proposal: MatchProposal, decision: str, actor: Actor, note: str | No
     proposal.decided_by_id = actor.user_id
     proposal.decided_at = utcnow()
     proposal.decision_note = note
-    record_event(proposal.request, actor, "matching",
-                 reason=f"Matching run #{proposal.run_id}: proposal #{proposal.id} {detail}")
+    record_event(
+        proposal.request, actor, "matching", reason=f"Matching run #{proposal.run_id}: proposal #{proposal.id} {detail}"
+    )
 
 
 def approve(proposal_ids: Iterable[int], user: User | None, *, note: str | None = None) -> list[MatchProposal]:
@@ -93,10 +96,14 @@ def approve(proposal_ids: Iterable[int], user: User | None, *, note: str | None 
     if len(ids) > MAX_BATCH:
         raise ValidationError(f"Approve at most {MAX_BATCH} proposals at once", "proposal_ids")
     proposals = _load(ids)
-    volunteers = {v.id: v for v in db.session.scalars(
-        select(Volunteer).where(Volunteer.id.in_({p.volunteer_id for p in proposals if p.volunteer_id}))
-        .order_by(Volunteer.id)
-    )}
+    volunteers = {
+        v.id: v
+        for v in db.session.scalars(
+            select(Volunteer)
+            .where(Volunteer.id.in_({p.volunteer_id for p in proposals if p.volunteer_id}))
+            .order_by(Volunteer.id)
+        )
+    }
     load = busy_counts(volunteers)
     problems: list[str] = []
     for proposal in proposals:
@@ -126,13 +133,19 @@ def approve(proposal_ids: Iterable[int], user: User | None, *, note: str | None 
 
 def approve_all(run_id: int, user: User) -> list[MatchProposal]:
     """Approve every proposal of the run that still waits for a decision and is in date."""
-    ids = list(db.session.scalars(
-        select(MatchProposal.id)
-        .join(HelpRequest, MatchProposal.request_id == HelpRequest.id)
-        .where(MatchProposal.run_id == run_id, MatchProposal.decision == "pending",
-               MatchProposal.volunteer_id.is_not(None), HelpRequest.status == Status.TRIAGED.value)
-        .order_by(MatchProposal.id)
-    ))
+    ids = list(
+        db.session.scalars(
+            select(MatchProposal.id)
+            .join(HelpRequest, MatchProposal.request_id == HelpRequest.id)
+            .where(
+                MatchProposal.run_id == run_id,
+                MatchProposal.decision == "pending",
+                MatchProposal.volunteer_id.is_not(None),
+                HelpRequest.status == Status.TRIAGED.value,
+            )
+            .order_by(MatchProposal.id)
+        )
+    )
     if not ids:
         raise ValidationError("There are no proposals waiting for approval in this run", "proposal_ids")
     return approve(ids, user)
@@ -210,9 +223,14 @@ def override(proposal_id: int, volunteer_id: object, user: User, note: object) -
     actor = policy.actor_for(user)
     request_service.assign_volunteer(proposal.request, chosen, actor)
     proposal.override_volunteer_id = chosen
-    _record(proposal, "overridden", actor, cleaned,
-            f"overridden: offered to volunteer #{chosen} instead of "
-            + (f"volunteer #{proposal.volunteer_id}" if proposal.volunteer_id else "no proposal"))
+    _record(
+        proposal,
+        "overridden",
+        actor,
+        cleaned,
+        f"overridden: offered to volunteer #{chosen} instead of "
+        + (f"volunteer #{proposal.volunteer_id}" if proposal.volunteer_id else "no proposal"),
+    )
     db.session.flush()
     return proposal
 
@@ -237,8 +255,9 @@ def auto_approve(run: MatchingRun) -> int:
         return 0
     proposals = db.session.scalars(
         select(MatchProposal)
-        .where(MatchProposal.run_id == run.id, MatchProposal.decision == "pending",
-               MatchProposal.volunteer_id.is_not(None))
+        .where(
+            MatchProposal.run_id == run.id, MatchProposal.decision == "pending", MatchProposal.volunteer_id.is_not(None)
+        )
         .options(joinedload(MatchProposal.request))
         .order_by(MatchProposal.id)
     ).unique()
@@ -282,8 +301,9 @@ def update_settings(user: User, data: Mapping[str, Mapping[str, Any]]) -> list[M
     for request_type, (auto_run, interval, auto_approve_) in cleaned.items():
         setting = db.session.get(MatchingSetting, request_type)
         if setting is None:
-            setting = MatchingSetting(request_type=request_type, auto_run=False, auto_approve=False,
-                                      interval_minutes=60)
+            setting = MatchingSetting(
+                request_type=request_type, auto_run=False, auto_approve=False, interval_minutes=60
+            )
             db.session.add(setting)
         if (setting.auto_run, setting.interval_minutes, setting.auto_approve) != (auto_run, interval, auto_approve_):
             setting.auto_run, setting.interval_minutes, setting.auto_approve = auto_run, interval, auto_approve_

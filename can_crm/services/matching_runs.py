@@ -63,8 +63,13 @@ def start_run(user: User | None, request_types: object = None, automatic: bool =
     types = clean_types(request_types)
     user_id = user.id if user is not None else None
     run = MatchingRun(
-        started_by_id=user_id, automatic=automatic, request_types=types, state="running", created_at=utcnow(),
-        served_by_urgency={}, stats={},
+        started_by_id=user_id,
+        automatic=automatic,
+        request_types=types,
+        state="running",
+        created_at=utcnow(),
+        served_by_urgency={},
+        stats={},
     )
     db.session.add(run)
     db.session.flush()
@@ -206,16 +211,25 @@ def build_instance(
         excluded = declined.get(r.id, set()) & known
         engine_requests.append(
             matching.Request(
-                id=str(r.id), lat=float(r.resident.lat), lon=float(r.resident.lon), urgency=int(r.urgency),
-                skills=frozenset(r.required_skills or ()), min_dbs=r.min_dbs or "none",
+                id=str(r.id),
+                lat=float(r.resident.lat),
+                lon=float(r.resident.lon),
+                urgency=int(r.urgency),
+                skills=frozenset(r.required_skills or ()),
+                min_dbs=r.min_dbs or "none",
                 excluded=frozenset(engine_volunteer_id(v) for v in sorted(excluded)),
                 preferred=engine_volunteer_id(preferred) if preferred in known and preferred not in excluded else None,
             )
         )
     engine_volunteers = [
         matching.Volunteer(
-            id=engine_volunteer_id(v.id), lat=float(v.lat), lon=float(v.lon), skills=frozenset(v.skills or ()),  # type: ignore[arg-type]
-            dbs=v.dbs_level or "none", max_km=float(v.max_km), capacity=spare,
+            id=engine_volunteer_id(v.id),
+            lat=float(v.lat),
+            lon=float(v.lon),
+            skills=frozenset(v.skills or ()),  # type: ignore[arg-type]
+            dbs=v.dbs_level or "none",
+            max_km=float(v.max_km),
+            capacity=spare,
         )
         for v, spare in volunteers
     ]
@@ -244,19 +258,33 @@ def execute_run(run_id: int, progress: ProgressFn) -> dict[str, Any]:
     if request_ids:
         superseded = db.session.scalars(
             select(MatchProposal)
-            .where(MatchProposal.request_id.in_(request_ids), MatchProposal.decision == "pending",
-                   MatchProposal.run_id != run.id)
+            .where(
+                MatchProposal.request_id.in_(request_ids),
+                MatchProposal.decision == "pending",
+                MatchProposal.run_id != run.id,
+            )
             .order_by(MatchProposal.id)
         )
         for old in superseded:
             old.decision = "superseded"
     proposals = [
-        MatchProposal(run_id=run.id, request_id=int(a.request), volunteer_id=db_volunteer_id(a.volunteer),
-                      km=round(a.km, 3), explanation=a.explanation, decision="pending")
+        MatchProposal(
+            run_id=run.id,
+            request_id=int(a.request),
+            volunteer_id=db_volunteer_id(a.volunteer),
+            km=round(a.km, 3),
+            explanation=a.explanation,
+            decision="pending",
+        )
         for a in result.assignments
     ] + [
-        MatchProposal(run_id=run.id, request_id=int(u.request), explanation=u.detail, unmatched_reason=u.reason,
-                      decision="pending")
+        MatchProposal(
+            run_id=run.id,
+            request_id=int(u.request),
+            explanation=u.detail,
+            unmatched_reason=u.reason,
+            decision="pending",
+        )
         for u in result.unmatched
     ]
     proposals.sort(key=lambda p: p.request_id)
@@ -275,10 +303,20 @@ def execute_run(run_id: int, progress: ProgressFn) -> dict[str, Any]:
         from can_crm.services.matching_decisions import auto_approve
 
         approved = auto_approve(run)
-    log.info("matching run %s: %s proposals, %s matched, %s auto-approved", run.id, len(proposals),
-             len(result.assignments), approved)
-    return {"run_id": run.id, "proposals": len(proposals), "matched": len(result.assignments),
-            "unmatched": len(result.unmatched), "auto_approved": approved}
+    log.info(
+        "matching run %s: %s proposals, %s matched, %s auto-approved",
+        run.id,
+        len(proposals),
+        len(result.assignments),
+        approved,
+    )
+    return {
+        "run_id": run.id,
+        "proposals": len(proposals),
+        "matched": len(result.assignments),
+        "unmatched": len(result.unmatched),
+        "auto_approved": approved,
+    }
 
 
 # -- reading runs ----------------------------------------------------------------------------------
@@ -397,10 +435,7 @@ def run_scheduled(now: datetime | None = None) -> MatchingRun | None:
         .order_by(MatchingSetting.request_type)
         .with_for_update(skip_locked=True)
     ).all()
-    due = [
-        s for s in settings
-        if s.last_run_at is None or s.last_run_at + timedelta(minutes=s.interval_minutes) <= now
-    ]
+    due = [s for s in settings if s.last_run_at is None or s.last_run_at + timedelta(minutes=s.interval_minutes) <= now]
     if not due:
         return None
     for setting in due:

@@ -61,6 +61,7 @@ def may_use_resident(user: User, resident_id: int) -> bool:
     if user.role == Role.COORDINATOR.value:
         return True
     query = restrict_requests(
-        select(HelpRequest.id).where(HelpRequest.resident_id == resident_id).limit(1), user  # type: ignore[arg-type]
+        select(HelpRequest.id).where(HelpRequest.resident_id == resident_id).limit(1),
+        user,  # type: ignore[arg-type]
     )
     return db.session.scalar(query) is not None

@@ -90,9 +90,7 @@ def _filtered(user: User, filters: QueueFilters, now: datetime) -> Select[tuple[
     if filters.urgency:
         query = query.where(HelpRequest.urgency == filters.urgency)
     if filters.overdue:
-        query = query.where(
-            HelpRequest.sla_due_at < now, HelpRequest.status.in_([s.value for s in OPEN_STATUSES])
-        )
+        query = query.where(HelpRequest.sla_due_at < now, HelpRequest.status.in_([s.value for s in OPEN_STATUSES]))
     if filters.ward or filters.search:
         query = query.join(Resident, HelpRequest.resident_id == Resident.id)
         if filters.ward:

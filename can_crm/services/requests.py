@@ -86,8 +86,9 @@ _REQUEST_RULES: dict[str, Any] = {
     "type": lambda v, t: clean_choice(v, values(RequestType), "type", "what help is needed"),
     "urgency": lambda v, t: clean_urgency(v),
     "details": lambda v, t: clean_text(v, "details", "details of the help needed", max_length=2000),
-    "volunteer_notes": lambda v, t: clean_text(v, "volunteer_notes", "notes for the volunteer", max_length=1000)
-    or None,
+    "volunteer_notes": lambda v, t: (
+        clean_text(v, "volunteer_notes", "notes for the volunteer", max_length=1000) or None
+    ),
     "due_by": lambda v, t: _clean_due_by(v, t),
     "recurrence": lambda v, t: clean_choice(v or "none", values(Recurrence), "recurrence", "how often help is needed"),
     "required_skills": lambda v, t: _clean_skills(v),
@@ -307,9 +308,9 @@ def request_page(user: User, reference: str) -> RequestPage:
 
     A coordinator opening the page sees the resident's details, so the view is audited.
     """
-    query = restrict_requests(
-        select(HelpRequest).where(HelpRequest.reference == reference), user
-    ).options(joinedload(HelpRequest.resident), joinedload(HelpRequest.volunteer), joinedload(HelpRequest.raised_by))
+    query = restrict_requests(select(HelpRequest).where(HelpRequest.reference == reference), user).options(
+        joinedload(HelpRequest.resident), joinedload(HelpRequest.volunteer), joinedload(HelpRequest.raised_by)
+    )
     request = db.session.scalars(query).unique().one_or_none()
     if request is None:
         raise NotFound(f"No request with reference {reference}")

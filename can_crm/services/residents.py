@@ -34,10 +34,10 @@ _RULES: dict[str, Callable[[Any], Any]] = {
         v or ContactChannel.PHONE.value, values(ContactChannel), "preferred_channel", "how we should contact you"
     ),
     "language": lambda v: clean_text(v, "language", "language", max_length=40) or "English",
-    "accessibility_needs": lambda v: clean_text(v, "accessibility_needs", "accessibility needs", max_length=1000)
-    or None,
-    "vulnerabilities": lambda v: clean_text(v, "vulnerabilities", "needs and vulnerabilities", max_length=2000)
-    or None,
+    "accessibility_needs": lambda v: (
+        clean_text(v, "accessibility_needs", "accessibility needs", max_length=1000) or None
+    ),
+    "vulnerabilities": lambda v: clean_text(v, "vulnerabilities", "needs and vulnerabilities", max_length=2000) or None,
     "nhs_number": lambda v: clean_nhs_number(v) or None,
     "shielding": lambda v: _clean_bool(v, "shielding"),
     "consent_given": lambda v: _clean_bool(v, "consent_given"),

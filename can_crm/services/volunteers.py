@@ -66,8 +66,9 @@ def _availability(value: object) -> dict[str, list[str]]:
     cleaned: dict[str, list[str]] = {}
     for day, slots in value.items():
         if day not in DAYS or not isinstance(slots, list) or any(s not in SLOTS for s in slots):
-            raise ValidationError("Availability must map days (mon to sun) to morning, afternoon or evening",
-                                  "availability")
+            raise ValidationError(
+                "Availability must map days (mon to sun) to morning, afternoon or evening", "availability"
+            )
         if slots:
             cleaned[day] = [s for s in SLOTS if s in slots]
     return cleaned

@@ -45,8 +45,9 @@ def test_map_page_draws_the_layer_and_legend_from_this_machine_only(
     page.goto("/coordinator/maps?layer=open-requests")
     assert page.title().startswith("Maps of need and supply")
     page.wait_for_selector(".leaflet-container")
-    page.wait_for_function("() => document.querySelectorAll('.leaflet-overlay-pane canvas, "
-                           ".leaflet-overlay-pane path').length > 0")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-overlay-pane canvas, .leaflet-overlay-pane path').length > 0"
+    )
     assert "Open requests" in page.locator(".can-geo-legend.leaflet-control").inner_text()
     assert "Open requests for help" in page.locator(".can-geo-title.leaflet-control").inner_text()
     assert "Key: Open requests" in page.locator("#map-legend").inner_text()

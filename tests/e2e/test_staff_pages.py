@@ -53,11 +53,20 @@ def check(page: Any, label: str, name: str) -> None:
 @pytest.mark.parametrize("viewport", ["360", "1280"])
 @pytest.mark.parametrize(("role", "endpoint"), STAFF_PAGES, ids=[f"{r}-{e}" for r, e in STAFF_PAGES])
 def test_staff_page_is_accessible(
-    open_page: Any, live_app: Any, make_user: Any, make_request: Any, make_volunteer: Any,
-    role: str, endpoint: str, viewport: str,
+    open_page: Any,
+    live_app: Any,
+    make_user: Any,
+    make_request: Any,
+    make_volunteer: Any,
+    role: str,
+    endpoint: str,
+    viewport: str,
 ) -> None:
-    user = make_user(role, ward_code="E05013737" if role == "councillor" else None,
-                     organisation="Age UK" if role == "partner" else None)
+    user = make_user(
+        role,
+        ward_code="E05013737" if role == "councillor" else None,
+        organisation="Age UK" if role == "partner" else None,
+    )
     make_request()
     make_volunteer()
     page = open_page(viewport)

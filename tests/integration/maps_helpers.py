@@ -22,8 +22,16 @@ def postcode_in(index: Path, gss: str) -> str:
     return next(pc for pc in sorted(directory) if directory.geocode(pc).authority_gss == gss)
 
 
-def requests_for_people(make_request: Any, people: int, postcode: str, *, per_person: int = 1,
-                        kind: str = "shopping", shielding: bool = False, tag: str = "") -> list[Any]:
+def requests_for_people(
+    make_request: Any,
+    people: int,
+    postcode: str,
+    *,
+    per_person: int = 1,
+    kind: str = "shopping",
+    shielding: bool = False,
+    tag: str = "",
+) -> list[Any]:
     """`people` different residents at one postcode (one H3 cell), each with `per_person` requests."""
     made = []
     for i in range(people):
@@ -46,7 +54,8 @@ def set_fields(requests: list[Any], **values: Any) -> None:
 def deliver(requests: list[Any], hours: list[float]) -> None:
     for req, h in zip(requests, hours, strict=True):
         db.session.execute(
-            update(HelpRequest).where(HelpRequest.id == req.id)
+            update(HelpRequest)
+            .where(HelpRequest.id == req.id)
             .values(status="delivered", delivered_at=req.created_at + timedelta(hours=h))
         )
     unit_of_work.commit()

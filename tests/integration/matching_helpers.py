@@ -62,7 +62,10 @@ def proposals(run: MatchingRun) -> dict[int, MatchProposal]:
 
 
 def matching_events(req: HelpRequest) -> list[RequestEvent]:
-    return list(db.session.scalars(
-        select(RequestEvent).where(RequestEvent.request_id == req.id, RequestEvent.kind == "matching")
-        .order_by(RequestEvent.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(RequestEvent)
+            .where(RequestEvent.request_id == req.id, RequestEvent.kind == "matching")
+            .order_by(RequestEvent.id)
+        )
+    )

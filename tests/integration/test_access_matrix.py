@@ -15,30 +15,94 @@ ROLES = ("anonymous", "admin", "coordinator", "partner", "councillor", "voluntee
 # (url template, {role: (status for own object, status for other object)}); "own" means raised by the
 # partner / in the councillor's ward / offered to the volunteer.
 MATRIX = [
-    ("/coordinator/requests/{ref}", {
-        "anonymous": (302, 302), "admin": (403, 403), "coordinator": (200, 200), "partner": (403, 403),
-        "councillor": (403, 403), "volunteer": (403, 403)}),
-    ("/partner/requests/{ref}", {
-        "anonymous": (302, 302), "admin": (403, 403), "coordinator": (403, 403), "partner": (200, 404),
-        "councillor": (200, 404), "volunteer": (403, 403)}),
-    ("/coordinator/requests/{ref}/concern", {
-        "anonymous": (302, 302), "admin": (404, 404), "coordinator": (200, 200), "partner": (200, 404),
-        "councillor": (200, 404), "volunteer": (200, 404)}),
-    ("/api/v1/requests/{ref}", {
-        "anonymous": (401, 401), "admin": (403, 403), "coordinator": (200, 200), "partner": (200, 404),
-        "councillor": (200, 404), "volunteer": (403, 403)}),
-    ("/api/v1/residents/{resident}", {
-        "anonymous": (401, 401), "admin": (403, 403), "coordinator": (200, 200), "partner": (403, 403),
-        "councillor": (403, 403), "volunteer": (403, 403)}),
-    ("/coordinator/volunteers/{volunteer}", {
-        "anonymous": (302, 302), "admin": (403, 403), "coordinator": (200, 200), "partner": (403, 403),
-        "councillor": (403, 403), "volunteer": (403, 403)}),
-    ("/admin/users/{user}", {
-        "anonymous": (302, 302), "admin": (200, 200), "coordinator": (403, 403), "partner": (403, 403),
-        "councillor": (403, 403), "volunteer": (403, 403)}),
-    ("/jobs/{job}", {
-        "anonymous": (302, 302), "admin": (200, 404), "coordinator": (200, 404), "partner": (200, 404),
-        "councillor": (200, 404), "volunteer": (200, 404)}),
+    (
+        "/coordinator/requests/{ref}",
+        {
+            "anonymous": (302, 302),
+            "admin": (403, 403),
+            "coordinator": (200, 200),
+            "partner": (403, 403),
+            "councillor": (403, 403),
+            "volunteer": (403, 403),
+        },
+    ),
+    (
+        "/partner/requests/{ref}",
+        {
+            "anonymous": (302, 302),
+            "admin": (403, 403),
+            "coordinator": (403, 403),
+            "partner": (200, 404),
+            "councillor": (200, 404),
+            "volunteer": (403, 403),
+        },
+    ),
+    (
+        "/coordinator/requests/{ref}/concern",
+        {
+            "anonymous": (302, 302),
+            "admin": (404, 404),
+            "coordinator": (200, 200),
+            "partner": (200, 404),
+            "councillor": (200, 404),
+            "volunteer": (200, 404),
+        },
+    ),
+    (
+        "/api/v1/requests/{ref}",
+        {
+            "anonymous": (401, 401),
+            "admin": (403, 403),
+            "coordinator": (200, 200),
+            "partner": (200, 404),
+            "councillor": (200, 404),
+            "volunteer": (403, 403),
+        },
+    ),
+    (
+        "/api/v1/residents/{resident}",
+        {
+            "anonymous": (401, 401),
+            "admin": (403, 403),
+            "coordinator": (200, 200),
+            "partner": (403, 403),
+            "councillor": (403, 403),
+            "volunteer": (403, 403),
+        },
+    ),
+    (
+        "/coordinator/volunteers/{volunteer}",
+        {
+            "anonymous": (302, 302),
+            "admin": (403, 403),
+            "coordinator": (200, 200),
+            "partner": (403, 403),
+            "councillor": (403, 403),
+            "volunteer": (403, 403),
+        },
+    ),
+    (
+        "/admin/users/{user}",
+        {
+            "anonymous": (302, 302),
+            "admin": (200, 200),
+            "coordinator": (403, 403),
+            "partner": (403, 403),
+            "councillor": (403, 403),
+            "volunteer": (403, 403),
+        },
+    ),
+    (
+        "/jobs/{job}",
+        {
+            "anonymous": (302, 302),
+            "admin": (200, 404),
+            "coordinator": (200, 404),
+            "partner": (200, 404),
+            "councillor": (200, 404),
+            "volunteer": (200, 404),
+        },
+    ),
 ]
 
 
@@ -51,14 +115,21 @@ def world(db: Any, make_user: Any, make_request: Any, make_volunteer: Any, postc
     kc = postcode_in(postcode_index, "E09000020")
     ward = PostcodeDirectory.load(postcode_index).geocode(hf).ward_gss
     users = {
-        "admin": make_user("admin"), "coordinator": make_user("coordinator"), "partner": make_user("partner"),
-        "councillor": make_user("councillor", ward_code=ward), "volunteer": make_user("volunteer"),
+        "admin": make_user("admin"),
+        "coordinator": make_user("coordinator"),
+        "partner": make_user("partner"),
+        "councillor": make_user("councillor", ward_code=ward),
+        "volunteer": make_user("volunteer"),
     }
     other_partner = make_user("partner")
-    own = make_request(actor=Actor(role="partner", user_id=users["partner"].id), channel=Channel.PARTNER,
-                       resident={"postcode": hf})
-    other = make_request(actor=Actor(role="partner", user_id=other_partner.id), channel=Channel.PARTNER,
-                         resident={"postcode": kc, "name": "Other Person"})
+    own = make_request(
+        actor=Actor(role="partner", user_id=users["partner"].id), channel=Channel.PARTNER, resident={"postcode": hf}
+    )
+    other = make_request(
+        actor=Actor(role="partner", user_id=other_partner.id),
+        channel=Channel.PARTNER,
+        resident={"postcode": kc, "name": "Other Person"},
+    )
     volunteer = make_volunteer(name="Own Volunteer")
     volunteer.user_id = users["volunteer"].id
     coordinator = Actor(role="coordinator", user_id=users["coordinator"].id)
@@ -68,8 +139,14 @@ def world(db: Any, make_user: Any, make_request: Any, make_volunteer: Any, postc
     own_jobs = {role: jobs.start_job("selftest", {"steps": 1}, user.id) for role, user in users.items()}
     other_job = jobs.start_job("selftest", {"steps": 1}, other_partner.id)
     unit_of_work.commit()
-    return {"users": users, "own": own, "other": other, "volunteers": (volunteer, other_volunteer),
-            "admin_target": (users["coordinator"], other_partner), "jobs": (own_jobs, other_job)}
+    return {
+        "users": users,
+        "own": own,
+        "other": other,
+        "volunteers": (volunteer, other_volunteer),
+        "admin_target": (users["coordinator"], other_partner),
+        "jobs": (own_jobs, other_job),
+    }
 
 
 def _url(template: str, world: dict[str, Any], role: str, own: bool) -> str:
@@ -78,8 +155,9 @@ def _url(template: str, world: dict[str, Any], role: str, own: bool) -> str:
     user = world["admin_target"][0 if own else 1]
     own_jobs, other_job = world["jobs"]
     job = own_jobs.get(role, other_job) if own else other_job
-    return template.format(ref=request.reference, resident=request.resident_id, volunteer=volunteer.id,
-                           user=user.id, job=job.id)
+    return template.format(
+        ref=request.reference, resident=request.resident_id, volunteer=volunteer.id, user=user.id, job=job.id
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)

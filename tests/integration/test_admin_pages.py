@@ -61,10 +61,17 @@ def test_admin_cannot_open_request_pages(client: Any, admin: Any, make_request: 
 
 
 def test_create_a_councillor_with_a_ward(client: Any, admin: Any, db: Any) -> None:
-    response = client.post("/admin/users/new", data={
-        "email": "Cllr.Jones@LBHF.gov.uk", "name": "Pat Jones", "role": "councillor", "organisation": "",
-        "ward_code": "E05013739", "password": PASSWORD,
-    })
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "email": "Cllr.Jones@LBHF.gov.uk",
+            "name": "Pat Jones",
+            "role": "councillor",
+            "organisation": "",
+            "ward_code": "E05013739",
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "cllr.jones@lbhf.gov.uk"))
     assert user.role == "councillor" and user.ward_code == "E05013739"
@@ -73,15 +80,28 @@ def test_create_a_councillor_with_a_ward(client: Any, admin: Any, db: Any) -> No
 
 @pytest.mark.parametrize(
     "field, value, message",
-    [("email", "", "Enter an email address"), ("email", "not-an-email", "correct format"),
-     ("name", "", "Enter full name"), ("name", "<b>x</b>", "must not contain HTML"),
-     ("role", "emperor", "Select a role"), ("password", "short", "12 characters or more"),
-     ("organisation", "o" * 121, "120 characters or fewer")],
+    [
+        ("email", "", "Enter an email address"),
+        ("email", "not-an-email", "correct format"),
+        ("name", "", "Enter full name"),
+        ("name", "<b>x</b>", "must not contain HTML"),
+        ("role", "emperor", "Select a role"),
+        ("password", "short", "12 characters or more"),
+        ("organisation", "o" * 121, "120 characters or fewer"),
+    ],
 )
-def test_bad_new_user_input_is_shown_and_kept(client: Any, admin: Any, db: Any, field: str, value: str,
-                                              message: str) -> None:
-    data = {"email": "new.person@example.gov.uk", "name": "New Person", "role": "coordinator",
-            "organisation": "Council", "ward_code": "", "password": PASSWORD, field: value}
+def test_bad_new_user_input_is_shown_and_kept(
+    client: Any, admin: Any, db: Any, field: str, value: str, message: str
+) -> None:
+    data = {
+        "email": "new.person@example.gov.uk",
+        "name": "New Person",
+        "role": "coordinator",
+        "organisation": "Council",
+        "ward_code": "",
+        "password": PASSWORD,
+        field: value,
+    }
     response = client.post("/admin/users/new", data=data)
     assert response.status_code == 400
     page = text(response)
@@ -146,7 +166,7 @@ def test_token_is_shown_once_then_only_its_prefix(client: Any, admin: Any, make_
     assert response.status_code == 200
     page = text(response)
     start = page.index('id="new-token"')
-    plain = page[page.index(">", start) + 1: page.index("</code>", start)]
+    plain = page[page.index(">", start) + 1 : page.index("</code>", start)]
     assert plain.startswith("can_") and len(plain) > 30
     token = db.session.scalar(select(ApiToken))
     assert token.token_hash != plain and plain.startswith(token.prefix)
@@ -157,9 +177,7 @@ def test_token_is_shown_once_then_only_its_prefix(client: Any, admin: Any, make_
     assert db.session.get(ApiToken, token.id).revoked_at is not None
 
 
-def test_token_needs_a_name_and_cannot_be_revoked_through_another_user(
-    client: Any, admin: Any, make_user: Any
-) -> None:
+def test_token_needs_a_name_and_cannot_be_revoked_through_another_user(client: Any, admin: Any, make_user: Any) -> None:
     one, two = make_user("partner"), make_user("partner")
     response = client.post(f"/admin/users/{one.id}/tokens", data={"name": ""})
     assert response.status_code == 400 and "Enter token name" in text(response)

@@ -40,8 +40,9 @@ def test_boundaries_are_loaded_once_per_app(db: Any) -> None:
     assert areas.home_authority().name == "Hammersmith and Fulham"
 
 
-def test_without_a_boundary_file_nothing_is_flagged(app: Any, db: Any, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_boundary_file_nothing_is_flagged(
+    app: Any, db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(app.config, "BOUNDARIES_FILE", str(tmp_path / "none.geojson"))
     monkeypatch.delitem(app.extensions, "can_boundaries.BOUNDARIES_FILE", raising=False)
     assert areas.responsible_authority(*KENSINGTON) is None

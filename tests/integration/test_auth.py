@@ -67,8 +67,20 @@ def test_sign_in_is_throttled(app: Any, db: Any, database_url: str, postcode_ind
         "page = client.post('/auth/sign-in', data={}).get_data(as_text=True)\n"
         "print(codes, 'Too many attempts' in page)\n"
     )
-    env = {**os.environ, "CAN_ENV": "test", "RATELIMIT_ENABLED": "true", "DATABASE_URL": database_url,
-           "POSTCODE_INDEX": str(postcode_index)}
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,  # noqa: S603
-                          timeout=120, check=True)
+    env = {
+        **os.environ,
+        "CAN_ENV": "test",
+        "RATELIMIT_ENABLED": "true",
+        "DATABASE_URL": database_url,
+        "POSTCODE_INDEX": str(postcode_index),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,  # noqa: S603
+        timeout=120,
+        check=True,
+    )
     assert done.stdout.strip().splitlines()[-1] == f"{[400] * 10 + [429]} True", done.stderr[-2000:]

@@ -28,9 +28,17 @@ def coordinator(make_user: Any, login: Any) -> Any:
 
 def phone_form(resident: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     data = {
-        "type": "shopping", "urgency": "2", "details": "Weekly shop for two", "recurrence": "none",
-        "name": resident["name"], "address_line1": resident["address_line1"], "postcode": resident["postcode"],
-        "phone": "07911 123456", "preferred_channel": "phone", "shielding": "yes", "lawful_basis": "public_task",
+        "type": "shopping",
+        "urgency": "2",
+        "details": "Weekly shop for two",
+        "recurrence": "none",
+        "name": resident["name"],
+        "address_line1": resident["address_line1"],
+        "postcode": resident["postcode"],
+        "phone": "07911 123456",
+        "preferred_channel": "phone",
+        "shielding": "yes",
+        "lawful_basis": "public_task",
         "due_by": ["", "", ""],
     }
     data.update(overrides)
@@ -39,8 +47,13 @@ def phone_form(resident: dict[str, Any], **overrides: Any) -> dict[str, Any]:
 
 # --- access -------------------------------------------------------------------------------------
 
-COORDINATOR_PAGES = ["/coordinator/", "/coordinator/requests/new", "/coordinator/safeguarding",
-                     "/coordinator/volunteers", "/coordinator/volunteers/new"]
+COORDINATOR_PAGES = [
+    "/coordinator/",
+    "/coordinator/requests/new",
+    "/coordinator/safeguarding",
+    "/coordinator/volunteers",
+    "/coordinator/volunteers/new",
+]
 
 
 @pytest.mark.parametrize("path", COORDINATOR_PAGES)
@@ -72,6 +85,7 @@ def test_request_page_refuses_other_roles(client: Any, make_user: Any, login: An
 
 # --- queue --------------------------------------------------------------------------------------
 
+
 def test_queue_lists_open_requests_with_postcode_district_only(
     client: Any, coordinator: Any, make_request: Any, resident_data: dict[str, Any]
 ) -> None:
@@ -93,8 +107,9 @@ def test_queue_filters_by_type_and_urgency(client: Any, coordinator: Any, make_r
     assert shop.reference in page and food.reference not in page
 
 
-def test_queue_open_by_default_and_any_status_on_request(client: Any, coordinator: Any, make_request: Any,
-                                                        db: Any) -> None:
+def test_queue_open_by_default_and_any_status_on_request(
+    client: Any, coordinator: Any, make_request: Any, db: Any
+) -> None:
     from can_crm.services import lifecycle
     from can_crm.services.events import Actor
 
@@ -130,8 +145,12 @@ def test_overdue_requests_are_marked_in_words_and_filterable(
 
 @pytest.mark.parametrize(
     "query, message",
-    [("status=nonsense", "Unknown status"), ("type=spaceship", "Unknown request type"),
-     ("urgency=9", "Urgency must be"), ("overdue=maybe", "Overdue must be true or false")],
+    [
+        ("status=nonsense", "Unknown status"),
+        ("type=spaceship", "Unknown request type"),
+        ("urgency=9", "Urgency must be"),
+        ("overdue=maybe", "Overdue must be true or false"),
+    ],
 )
 def test_bad_queue_filters_show_an_error_summary(client: Any, coordinator: Any, query: str, message: str) -> None:
     response = client.get(f"/coordinator/?{query}")
@@ -159,6 +178,7 @@ def test_queue_per_page_is_capped_and_bad_numbers_ignored(client: Any, coordinat
 
 # --- the request page ---------------------------------------------------------------------------
 
+
 def test_request_page_shows_resident_timeline_and_audits_the_view(
     client: Any, coordinator: Any, make_request: Any, resident_data: dict[str, Any], db: Any
 ) -> None:
@@ -180,8 +200,13 @@ def test_triage_through_the_page(client: Any, coordinator: Any, make_request: An
     req = make_request()
     response = client.post(
         f"/coordinator/requests/{req.reference}/triage",
-        data={"urgency": "3", "required_skills": ["driving", "shopping"], "min_dbs": "basic",
-              "due_by": ["", "", ""], "coordinator_notes": "Call before visiting"},
+        data={
+            "urgency": "3",
+            "required_skills": ["driving", "shopping"],
+            "min_dbs": "basic",
+            "due_by": ["", "", ""],
+            "coordinator_notes": "Call before visiting",
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -193,11 +218,13 @@ def test_triage_through_the_page(client: Any, coordinator: Any, make_request: An
 
 @pytest.mark.parametrize(
     "data, message",
-    [({"urgency": "7"}, "Urgency must be"),
-     ({"coordinator_notes": "<script>alert(1)</script>"}, "must not contain HTML"),
-     ({"coordinator_notes": "x" * 2001}, "2000 characters or fewer"),
-     ({"due_by": ["31", "2", "2030"]}, "must be a real date"),
-     ({"required_skills": ["flying"]}, "Unknown skill")],
+    [
+        ({"urgency": "7"}, "Urgency must be"),
+        ({"coordinator_notes": "<script>alert(1)</script>"}, "must not contain HTML"),
+        ({"coordinator_notes": "x" * 2001}, "2000 characters or fewer"),
+        ({"due_by": ["31", "2", "2030"]}, "must be a real date"),
+        ({"required_skills": ["flying"]}, "Unknown skill"),
+    ],
 )
 def test_bad_triage_is_shown_next_to_the_field_and_changes_nothing(
     client: Any, coordinator: Any, make_request: Any, db: Any, data: dict[str, Any], message: str
@@ -214,11 +241,14 @@ def test_bad_triage_is_shown_next_to_the_field_and_changes_nothing(
     assert db.session.get(HelpRequest, req.id).status == "new"
 
 
-def test_transition_through_the_page_records_the_reason(client: Any, coordinator: Any, make_request: Any,
-                                                        db: Any) -> None:
+def test_transition_through_the_page_records_the_reason(
+    client: Any, coordinator: Any, make_request: Any, db: Any
+) -> None:
     req = make_request()
-    response = client.post(f"/coordinator/requests/{req.reference}/transition",
-                           data={"to": "cancelled", "reason": "Resident no longer needs help"})
+    response = client.post(
+        f"/coordinator/requests/{req.reference}/transition",
+        data={"to": "cancelled", "reason": "Resident no longer needs help"},
+    )
     assert response.status_code == 302
     event = db.session.scalar(select(RequestEvent).where(RequestEvent.to_status == "cancelled"))
     assert event.reason == "Resident no longer needs help" and event.actor_id == coordinator.id
@@ -238,19 +268,22 @@ def test_refused_transition_is_409_with_the_message_and_changes_nothing(
     assert db.session.scalar(select(func.count()).select_from(RequestEvent)) == before
 
 
-def test_missing_reason_is_refused_and_typed_text_kept(client: Any, coordinator: Any, make_request: Any,
-                                                       db: Any) -> None:
+def test_missing_reason_is_refused_and_typed_text_kept(
+    client: Any, coordinator: Any, make_request: Any, db: Any
+) -> None:
     req = make_request()
-    response = client.post(f"/coordinator/requests/{req.reference}/transition", data={"to": "cancelled",
-                                                                                       "reason": "   "})
+    response = client.post(
+        f"/coordinator/requests/{req.reference}/transition", data={"to": "cancelled", "reason": "   "}
+    )
     assert response.status_code == 409
     assert "Give a reason" in text(response)
     db.session.expire_all()
     assert db.session.get(HelpRequest, req.id).status == "new"
 
 
-def test_assign_a_volunteer_by_hand_nearest_first(client: Any, coordinator: Any, make_request: Any,
-                                                 make_volunteer: Any, db: Any) -> None:
+def test_assign_a_volunteer_by_hand_nearest_first(
+    client: Any, coordinator: Any, make_request: Any, make_volunteer: Any, db: Any
+) -> None:
     req = make_request()
     near = make_volunteer(name="Near Volunteer")
     far = make_volunteer(name="Far Volunteer")
@@ -271,8 +304,9 @@ def test_assign_a_volunteer_by_hand_nearest_first(client: Any, coordinator: Any,
     assert req.status == "matched" and req.volunteer_id == near.id
 
 
-def test_assign_without_choosing_shows_an_error(client: Any, coordinator: Any, make_request: Any,
-                                                make_volunteer: Any) -> None:
+def test_assign_without_choosing_shows_an_error(
+    client: Any, coordinator: Any, make_request: Any, make_volunteer: Any
+) -> None:
     req = make_request()
     make_volunteer()
     client.post(f"/coordinator/requests/{req.reference}/triage", data={"urgency": "1", "min_dbs": "none"})
@@ -283,10 +317,13 @@ def test_assign_without_choosing_shows_an_error(client: Any, coordinator: Any, m
 
 # --- assisted digital ---------------------------------------------------------------------------
 
-def test_phone_request_is_created_with_phone_channel(client: Any, coordinator: Any, resident_data: dict[str, Any],
-                                                     db: Any) -> None:
-    response = client.post("/coordinator/requests/new",
-                           data=phone_form(resident_data, nhs_number="943 476 5919", recurrence="weekly"))
+
+def test_phone_request_is_created_with_phone_channel(
+    client: Any, coordinator: Any, resident_data: dict[str, Any], db: Any
+) -> None:
+    response = client.post(
+        "/coordinator/requests/new", data=phone_form(resident_data, nhs_number="943 476 5919", recurrence="weekly")
+    )
     assert response.status_code == 302, text(response)[:2000]
     req = db.session.scalar(select(HelpRequest))
     assert req.channel == "phone" and req.raised_by_id == coordinator.id and req.recurrence == "weekly"
@@ -316,14 +353,16 @@ def test_likely_duplicate_needs_confirmation_and_keeps_the_typed_values(
 
 @pytest.mark.parametrize(
     "field, value, message",
-    [("name", "", "Enter full name"),
-     ("name", "x" * 121, "120 characters or fewer"),
-     ("postcode", "NOT A POSTCODE", "postcode"),
-     ("phone", "12345", "phone number"),
-     ("nhs_number", "1234567890", "Enter a real NHS number"),
-     ("details", "<b>bold</b>", "must not contain HTML"),
-     ("type", "spaceship", "Select what help is needed"),
-     ("urgency", "5", "Urgency must be")],
+    [
+        ("name", "", "Enter full name"),
+        ("name", "x" * 121, "120 characters or fewer"),
+        ("postcode", "NOT A POSTCODE", "postcode"),
+        ("phone", "12345", "phone number"),
+        ("nhs_number", "1234567890", "Enter a real NHS number"),
+        ("details", "<b>bold</b>", "must not contain HTML"),
+        ("type", "spaceship", "Select what help is needed"),
+        ("urgency", "5", "Urgency must be"),
+    ],
 )
 def test_bad_phone_request_input_is_shown_and_typed_values_kept(
     client: Any, coordinator: Any, resident_data: dict[str, Any], db: Any, field: str, value: str, message: str
@@ -340,12 +379,23 @@ def test_bad_phone_request_input_is_shown_and_typed_values_kept(
 
 # --- volunteers ---------------------------------------------------------------------------------
 
+
 def volunteer_form(postcode: str, **overrides: Any) -> dict[str, Any]:
     data = {
-        "name": "Val Helper", "phone": "07911 123458", "email": "", "home_postcode": postcode, "max_km": "4",
-        "capacity": "2", "skills": ["shopping", "driving"], "dbs_level": "basic",
-        "dbs_certificate_date": ["1", "3", "2024"], "avail_mon": ["morning", "evening"], "avail_sat": ["afternoon"],
-        "active": "yes", "paused_until": ["", "", ""], "organisation": "Fulham Mutual Aid",
+        "name": "Val Helper",
+        "phone": "07911 123458",
+        "email": "",
+        "home_postcode": postcode,
+        "max_km": "4",
+        "capacity": "2",
+        "skills": ["shopping", "driving"],
+        "dbs_level": "basic",
+        "dbs_certificate_date": ["1", "3", "2024"],
+        "avail_mon": ["morning", "evening"],
+        "avail_sat": ["afternoon"],
+        "active": "yes",
+        "paused_until": ["", "", ""],
+        "organisation": "Fulham Mutual Aid",
     }
     data.update(overrides)
     return data
@@ -361,8 +411,10 @@ def test_create_and_edit_a_volunteer(client: Any, coordinator: Any, hf_postcode:
     assert "Val Helper" in page and "Active" in page
     edit = text(client.get(f"/coordinator/volunteers/{volunteer.id}"))
     assert 'value="Val Helper"' in edit
-    response = client.post(f"/coordinator/volunteers/{volunteer.id}",
-                           data=volunteer_form(hf_postcode, paused_until=["1", "1", "2099"], capacity="3"))
+    response = client.post(
+        f"/coordinator/volunteers/{volunteer.id}",
+        data=volunteer_form(hf_postcode, paused_until=["1", "1", "2099"], capacity="3"),
+    )
     assert response.status_code == 302
     db.session.expire_all()
     volunteer = db.session.get(Volunteer, volunteer.id)
@@ -372,9 +424,15 @@ def test_create_and_edit_a_volunteer(client: Any, coordinator: Any, hf_postcode:
 
 @pytest.mark.parametrize(
     "field, value, message",
-    [("name", "", "Enter full name"), ("home_postcode", "ZZ", "postcode"), ("max_km", "500", "between"),
-     ("capacity", "lots", "whole number"), ("phone", "999", "phone number"),
-     ("organisation", "<i>x</i>", "must not contain HTML"), ("dbs_certificate_date", ["1", "1", "2999"], "past")],
+    [
+        ("name", "", "Enter full name"),
+        ("home_postcode", "ZZ", "postcode"),
+        ("max_km", "500", "between"),
+        ("capacity", "lots", "whole number"),
+        ("phone", "999", "phone number"),
+        ("organisation", "<i>x</i>", "must not contain HTML"),
+        ("dbs_certificate_date", ["1", "1", "2999"], "past"),
+    ],
 )
 def test_bad_volunteer_input_is_shown_next_to_the_field(
     client: Any, coordinator: Any, hf_postcode: str, db: Any, field: str, value: Any, message: str
@@ -391,8 +449,9 @@ def test_unknown_volunteer_is_404(client: Any, coordinator: Any) -> None:
     assert client.get("/coordinator/volunteers/999").status_code == 404
 
 
-def test_request_page_flags_a_resident_out_of_area(client: Any, make_user: Any, login: Any, make_request: Any,
-                                                    postcode_index: Any) -> None:
+def test_request_page_flags_a_resident_out_of_area(
+    client: Any, make_user: Any, login: Any, make_request: Any, postcode_index: Any
+) -> None:
     from tests.conftest import postcode_in
 
     login(make_user("coordinator"))

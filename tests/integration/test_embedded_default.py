@@ -51,18 +51,34 @@ def test_embedded_default_runs_the_lifecycle_end_to_end(sqlite_app: Any, postcod
     assert sqlite_app.extensions["can_queue"].backend == "in-process"
     coordinator = users.create_user("coord@example.gov.uk", "Casey Coord", "coordinator", PASSWORD)
     volunteer = volunteers.create_volunteer(
-        {"name": "Val Helper", "home_postcode": hf, "skills": ["shopping"], "max_km": "5", "capacity": "1",
-         "dbs_level": "basic", "active": True}
+        {
+            "name": "Val Helper",
+            "home_postcode": hf,
+            "skills": ["shopping"],
+            "max_km": "5",
+            "capacity": "1",
+            "dbs_level": "basic",
+            "active": True,
+        }
     )
     unit_of_work.commit()
 
     resident = sqlite_app.test_client()
     assert resident.get("/healthz").get_json()["status"] == "ok"
-    response = resident.post("/request-help/form", data={
-        "type": "shopping", "details": "Weekly shop", "name": "Edna Price", "address_line1": "1 King Street",
-        "postcode": hf, "phone": "020 7946 0000", "preferred_channel": "phone", "shielding": "yes",
-        "consent_given": "y",
-    })
+    response = resident.post(
+        "/request-help/form",
+        data={
+            "type": "shopping",
+            "details": "Weekly shop",
+            "name": "Edna Price",
+            "address_line1": "1 King Street",
+            "postcode": hf,
+            "phone": "020 7946 0000",
+            "preferred_channel": "phone",
+            "shielding": "yes",
+            "consent_given": "y",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     page = resident.get(response.headers["Location"]).get_data(as_text=True)
     reference = re.search(r"CAN-[A-Z0-9]{4}-[A-Z0-9]{4}", page).group(0)

@@ -209,7 +209,7 @@ def test_heartbeat_keeps_a_silent_long_step_alive(app: Any, db: Any, monkeypatch
         assert runner.execute(job_id) == "succeeded"
     finally:
         runner.HANDLERS.pop("test_silent", None)
-    (first, later), = seen
+    ((first, later),) = seen
     assert later > first
 
 
@@ -225,8 +225,15 @@ def sign_in(app: Any, user: Any) -> Any:
 
 def test_progress_page_shows_a_running_job_to_its_starter_and_refreshes(app: Any, db: Any, make_user: Any) -> None:
     user = make_user("partner")
-    job_id = queued_row(db, state="running", attempts=1, progress=40, progress_message="Step 2 of 5",
-                        created_by_id=user.id, heartbeat_at=utcnow())
+    job_id = queued_row(
+        db,
+        state="running",
+        attempts=1,
+        progress=40,
+        progress_message="Step 2 of 5",
+        created_by_id=user.id,
+        heartbeat_at=utcnow(),
+    )
     client = sign_in(app, user)
     page = client.get(f"/jobs/{job_id}")
     assert page.status_code == 200

@@ -71,8 +71,11 @@ def forget_queue(redis: Redis, name: str) -> None:
     queue = Queue(name, connection=redis, serializer=JSONSerializer)
     ids = set(queue.get_job_ids())
     for registry in (StartedJobRegistry, FinishedJobRegistry, FailedJobRegistry):
-        ids.update(registry(queue=queue).get_job_ids(cleanup=False) if registry is StartedJobRegistry
-                   else registry(queue=queue).get_job_ids())
+        ids.update(
+            registry(queue=queue).get_job_ids(cleanup=False)
+            if registry is StartedJobRegistry
+            else registry(queue=queue).get_job_ids()
+        )
     for job_id in ids:
         redis.delete(f"rq:job:{job_id}", f"rq:results:{job_id}", f"rq:executions:{job_id}")
         for key in redis.scan_iter(match=f"rq:execution:{job_id}:*"):
@@ -137,8 +140,12 @@ def rq_queue(rq_app: Any, redis: Redis, queue_name: str) -> Queue:
 def worker_env(database_url: str, postcode_index: Path, queue_name: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "JOB_MAX_ATTEMPTS", "JOB_STALE_SECONDS")}
     env.update(
-        DATABASE_URL=database_url, CAN_ENV="test", REDIS_URL=REDIS_URL, RQ_QUEUE=queue_name,
-        POSTCODE_INDEX=str(postcode_index), PYTHONPATH=str(ROOT),
+        DATABASE_URL=database_url,
+        CAN_ENV="test",
+        REDIS_URL=REDIS_URL,
+        RQ_QUEUE=queue_name,
+        POSTCODE_INDEX=str(postcode_index),
+        PYTHONPATH=str(ROOT),
     )
     return env
 
@@ -150,8 +157,17 @@ def workers(worker_env: dict[str, str], queue_name: str, tmp_path: Path) -> Iter
 
     def start(burst: bool = True, worker_class: str | None = "can_crm.jobs.worker.Worker") -> subprocess.Popen:
         log = open(tmp_path / f"worker{len(started)}.log", "wb")  # noqa: SIM115 - closed with the process
-        command = [RQ, "worker", queue_name, "--url", REDIS_URL, "--serializer", "rq.serializers.JSONSerializer",
-                   "--path", str(ROOT)]
+        command = [
+            RQ,
+            "worker",
+            queue_name,
+            "--url",
+            REDIS_URL,
+            "--serializer",
+            "rq.serializers.JSONSerializer",
+            "--path",
+            str(ROOT),
+        ]
         if burst:
             command.append("--burst")
         if worker_class:
@@ -217,9 +233,7 @@ def test_job_started_in_a_failed_request_is_never_enqueued(
     assert rq_queue.get_job_ids() == []
 
 
-def test_job_started_in_a_successful_request_is_enqueued_after_commit(
-    rq_app: Any, rq_db: Any, rq_queue: Queue
-) -> None:
+def test_job_started_in_a_successful_request_is_enqueued_after_commit(rq_app: Any, rq_db: Any, rq_queue: Queue) -> None:
     response = rq_app.test_client().post("/test-only/start-job/ok")
     assert response.status_code == 200
     job_id = response.get_json()["id"]
@@ -237,8 +251,9 @@ def test_committed_job_runs_on_a_real_worker_with_progress_visible_to_its_starte
     assert client.get(f"/jobs/{job_id}.json").get_json()["state"] == "queued"
     worker = workers()
     mid = wait_for(
-        lambda: (d := client.get(f"/jobs/{job_id}.json").get_json())["state"] == "running" and 0 < d["progress"] < 100
-        and d,
+        lambda: (
+            (d := client.get(f"/jobs/{job_id}.json").get_json())["state"] == "running" and 0 < d["progress"] < 100 and d
+        ),
         "progress part-way through the job",
     )
     assert mid["message"].startswith("Step ")

@@ -36,8 +36,13 @@ def test_request_walks_the_whole_lifecycle(db: Any, make_request: Any, make_volu
     unit_of_work.commit()
     assert req.status == "closed" and req.closed_at is not None
     assert events(db, req) == [
-        ("new", "triaged"), ("triaged", "matched"), ("matched", "accepted"), ("accepted", "in_progress"),
-        ("in_progress", "delivered"), ("delivered", "confirmed"), ("confirmed", "closed"),
+        ("new", "triaged"),
+        ("triaged", "matched"),
+        ("matched", "accepted"),
+        ("accepted", "in_progress"),
+        ("in_progress", "delivered"),
+        ("delivered", "confirmed"),
+        ("confirmed", "closed"),
     ]
 
 

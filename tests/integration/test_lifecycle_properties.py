@@ -36,8 +36,14 @@ LIFECYCLE = {
 # Who may take an edge at all (own object assumed); anything else must be refused.
 ROLE_MAY = {
     "coordinator": None,  # every lifecycle edge except a resident's own answer
-    "volunteer": {("matched", "accepted"), ("matched", "triaged"), ("accepted", "in_progress"),
-                  ("accepted", "triaged"), ("in_progress", "delivered"), ("in_progress", "triaged")},
+    "volunteer": {
+        ("matched", "accepted"),
+        ("matched", "triaged"),
+        ("accepted", "in_progress"),
+        ("accepted", "triaged"),
+        ("in_progress", "delivered"),
+        ("in_progress", "triaged"),
+    },
     "resident": {("delivered", "confirmed"), ("delivered", "triaged")},
     "partner": {("new", "cancelled"), ("triaged", "cancelled")},
     "councillor": {("new", "cancelled"), ("triaged", "cancelled")},
@@ -58,9 +64,9 @@ def make_machine(
 
         def _events(self) -> int:
             return db.session.scalar(
-                select(func.count()).select_from(RequestEvent).where(
-                    RequestEvent.request_id == self.request.id, RequestEvent.kind == "transition"
-                )
+                select(func.count())
+                .select_from(RequestEvent)
+                .where(RequestEvent.request_id == self.request.id, RequestEvent.kind == "transition")
             )
 
         @rule(
@@ -118,13 +124,18 @@ def make_machine(
     return Lifecycle
 
 
-def test_no_sequence_of_attempts_breaks_the_lifecycle(db: Any, make_request: Any, make_volunteer: Any,
-                                                      make_user: Any) -> None:
+def test_no_sequence_of_attempts_breaks_the_lifecycle(
+    db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     volunteer, other = make_volunteer(), make_volunteer(name="Other Volunteer")
     partner = make_user("partner")
     machine = make_machine(db, make_request, volunteer.id, other.id, partner.id)
     run_state_machine_as_test(
         machine,
-        settings=settings(max_examples=60, stateful_step_count=25, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]),
+        settings=settings(
+            max_examples=60,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        ),
     )

@@ -17,8 +17,21 @@ def test_heatmap_command_writes_shareable_html_and_geojson(
     requests_for_people(make_request, 2, postcode_in(postcode_index, "E09000020"), tag="ken")
     out, geojson = tmp_path / "map.html", tmp_path / "map.geojson"
     result = app.test_cli_runner().invoke(
-        args=["heatmap", "--layer", "open-requests", "--out", str(out), "--geojson", str(geojson), "--k", "3",
-              "--from", "2020-01-01", "--type", "shopping"]
+        args=[
+            "heatmap",
+            "--layer",
+            "open-requests",
+            "--out",
+            str(out),
+            "--geojson",
+            str(geojson),
+            "--k",
+            "3",
+            "--from",
+            "2020-01-01",
+            "--type",
+            "shopping",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "Wrote" in result.output
@@ -42,8 +55,9 @@ def test_heatmap_command_writes_shareable_html_and_geojson(
         (["--layer", "gap", "--type", "pizza"], "Choose a request type from the list"),
     ],
 )
-def test_heatmap_command_refuses_bad_arguments(app: Any, db: Any, tmp_path: Path, args: list[str],
-                                               message: str) -> None:
+def test_heatmap_command_refuses_bad_arguments(
+    app: Any, db: Any, tmp_path: Path, args: list[str], message: str
+) -> None:
     out = tmp_path / "map.html"
     result = app.test_cli_runner().invoke(args=["heatmap", *args, "--out", str(out)])
     assert result.exit_code == 2

@@ -122,8 +122,9 @@ def test_date_range_and_type_filters_apply_to_requests(db: Any, make_request: An
 def test_internal_detail_uses_finer_cells_than_shareable(db: Any, make_request: Any, hf_postcode: str) -> None:
     requests_for_people(make_request, 5, hf_postcode)
     assert built("open-requests").zoning.resolution == 8
-    internal = heatmap_data.build(MapFilters("open-requests", audience="internal"),
-                              heatmap_data.load_inputs(MapFilters("open-requests")))
+    internal = heatmap_data.build(
+        MapFilters("open-requests", audience="internal"), heatmap_data.load_inputs(MapFilters("open-requests"))
+    )
     assert internal.zoning.resolution == 9
 
 
@@ -180,12 +181,21 @@ def test_shared_maps_use_ward_boundaries_when_the_council_supplies_them(
     north, south = hf[0], next(pc for pc in hf if abs(directory.geocode(pc).lat - directory.geocode(hf[0]).lat) > 0.01)
     cut = (directory.geocode(north).lat + directory.geocode(south).lat) / 2
     box = lambda lo, hi: [[[-0.30, lo], [-0.10, lo], [-0.10, hi], [-0.30, hi], [-0.30, lo]]]  # noqa: E731
-    wards = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"WD22CD": "E05000001", "WD22NM": "Low Ward"},
-         "geometry": {"type": "Polygon", "coordinates": box(51.40, cut)}},
-        {"type": "Feature", "properties": {"WD22CD": "E05000002", "WD22NM": "High Ward"},
-         "geometry": {"type": "Polygon", "coordinates": box(cut, 51.60)}},
-    ]}
+    wards = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"WD22CD": "E05000001", "WD22NM": "Low Ward"},
+                "geometry": {"type": "Polygon", "coordinates": box(51.40, cut)},
+            },
+            {
+                "type": "Feature",
+                "properties": {"WD22CD": "E05000002", "WD22NM": "High Ward"},
+                "geometry": {"type": "Polygon", "coordinates": box(cut, 51.60)},
+            },
+        ],
+    }
     path = tmp_path / "wards.geojson"
     path.write_text(json.dumps(wards))
     monkeypatch.setitem(app.config, "WARD_BOUNDARIES_FILE", str(path))

@@ -37,10 +37,18 @@ def jobs(db: Any) -> int:
 
 @pytest.mark.parametrize("role", ["partner", "councillor", "admin", "volunteer"])
 def test_only_coordinators_may_see_maps(client: Any, make_user: Any, login: Any, role: str) -> None:
-    login(make_user(role, organisation="Age UK" if role == "partner" else None,
-                    ward_code="E05013736" if role == "councillor" else None))
-    for url in ("/coordinator/maps", "/coordinator/maps/export.html?layer=gap",
-                "/coordinator/maps/export.geojson?layer=gap"):
+    login(
+        make_user(
+            role,
+            organisation="Age UK" if role == "partner" else None,
+            ward_code="E05013736" if role == "councillor" else None,
+        )
+    )
+    for url in (
+        "/coordinator/maps",
+        "/coordinator/maps/export.html?layer=gap",
+        "/coordinator/maps/export.geojson?layer=gap",
+    ):
         assert client.get(url).status_code == 403, url
 
 
@@ -57,7 +65,7 @@ def test_map_page_shows_map_legend_table_and_downloads(
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Open requests for help" in html and "Key: Open requests" in html and "All dates" in html
-    assert 'id="map-table"' in html and "<td class=\"govuk-table__cell govuk-table__cell--numeric\">10</td>" in html
+    assert 'id="map-table"' in html and '<td class="govuk-table__cell govuk-table__cell--numeric">10</td>' in html
     assert "Hammersmith and Fulham" in html
     assert 'href="/assets/leaflet/leaflet.css"' in html and 'src="/assets/leaflet/leaflet.js"' in html
     assert "user-scalable=no" not in html  # folium's viewport tag would stop people zooming the page
@@ -84,8 +92,10 @@ def test_page_says_which_dates_and_type_are_shown(coordinator: Any, make_request
         ("date_from=31&date_from=2&date_from=2020", "The start date must be a real date"),
         ("date_from=1&date_from=1&date_from=1500", "The start date must be in 2000 or later"),
         ("date_to=1&date_to=1&date_to=2999", "The end date must be today or in the past"),
-        ("date_from=5&date_from=3&date_from=2020&date_to=1&date_to=3&date_to=2020",
-         "The end date must be the same as or after the start date"),
+        (
+            "date_from=5&date_from=3&date_from=2020&date_to=1&date_to=3&date_to=2020",
+            "The end date must be the same as or after the start date",
+        ),
         ("date_from=abc", "The start date must be a real date"),
         ("type=pizza", "Choose a request type from the list"),
         ("detail=everything", "Choose shareable or internal detail"),
@@ -144,13 +154,15 @@ def test_a_data_change_invalidates_the_cache(
 ) -> None:
     requests_for_people(make_request, 5, hf_postcode)
     coordinator.get("/coordinator/maps")
-    assert "<td class=\"govuk-table__cell govuk-table__cell--numeric\">5</td>" in coordinator.get(
-        "/coordinator/maps").get_data(as_text=True)
+    assert '<td class="govuk-table__cell govuk-table__cell--numeric">5</td>' in coordinator.get(
+        "/coordinator/maps"
+    ).get_data(as_text=True)
     requests_for_people(make_request, 1, hf_postcode, tag="late")
     assert coordinator.get("/coordinator/maps").status_code == 202
     assert jobs(db) == 2
-    assert "<td class=\"govuk-table__cell govuk-table__cell--numeric\">6</td>" in coordinator.get(
-        "/coordinator/maps").get_data(as_text=True)
+    assert '<td class="govuk-table__cell govuk-table__cell--numeric">6</td>' in coordinator.get(
+        "/coordinator/maps"
+    ).get_data(as_text=True)
 
 
 def test_exports_are_always_shareable_and_k_anonymous(

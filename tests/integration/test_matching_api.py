@@ -35,8 +35,9 @@ def error(response: Any) -> dict[str, Any]:
     return body["error"]  # type: ignore[no-any-return]
 
 
-def test_start_run_answers_202_then_the_run_lists_proposals(app: Any, client: Any, db: Any, bearer: Any,
-                                                            make_request: Any, make_volunteer: Any) -> None:
+def test_start_run_answers_202_then_the_run_lists_proposals(
+    app: Any, client: Any, db: Any, bearer: Any, make_request: Any, make_volunteer: Any
+) -> None:
     headers = bearer()
     v = volunteer(make_volunteer, 0.0)
     req = triaged(make_request, 0.0)
@@ -68,8 +69,12 @@ def test_empty_body_runs_every_type(app: Any, client: Any, db: Any, bearer: Any)
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"request_types": ["groceries"]}, "request_types"), ({"request_types": "shopping"}, "request_types"),
-     ({"request_types": [1]}, "request_types.0"), ({"types": []}, "types")],
+    [
+        ({"request_types": ["groceries"]}, "request_types"),
+        ({"request_types": "shopping"}, "request_types"),
+        ({"request_types": [1]}, "request_types.0"),
+        ({"types": []}, "types"),
+    ],
 )
 def test_start_run_bad_input_is_422(client: Any, db: Any, bearer: Any, body: dict[str, Any], field: str) -> None:
     response = client.post("/api/v1/matching/runs", json=body, headers=bearer())
@@ -83,30 +88,34 @@ def _proposal(app: Any, db: Any, make_request: Any, make_volunteer: Any) -> tupl
     return proposals(run_matching(app, db))[req.id].id, req, v
 
 
-def test_approve_decision(app: Any, client: Any, db: Any, bearer: Any, make_request: Any,
-                          make_volunteer: Any) -> None:
+def test_approve_decision(app: Any, client: Any, db: Any, bearer: Any, make_request: Any, make_volunteer: Any) -> None:
     pid, req, v = _proposal(app, db, make_request, make_volunteer)
-    response = client.post(f"/api/v1/matching/proposals/{pid}/decision", json={"decision": "approve"},
-                           headers=bearer())
+    response = client.post(f"/api/v1/matching/proposals/{pid}/decision", json={"decision": "approve"}, headers=bearer())
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["decision"] == "approved"
     req = reload(db, HelpRequest, req.id)
     assert (req.status, req.volunteer_id) == ("matched", v.id)
 
 
-def test_reject_and_override_decisions(app: Any, client: Any, db: Any, bearer: Any, make_request: Any,
-                                       make_volunteer: Any) -> None:
+def test_reject_and_override_decisions(
+    app: Any, client: Any, db: Any, bearer: Any, make_request: Any, make_volunteer: Any
+) -> None:
     headers = bearer()
     pid, req, _ = _proposal(app, db, make_request, make_volunteer)
-    response = client.post(f"/api/v1/matching/proposals/{pid}/decision",
-                           json={"decision": "reject", "note": "Resident is away"}, headers=headers)
+    response = client.post(
+        f"/api/v1/matching/proposals/{pid}/decision",
+        json={"decision": "reject", "note": "Resident is away"},
+        headers=headers,
+    )
     assert response.status_code == 200 and response.get_json()["decision"] == "rejected"
     other = volunteer(make_volunteer, 1.0, name="Other Person")
     run = run_matching(app, db)
     pid2 = proposals(run)[req.id].id
-    response = client.post(f"/api/v1/matching/proposals/{pid2}/decision",
-                           json={"decision": "override", "volunteer_id": other.id, "note": "Has a car"},
-                           headers=headers)
+    response = client.post(
+        f"/api/v1/matching/proposals/{pid2}/decision",
+        json={"decision": "override", "volunteer_id": other.id, "note": "Has a car"},
+        headers=headers,
+    )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["override_volunteer_id"] == other.id
     assert reload(db, HelpRequest, req.id).volunteer_id == other.id
@@ -114,16 +123,29 @@ def test_reject_and_override_decisions(app: Any, client: Any, db: Any, bearer: A
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"decision": "maybe"}, "decision"), ({}, "decision"), ({"decision": "override", "note": "x"}, "volunteer_id"),
-     ({"decision": "override", "volunteer_id": 999999, "note": "x"}, "volunteer_id"),
-     ({"decision": "override", "volunteer_id": "7", "note": "x"}, "volunteer_id"),
-     ({"decision": "override", "volunteer_id": 0, "note": "x"}, "volunteer_id"),
-     ({"decision": "override", "volunteer_id": "OTHER"}, "note"),
-     ({"decision": "override", "volunteer_id": "OTHER", "note": ""}, "note"),
-     ({"decision": "approve", "note": 5}, "note"), ({"decision": "approve", "extra": 1}, "extra")],
+    [
+        ({"decision": "maybe"}, "decision"),
+        ({}, "decision"),
+        ({"decision": "override", "note": "x"}, "volunteer_id"),
+        ({"decision": "override", "volunteer_id": 999999, "note": "x"}, "volunteer_id"),
+        ({"decision": "override", "volunteer_id": "7", "note": "x"}, "volunteer_id"),
+        ({"decision": "override", "volunteer_id": 0, "note": "x"}, "volunteer_id"),
+        ({"decision": "override", "volunteer_id": "OTHER"}, "note"),
+        ({"decision": "override", "volunteer_id": "OTHER", "note": ""}, "note"),
+        ({"decision": "approve", "note": 5}, "note"),
+        ({"decision": "approve", "extra": 1}, "extra"),
+    ],
 )
-def test_bad_decisions_are_422_and_change_nothing(app: Any, client: Any, db: Any, bearer: Any, make_request: Any,
-                                                   make_volunteer: Any, body: dict[str, Any], field: str) -> None:
+def test_bad_decisions_are_422_and_change_nothing(
+    app: Any,
+    client: Any,
+    db: Any,
+    bearer: Any,
+    make_request: Any,
+    make_volunteer: Any,
+    body: dict[str, Any],
+    field: str,
+) -> None:
     pid, req, _ = _proposal(app, db, make_request, make_volunteer)
     if body.get("volunteer_id") == "OTHER":
         body = {**body, "volunteer_id": volunteer(make_volunteer, 1.0, name="Other Person").id}
@@ -134,13 +156,13 @@ def test_bad_decisions_are_422_and_change_nothing(app: Any, client: Any, db: Any
     assert db.session.get(HelpRequest, req.id).status == "triaged"
 
 
-def test_stale_proposal_is_409_and_changes_nothing(app: Any, client: Any, db: Any, bearer: Any, make_request: Any,
-                                                   make_volunteer: Any) -> None:
+def test_stale_proposal_is_409_and_changes_nothing(
+    app: Any, client: Any, db: Any, bearer: Any, make_request: Any, make_volunteer: Any
+) -> None:
     pid, req, _ = _proposal(app, db, make_request, make_volunteer)
     lifecycle.transition(db.session.get(HelpRequest, req.id), "cancelled", COORD, "Not needed")
     unit_of_work.commit()
-    response = client.post(f"/api/v1/matching/proposals/{pid}/decision", json={"decision": "approve"},
-                           headers=bearer())
+    response = client.post(f"/api/v1/matching/proposals/{pid}/decision", json={"decision": "approve"}, headers=bearer())
     assert response.status_code == 409
     assert error(response)["code"] == "conflict" and "out of date" in error(response)["message"]
     assert reload(db, MatchProposal, pid).decision == "pending"
@@ -171,5 +193,8 @@ def test_anonymous_caller_gets_401(client: Any, db: Any) -> None:
 
 def test_openapi_documents_the_matching_endpoints(client: Any, db: Any) -> None:
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
-    assert {"/api/v1/matching/runs", "/api/v1/matching/runs/{run_id}",
-            "/api/v1/matching/proposals/{proposal_id}/decision"} <= set(paths)
+    assert {
+        "/api/v1/matching/runs",
+        "/api/v1/matching/runs/{run_id}",
+        "/api/v1/matching/proposals/{proposal_id}/decision",
+    } <= set(paths)

@@ -31,9 +31,9 @@ def test_start_page_lists_types_and_recent_runs(app: Any, db: Any, coordinator: 
     assert 'value="prescription"' in html and "Run 1" in html and "Matching" in html
 
 
-def test_starting_a_run_redirects_to_its_page_which_refreshes_until_done(app: Any, db: Any, coordinator: Any,
-                                                                         make_request: Any,
-                                                                         make_volunteer: Any) -> None:
+def test_starting_a_run_redirects_to_its_page_which_refreshes_until_done(
+    app: Any, db: Any, coordinator: Any, make_request: Any, make_volunteer: Any
+) -> None:
     volunteer(make_volunteer, 0.0, name="Near Person")
     req = triaged(make_request, 0.0)
     response = coordinator.post("/coordinator/matching", data={"request_types": ["shopping"]})
@@ -56,17 +56,21 @@ def test_unknown_type_is_shown_next_to_the_field(db: Any, coordinator: Any) -> N
     assert "Unknown request type: groceries" in html and "<title>Error:" in html
 
 
-def test_approve_selected_offers_the_request(app: Any, db: Any, coordinator: Any, make_request: Any,
-                                            make_volunteer: Any) -> None:
+def test_approve_selected_offers_the_request(
+    app: Any, db: Any, coordinator: Any, make_request: Any, make_volunteer: Any
+) -> None:
     v = volunteer(make_volunteer, 0.0)
     req = triaged(make_request, 0.0)
     run = run_matching(app, db)
     proposal = proposals(run)[req.id]
-    response = coordinator.post(f"/coordinator/matching/runs/{run.id}/approve",
-                                data={"proposal_ids": [str(proposal.id)], "action": "selected"})
+    response = coordinator.post(
+        f"/coordinator/matching/runs/{run.id}/approve", data={"proposal_ids": [str(proposal.id)], "action": "selected"}
+    )
     assert response.status_code == 302
     assert (reload(db, HelpRequest, req.id).status, db.session.get(HelpRequest, req.id).volunteer_id) == (
-        "matched", v.id)
+        "matched",
+        v.id,
+    )
     assert db.session.get(MatchProposal, proposal.id).decision == "approved"
     assert "Approved" in coordinator.get(f"/coordinator/matching/runs/{run.id}").get_data(as_text=True)
 
@@ -81,45 +85,55 @@ def test_approve_all(app: Any, db: Any, coordinator: Any, make_request: Any, mak
 
 
 @pytest.mark.parametrize("ids", [[], ["abc"], ["999999"]])
-def test_approve_without_a_valid_selection_is_refused(app: Any, db: Any, coordinator: Any, make_request: Any,
-                                                      make_volunteer: Any, ids: list[str]) -> None:
+def test_approve_without_a_valid_selection_is_refused(
+    app: Any, db: Any, coordinator: Any, make_request: Any, make_volunteer: Any, ids: list[str]
+) -> None:
     volunteer(make_volunteer, 0.0)
     req = triaged(make_request, 0.0)
     run = run_matching(app, db)
-    response = coordinator.post(f"/coordinator/matching/runs/{run.id}/approve",
-                                data={"proposal_ids": ids, "action": "selected"})
+    response = coordinator.post(
+        f"/coordinator/matching/runs/{run.id}/approve", data={"proposal_ids": ids, "action": "selected"}
+    )
     assert response.status_code == 400
     assert "There is a problem" in response.get_data(as_text=True)
     assert reload(db, HelpRequest, req.id).status == "triaged"
 
 
-def test_override_without_a_note_shows_the_error_and_changes_nothing(app: Any, db: Any, coordinator: Any,
-                                                                     make_request: Any, make_volunteer: Any) -> None:
+def test_override_without_a_note_shows_the_error_and_changes_nothing(
+    app: Any, db: Any, coordinator: Any, make_request: Any, make_volunteer: Any
+) -> None:
     volunteer(make_volunteer, 0.0)
     other = volunteer(make_volunteer, 1.0, name="Other Person")
     req = triaged(make_request, 0.0)
     run = run_matching(app, db)
     pid = proposals(run)[req.id].id
-    response = coordinator.post(f"/coordinator/matching/proposals/{pid}/override",
-                                data={f"p{pid}-volunteer_id": str(other.id), f"p{pid}-note": ""})
+    response = coordinator.post(
+        f"/coordinator/matching/proposals/{pid}/override",
+        data={f"p{pid}-volunteer_id": str(other.id), f"p{pid}-note": ""},
+    )
     assert response.status_code == 400
     assert "Enter why you chose a different volunteer" in response.get_data(as_text=True)
     assert reload(db, HelpRequest, req.id).status == "triaged"
-    response = coordinator.post(f"/coordinator/matching/proposals/{pid}/override",
-                                data={f"p{pid}-volunteer_id": str(other.id), f"p{pid}-note": "Speaks Polish"})
+    response = coordinator.post(
+        f"/coordinator/matching/proposals/{pid}/override",
+        data={f"p{pid}-volunteer_id": str(other.id), f"p{pid}-note": "Speaks Polish"},
+    )
     assert response.status_code == 302
     assert reload(db, HelpRequest, req.id).volunteer_id == other.id
     assert db.session.get(MatchProposal, pid).decision == "overridden"
 
 
-def test_override_with_bad_volunteer_is_a_clear_error(app: Any, db: Any, coordinator: Any, make_request: Any,
-                                                      make_volunteer: Any) -> None:
+def test_override_with_bad_volunteer_is_a_clear_error(
+    app: Any, db: Any, coordinator: Any, make_request: Any, make_volunteer: Any
+) -> None:
     volunteer(make_volunteer, 0.0)
     req = triaged(make_request, 0.0)
     pid = proposals(run_matching(app, db))[req.id].id
     for bad in ("", "nope", "424242"):
-        response = coordinator.post(f"/coordinator/matching/proposals/{pid}/override",
-                                    data={f"p{pid}-volunteer_id": bad, f"p{pid}-note": "Because"})
+        response = coordinator.post(
+            f"/coordinator/matching/proposals/{pid}/override",
+            data={f"p{pid}-volunteer_id": bad, f"p{pid}-note": "Because"},
+        )
         assert response.status_code == 400, bad
     assert reload(db, HelpRequest, req.id).status == "triaged"
 
@@ -134,16 +148,18 @@ def test_reject_is_recorded(app: Any, db: Any, coordinator: Any, make_request: A
     assert (proposal.decision, proposal.decision_note) == ("rejected", "Too far")
 
 
-def test_stale_proposal_is_refused_on_the_page(app: Any, db: Any, coordinator: Any, make_request: Any,
-                                               make_volunteer: Any) -> None:
+def test_stale_proposal_is_refused_on_the_page(
+    app: Any, db: Any, coordinator: Any, make_request: Any, make_volunteer: Any
+) -> None:
     volunteer(make_volunteer, 0.0)
     req = triaged(make_request, 0.0)
     run = run_matching(app, db)
     pid = proposals(run)[req.id].id
     lifecycle.transition(db.session.get(HelpRequest, req.id), "cancelled", COORD, "Not needed")
     unit_of_work.commit()
-    response = coordinator.post(f"/coordinator/matching/runs/{run.id}/approve",
-                                data={"proposal_ids": [str(pid)], "action": "selected"})
+    response = coordinator.post(
+        f"/coordinator/matching/runs/{run.id}/approve", data={"proposal_ids": [str(pid)], "action": "selected"}
+    )
     assert response.status_code == 409
     assert "out of date" in response.get_data(as_text=True)
     assert reload(db, MatchProposal, pid).decision == "pending"
@@ -188,12 +204,18 @@ def test_admin_saves_matching_settings(db: Any, make_user: Any, login: Any) -> N
     admin = make_user("admin")
     client = login(admin)
     assert client.get("/admin/matching-settings").status_code == 200
-    response = client.post("/admin/matching-settings", data=_settings_form(
-        shopping_auto_run="y", shopping_interval_minutes="15", shopping_auto_approve="y"))
+    response = client.post(
+        "/admin/matching-settings",
+        data=_settings_form(shopping_auto_run="y", shopping_interval_minutes="15", shopping_auto_approve="y"),
+    )
     assert response.status_code == 302
     setting = reload(db, MatchingSetting, "shopping")
     assert (setting.auto_run, setting.interval_minutes, setting.auto_approve, setting.updated_by_id) == (
-        True, 15, True, admin.id)
+        True,
+        15,
+        True,
+        admin.id,
+    )
     assert reload(db, MatchingSetting, "transport").auto_approve is False
 
 

@@ -26,8 +26,9 @@ def reload(db: Any, model: Any, id_: int) -> Any:
     return db.session.get(model, id_)
 
 
-def test_run_stores_exactly_what_the_engine_proposes(app: Any, db: Any, make_request: Any,
-                                                     make_volunteer: Any, make_user: Any) -> None:
+def test_run_stores_exactly_what_the_engine_proposes(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     coord = make_user("coordinator")
     urgent = triaged(make_request, 0.5, urgency=3)
     routine = triaged(make_request, 0.6, urgency=1)
@@ -36,9 +37,11 @@ def test_run_stores_exactly_what_the_engine_proposes(app: Any, db: Any, make_req
     far = volunteer(make_volunteer, 1.0, name="Far Person", capacity="1")
 
     reqs = [db.session.get(HelpRequest, r.id) for r in (urgent, routine, lifting)]
-    expected = matching.solve(*matching_runs.build_instance(
-        matching_runs._open_requests([]), matching_runs.available_volunteers(utcnow().date(), placed_only=True)
-    ))
+    expected = matching.solve(
+        *matching_runs.build_instance(
+            matching_runs._open_requests([]), matching_runs.available_volunteers(utcnow().date(), placed_only=True)
+        )
+    )
     run = run_matching(app, db, coord)
 
     assert run.state == "proposed" and run.optimal
@@ -48,7 +51,11 @@ def test_run_stores_exactly_what_the_engine_proposes(app: Any, db: Any, make_req
     for a in expected.assignments:
         p = got[int(a.request)]
         assert (p.volunteer_id, p.km, p.explanation, p.unmatched_reason) == (
-            matching_runs.db_volunteer_id(a.volunteer), round(a.km, 3), a.explanation, None)
+            matching_runs.db_volunteer_id(a.volunteer),
+            round(a.km, 3),
+            a.explanation,
+            None,
+        )
     for u in expected.unmatched:
         p = got[int(u.request)]
         assert (p.volunteer_id, p.unmatched_reason, p.explanation) == (None, u.reason, u.detail)
@@ -61,8 +68,9 @@ def test_run_stores_exactly_what_the_engine_proposes(app: Any, db: Any, make_req
     assert reload(db, HelpRequest, urgent.id).status == "triaged"
 
 
-def test_paused_isolating_and_inactive_volunteers_never_appear(app: Any, db: Any, make_request: Any,
-                                                              make_volunteer: Any) -> None:
+def test_paused_isolating_and_inactive_volunteers_never_appear(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any
+) -> None:
     req = triaged(make_request, 0.0, urgency=3)
     today = utcnow().date()
     paused = volunteer(make_volunteer, 0.0, name="Paused Person", paused_until=str(today + timedelta(days=3)))
@@ -78,8 +86,9 @@ def test_paused_isolating_and_inactive_volunteers_never_appear(app: Any, db: Any
     assert offered.isdisjoint({paused.id, isolating.id, inactive.id})
 
 
-def test_volunteer_without_spare_capacity_is_left_out(app: Any, db: Any, make_request: Any,
-                                                      make_volunteer: Any) -> None:
+def test_volunteer_without_spare_capacity_is_left_out(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any
+) -> None:
     busy = volunteer(make_volunteer, 0.0, name="Busy Person", capacity="1")
     other = volunteer(make_volunteer, 2.0, name="Other Person", capacity="2")
     held = triaged(make_request, 0.0)
@@ -92,8 +101,7 @@ def test_volunteer_without_spare_capacity_is_left_out(app: Any, db: Any, make_re
     assert held.id not in proposals(run)  # matched requests are not in a run
 
 
-def test_volunteer_who_declined_is_excluded_next_run(app: Any, db: Any, make_request: Any,
-                                                     make_volunteer: Any) -> None:
+def test_volunteer_who_declined_is_excluded_next_run(app: Any, db: Any, make_request: Any, make_volunteer: Any) -> None:
     near = volunteer(make_volunteer, 0.0, name="Near Person")
     req = triaged(make_request, 0.0)
     request_service.assign_volunteer(req, near.id, COORD)
@@ -117,8 +125,9 @@ def test_coordinator_unassigning_is_not_a_decline(app: Any, db: Any, make_reques
     assert proposals(run_matching(app, db))[req.id].volunteer_id == near.id
 
 
-def test_volunteer_who_last_delivered_for_the_resident_is_kept(app: Any, db: Any, make_request: Any,
-                                                               make_volunteer: Any) -> None:
+def test_volunteer_who_last_delivered_for_the_resident_is_kept(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any
+) -> None:
     first = volunteer(make_volunteer, 1.0, name="Alpha Person")
     helper = volunteer(make_volunteer, 1.0, name="Beta Person")
     earlier = triaged(make_request, 0.0)
@@ -138,8 +147,9 @@ def test_volunteer_who_last_delivered_for_the_resident_is_kept(app: Any, db: Any
     assert proposals(run)[again.id].volunteer_id == helper.id != first.id
 
 
-def test_a_new_run_supersedes_earlier_pending_proposals(app: Any, db: Any, make_request: Any,
-                                                        make_volunteer: Any) -> None:
+def test_a_new_run_supersedes_earlier_pending_proposals(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any
+) -> None:
     volunteer(make_volunteer, 0.0)
     req = triaged(make_request, 0.0)
     first = run_matching(app, db)
@@ -148,8 +158,9 @@ def test_a_new_run_supersedes_earlier_pending_proposals(app: Any, db: Any, make_
     assert proposals(second)[req.id].decision == "pending"
 
 
-def test_run_takes_only_the_chosen_types_and_located_residents(app: Any, db: Any, make_request: Any,
-                                                               make_volunteer: Any) -> None:
+def test_run_takes_only_the_chosen_types_and_located_residents(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any
+) -> None:
     volunteer(make_volunteer, 0.0)
     shopping = triaged(make_request, 0.0, type="shopping")
     triaged(make_request, 0.0, type="prescription")
@@ -182,8 +193,9 @@ def _one_proposal(app: Any, db: Any, make_request: Any, make_volunteer: Any) -> 
     return proposals(run)[req.id], req, v
 
 
-def test_approve_offers_the_request_and_records_the_decision(app: Any, db: Any, make_request: Any,
-                                                              make_volunteer: Any, make_user: Any) -> None:
+def test_approve_offers_the_request_and_records_the_decision(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     coord = make_user("coordinator")
     proposal, req, v = _one_proposal(app, db, make_request, make_volunteer)
     decisions.approve([proposal.id], coord)
@@ -199,8 +211,9 @@ def test_approve_offers_the_request_and_records_the_decision(app: Any, db: Any, 
     assert "Person" not in event.reason  # ids only, no names
 
 
-def test_override_offers_another_volunteer_with_the_reason(app: Any, db: Any, make_request: Any,
-                                                           make_volunteer: Any, make_user: Any) -> None:
+def test_override_offers_another_volunteer_with_the_reason(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     coord = make_user("coordinator")
     proposal, req, v = _one_proposal(app, db, make_request, make_volunteer)
     other = volunteer(make_volunteer, 4.0, name="Other Person")
@@ -210,14 +223,18 @@ def test_override_offers_another_volunteer_with_the_reason(app: Any, db: Any, ma
     proposal = db.session.get(MatchProposal, proposal.id)
     assert (req.status, req.volunteer_id) == ("matched", other.id)
     assert (proposal.decision, proposal.override_volunteer_id, proposal.decision_note) == (
-        "overridden", other.id, "Knows the resident")
+        "overridden",
+        other.id,
+        "Knows the resident",
+    )
     assert proposal.volunteer_id == v.id  # the engine's proposal is kept beside the decision
     [event] = matching_events(req)
     assert "overridden" in event.reason and "Knows" not in event.reason
 
 
-def test_reject_keeps_the_request_triaged(app: Any, db: Any, make_request: Any, make_volunteer: Any,
-                                          make_user: Any) -> None:
+def test_reject_keeps_the_request_triaged(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     coord = make_user("coordinator")
     proposal, req, _ = _one_proposal(app, db, make_request, make_volunteer)
     decisions.reject(proposal.id, coord, "Resident asked for a woman volunteer")
@@ -228,8 +245,9 @@ def test_reject_keeps_the_request_triaged(app: Any, db: Any, make_request: Any, 
     assert "rejected" in matching_events(req)[0].reason
 
 
-def test_stale_proposal_is_refused_and_nothing_changes(app: Any, db: Any, make_request: Any,
-                                                       make_volunteer: Any, make_user: Any) -> None:
+def test_stale_proposal_is_refused_and_nothing_changes(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     coord = make_user("coordinator")
     proposal, req, v = _one_proposal(app, db, make_request, make_volunteer)
     lifecycle.transition(req, "cancelled", COORD, "Resident went to family")
@@ -248,8 +266,9 @@ def test_stale_proposal_is_refused_and_nothing_changes(app: Any, db: Any, make_r
     assert matching_events(req) == []
 
 
-def test_batch_approval_is_all_or_nothing(app: Any, db: Any, make_request: Any, make_volunteer: Any,
-                                          make_user: Any) -> None:
+def test_batch_approval_is_all_or_nothing(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     coord = make_user("coordinator")
     volunteer(make_volunteer, 0.0, capacity="5")
     keep, gone = triaged(make_request, 0.0), triaged(make_request, 0.1)
@@ -265,8 +284,9 @@ def test_batch_approval_is_all_or_nothing(app: Any, db: Any, make_request: Any, 
     assert [p.request_id for p in approved] == [keep.id]
 
 
-def test_approval_refused_when_volunteer_became_unavailable(app: Any, db: Any, make_request: Any,
-                                                            make_volunteer: Any, make_user: Any) -> None:
+def test_approval_refused_when_volunteer_became_unavailable(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     coord = make_user("coordinator")
     proposal, req, v = _one_proposal(app, db, make_request, make_volunteer)
     v = reload(db, type(v), v.id)
@@ -278,12 +298,20 @@ def test_approval_refused_when_volunteer_became_unavailable(app: Any, db: Any, m
 
 @pytest.mark.parametrize(
     ("volunteer_id", "note", "field"),
-    [("", "Because", "volunteer_id"), ("abc", "Because", "volunteer_id"), ("999999", "Because", "volunteer_id"),
-     ("99999999999999", "Because", "volunteer_id"), ("OTHER", "", "note"), ("OTHER", "  ", "note"),
-     ("OTHER", "<script>x</script>", "note"), ("SAME", "Because", "volunteer_id")],
+    [
+        ("", "Because", "volunteer_id"),
+        ("abc", "Because", "volunteer_id"),
+        ("999999", "Because", "volunteer_id"),
+        ("99999999999999", "Because", "volunteer_id"),
+        ("OTHER", "", "note"),
+        ("OTHER", "  ", "note"),
+        ("OTHER", "<script>x</script>", "note"),
+        ("SAME", "Because", "volunteer_id"),
+    ],
 )
-def test_override_bad_input_is_refused(app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any,
-                                       volunteer_id: str, note: str, field: str) -> None:
+def test_override_bad_input_is_refused(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any, volunteer_id: str, note: str, field: str
+) -> None:
     coord = make_user("coordinator")
     proposal, req, v = _one_proposal(app, db, make_request, make_volunteer)
     other = volunteer(make_volunteer, 1.0, name="Other Person")
@@ -305,8 +333,9 @@ def _settings(db: Any, user: Any, **per_type: dict[str, Any]) -> None:
 
 def test_only_an_admin_may_change_matching_settings(db: Any, make_user: Any) -> None:
     with pytest.raises(Forbidden):
-        decisions.update_settings(make_user("coordinator"), {"shopping": {"auto_run": True, "auto_approve": True,
-                                                                          "interval_minutes": "30"}})
+        decisions.update_settings(
+            make_user("coordinator"), {"shopping": {"auto_run": True, "auto_approve": True, "interval_minutes": "30"}}
+        )
 
 
 @pytest.mark.parametrize("interval", ["", "0", "4", "abc", "-5", "10081", "1.5", None])
@@ -316,8 +345,9 @@ def test_bad_interval_is_refused(db: Any, make_user: Any, interval: Any) -> None
     assert "shopping.interval_minutes" in exc.value.fields
 
 
-def test_scheduled_run_waits_for_a_coordinator_without_auto_approval(app: Any, db: Any, make_request: Any,
-                                                                      make_volunteer: Any, make_user: Any) -> None:
+def test_scheduled_run_waits_for_a_coordinator_without_auto_approval(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     _settings(db, make_user("admin"), shopping={"auto_run": True, "interval_minutes": "30", "auto_approve": False})
     volunteer(make_volunteer, 0.0)
     req = triaged(make_request, 0.0)
@@ -332,11 +362,16 @@ def test_scheduled_run_waits_for_a_coordinator_without_auto_approval(app: Any, d
     assert matching_runs.run_scheduled(now + timedelta(minutes=31)) is not None
 
 
-def test_scheduled_run_auto_approves_only_when_an_admin_allowed_it(app: Any, db: Any, make_request: Any,
-                                                                    make_volunteer: Any, make_user: Any) -> None:
+def test_scheduled_run_auto_approves_only_when_an_admin_allowed_it(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     admin = make_user("admin")
-    _settings(db, admin, shopping={"auto_run": True, "interval_minutes": "30", "auto_approve": True},
-              prescription={"auto_run": True, "interval_minutes": "30", "auto_approve": False})
+    _settings(
+        db,
+        admin,
+        shopping={"auto_run": True, "interval_minutes": "30", "auto_approve": True},
+        prescription={"auto_run": True, "interval_minutes": "30", "auto_approve": False},
+    )
     v = volunteer(make_volunteer, 0.0, capacity="5")
     shop = triaged(make_request, 0.0, type="shopping")
     pills = triaged(make_request, 0.0, type="prescription")
@@ -347,18 +382,28 @@ def test_scheduled_run_auto_approves_only_when_an_admin_allowed_it(app: Any, db:
     auto = got[shop.id]
     assert (auto.decision, auto.decided_by_id) == ("approved", None)
     assert auto.decision_note == (
-        f"auto-approved under setting changed by user #{admin.id} on {utcnow().date().isoformat()}")
+        f"auto-approved under setting changed by user #{admin.id} on {utcnow().date().isoformat()}"
+    )
     assert db.session.get(HelpRequest, shop.id).volunteer_id == v.id
     assert matching_events(shop)[0].actor_role == "system"
     assert got[pills.id].decision == "pending"
     assert db.session.get(HelpRequest, pills.id).status == "triaged"
 
 
-def test_auto_approve_flag_not_set_by_an_admin_is_ignored(app: Any, db: Any, make_request: Any,
-                                                          make_volunteer: Any, make_user: Any) -> None:
+def test_auto_approve_flag_not_set_by_an_admin_is_ignored(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     coord = make_user("coordinator")
-    db.session.add(MatchingSetting(request_type="shopping", auto_run=True, auto_approve=True, interval_minutes=30,
-                                   updated_by_id=coord.id, updated_at=utcnow()))
+    db.session.add(
+        MatchingSetting(
+            request_type="shopping",
+            auto_run=True,
+            auto_approve=True,
+            interval_minutes=30,
+            updated_by_id=coord.id,
+            updated_at=utcnow(),
+        )
+    )
     unit_of_work.commit()
     volunteer(make_volunteer, 0.0)
     req = triaged(make_request, 0.0)
@@ -368,8 +413,9 @@ def test_auto_approve_flag_not_set_by_an_admin_is_ignored(app: Any, db: Any, mak
     assert proposals(reload(db, type(run), run.id))[req.id].decision == "pending"
 
 
-def test_manual_run_never_auto_approves(app: Any, db: Any, make_request: Any, make_volunteer: Any,
-                                        make_user: Any) -> None:
+def test_manual_run_never_auto_approves(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     _settings(db, make_user("admin"), shopping={"auto_run": False, "interval_minutes": "30", "auto_approve": True})
     volunteer(make_volunteer, 0.0)
     req = triaged(make_request, 0.0)
@@ -381,8 +427,9 @@ def test_manual_run_never_auto_approves(app: Any, db: Any, make_request: Any, ma
 # -- the command line ----------------------------------------------------------------------------------
 
 
-def test_cli_runs_matching_and_scheduled_matching(app: Any, db: Any, make_request: Any, make_volunteer: Any,
-                                                  make_user: Any) -> None:
+def test_cli_runs_matching_and_scheduled_matching(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     volunteer(make_volunteer, 0.0)
     req = triaged(make_request, 0.0)
     runner = app.test_cli_runner()
@@ -397,8 +444,9 @@ def test_cli_runs_matching_and_scheduled_matching(app: Any, db: Any, make_reques
     assert result.exit_code == 2 and "Unknown request type: groceries" in result.output
 
 
-def test_the_periodic_tick_starts_a_due_scheduled_run(app: Any, db: Any, make_request: Any,
-                                                      make_volunteer: Any, make_user: Any) -> None:
+def test_the_periodic_tick_starts_a_due_scheduled_run(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any
+) -> None:
     from can_crm.jobs.sweeper import periodic
     from can_crm.models.matching import MatchingRun
 

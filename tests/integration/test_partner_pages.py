@@ -18,9 +18,15 @@ def text(response: Any) -> str:
 
 def on_behalf(resident: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     data = {
-        "type": "prescription", "details": "Collect from the chemist on the corner",
-        "name": "Winston Adeyemi", "address_line1": "4 Lillie Road", "postcode": resident["postcode"],
-        "phone": "020 7946 0000", "preferred_channel": "phone", "shielding": "no", "consent_given": "y",
+        "type": "prescription",
+        "details": "Collect from the chemist on the corner",
+        "name": "Winston Adeyemi",
+        "address_line1": "4 Lillie Road",
+        "postcode": resident["postcode"],
+        "phone": "020 7946 0000",
+        "preferred_channel": "phone",
+        "shielding": "no",
+        "consent_given": "y",
         "due_by": ["", "", ""],
     }
     data.update(overrides)
@@ -67,12 +73,23 @@ def test_raise_a_request_on_behalf_of_a_resident(
 
 @pytest.mark.parametrize(
     "field, value, message",
-    [("name", "", "Enter full name"), ("postcode", "SW1", "postcode"), ("phone", "0123", "phone number"),
-     ("details", "x" * 2001, "2000 characters or fewer"), ("details", "<a href=x>hi</a>", "must not contain HTML"),
-     ("consent_given", "", "Confirm that the resident agreed")],
+    [
+        ("name", "", "Enter full name"),
+        ("postcode", "SW1", "postcode"),
+        ("phone", "0123", "phone number"),
+        ("details", "x" * 2001, "2000 characters or fewer"),
+        ("details", "<a href=x>hi</a>", "must not contain HTML"),
+        ("consent_given", "", "Confirm that the resident agreed"),
+    ],
 )
 def test_bad_input_on_behalf_is_shown_and_kept(
-    client: Any, make_user: Any, login: Any, resident_data: dict[str, Any], db: Any, field: str, value: str,
+    client: Any,
+    make_user: Any,
+    login: Any,
+    resident_data: dict[str, Any],
+    db: Any,
+    field: str,
+    value: str,
     message: str,
 ) -> None:
     login(make_user("partner"))
@@ -83,9 +100,7 @@ def test_bad_input_on_behalf_is_shown_and_kept(
     assert db.session.scalar(select(func.count()).select_from(HelpRequest)) == 0
 
 
-def test_partner_sees_only_their_own_requests(
-    client: Any, make_user: Any, login: Any, make_request: Any
-) -> None:
+def test_partner_sees_only_their_own_requests(client: Any, make_user: Any, login: Any, make_request: Any) -> None:
     mine_user, other_user = make_user("partner"), make_user("partner")
     mine = make_request(actor=Actor(role="partner", user_id=mine_user.id), resident={"name": "Mine Person"})
     theirs = make_request(actor=Actor(role="partner", user_id=other_user.id), resident={"name": "Their Person"})

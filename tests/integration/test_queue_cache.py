@@ -9,8 +9,9 @@ from can_crm.services import requests
 from can_crm.services.events import Actor
 
 
-def test_queue_shows_every_change_at_once(client: Any, make_user: Any, login: Any, make_request: Any,
-                                          make_volunteer: Any) -> None:
+def test_queue_shows_every_change_at_once(
+    client: Any, make_user: Any, login: Any, make_request: Any, make_volunteer: Any
+) -> None:
     login(make_user("coordinator"))
     first = make_request()
     assert first.reference in client.get("/coordinator/").get_data(as_text=True)
@@ -27,8 +28,9 @@ def test_queue_shows_every_change_at_once(client: Any, make_user: Any, login: An
     assert "Quentin Renamed" in client.get("/coordinator/").get_data(as_text=True)
 
 
-def test_cached_queue_is_never_shown_to_another_role(client: Any, make_user: Any, login: Any,
-                                                     make_request: Any) -> None:
+def test_cached_queue_is_never_shown_to_another_role(
+    client: Any, make_user: Any, login: Any, make_request: Any
+) -> None:
     login(make_user("coordinator"))
     make_request()
     assert client.get("/coordinator/").status_code == 200

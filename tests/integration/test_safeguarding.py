@@ -81,8 +81,9 @@ def test_volunteer_can_flag_a_concern_on_their_own_task_only(
     assert db.session.scalar(select(func.count()).select_from(SafeguardingConcern)) == 1
 
 
-def test_admin_cannot_flag_on_requests_they_cannot_see(client: Any, make_user: Any, login: Any,
-                                                       make_request: Any) -> None:
+def test_admin_cannot_flag_on_requests_they_cannot_see(
+    client: Any, make_user: Any, login: Any, make_request: Any
+) -> None:
     req = make_request()
     login(make_user("admin"))
     assert client.post(f"/coordinator/requests/{req.reference}/concern", data={"details": SECRET}).status_code == 404
@@ -96,8 +97,11 @@ def test_anonymous_users_cannot_flag(client: Any, make_request: Any) -> None:
 
 @pytest.mark.parametrize(
     "details, message",
-    [("", "Enter what you are worried about"), ("x" * 2001, "2000 characters or fewer"),
-     ("<script>x</script>", "must not contain HTML")],
+    [
+        ("", "Enter what you are worried about"),
+        ("x" * 2001, "2000 characters or fewer"),
+        ("<script>x</script>", "must not contain HTML"),
+    ],
 )
 @pytest.mark.parametrize("role", ["coordinator", "partner"])
 def test_bad_concern_is_refused_with_a_message(
@@ -125,19 +129,21 @@ def test_queue_lists_open_first_oldest_first_and_closes_with_an_outcome(
     first, second, third = (make_request(resident={"name": n}) for n in ("Alpha Person", "Beta Person", "Gamma Person"))
     login(coordinator)
     for req, words in ((first, "First worry"), (second, "Second worry"), (third, "Third worry")):
-        assert as_(client).post(f"/coordinator/requests/{req.reference}/concern",
-                                data={"details": words}).status_code == 302
+        assert (
+            as_(client).post(f"/coordinator/requests/{req.reference}/concern", data={"details": words}).status_code
+            == 302
+        )
     first_id = db.session.scalar(select(SafeguardingConcern.id).where(SafeguardingConcern.details == "First worry"))
     response = as_(client).post(f"/coordinator/safeguarding/{first_id}/close", data={"outcome": ""})
     assert response.status_code == 400 and "Enter the outcome" in text(response)
-    response = as_(client).post(f"/coordinator/safeguarding/{first_id}/close",
-                                data={"outcome": "Referred to adult social care"})
+    response = as_(client).post(
+        f"/coordinator/safeguarding/{first_id}/close", data={"outcome": "Referred to adult social care"}
+    )
     assert response.status_code == 302
     page = text(as_(client).get("/coordinator/safeguarding"))
     assert page.index("Second worry") < page.index("Third worry") < page.index("First worry")
     assert "Referred to adult social care" in page
-    assert as_(client).post(f"/coordinator/safeguarding/{first_id}/close",
-                            data={"outcome": "Again"}).status_code == 409
+    assert as_(client).post(f"/coordinator/safeguarding/{first_id}/close", data={"outcome": "Again"}).status_code == 409
 
 
 def test_request_page_warns_coordinators_of_an_open_concern(

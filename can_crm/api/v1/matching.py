@@ -25,7 +25,6 @@ TAGS = ["matching"]
 DECISIONS = ("approve", "reject", "override")
 
 
-
 class RunInSchema(StrictSchema):
     request_types = fields.List(
         fields.String(metadata={"enum": values(RequestType)}),
@@ -100,11 +99,21 @@ def _user() -> User:
 
 def proposal_out(p: MatchProposal) -> dict[str, Any]:
     return {
-        "id": p.id, "run_id": p.run_id, "reference": p.request.reference, "type": p.request.type,
-        "urgency": p.request.urgency, "request_status": p.request.status, "volunteer_id": p.volunteer_id,
-        "km": p.km, "explanation": p.explanation, "unmatched_reason": p.unmatched_reason, "decision": p.decision,
-        "decided_by_id": p.decided_by_id, "decided_at": p.decided_at,
-        "override_volunteer_id": p.override_volunteer_id, "decision_note": p.decision_note,
+        "id": p.id,
+        "run_id": p.run_id,
+        "reference": p.request.reference,
+        "type": p.request.type,
+        "urgency": p.request.urgency,
+        "request_status": p.request.status,
+        "volunteer_id": p.volunteer_id,
+        "km": p.km,
+        "explanation": p.explanation,
+        "unmatched_reason": p.unmatched_reason,
+        "decision": p.decision,
+        "decided_by_id": p.decided_by_id,
+        "decided_at": p.decided_at,
+        "override_volunteer_id": p.override_volunteer_id,
+        "decision_note": p.decision_note,
         "actionable": matching_runs.is_actionable(p),
     }
 
@@ -138,11 +147,19 @@ def get_run(run_id: int) -> Any:
     view = matching_runs.run_view(run_id, with_options=False)
     run = view.run
     return {
-        "id": run.id, "job_id": run.job_id, "status": view.status, "automatic": run.automatic,
-        "request_types": run.request_types, "requests_considered": run.requests_considered,
-        "volunteers_considered": run.volunteers_considered, "served_by_urgency": run.served_by_urgency,
-        "total_km": run.total_km, "optimal": run.optimal, "created_at": run.created_at,
-        "finished_at": run.finished_at, "proposals": [proposal_out(p) for p in view.proposals],
+        "id": run.id,
+        "job_id": run.job_id,
+        "status": view.status,
+        "automatic": run.automatic,
+        "request_types": run.request_types,
+        "requests_considered": run.requests_considered,
+        "volunteers_considered": run.volunteers_considered,
+        "served_by_urgency": run.served_by_urgency,
+        "total_km": run.total_km,
+        "optimal": run.optimal,
+        "created_at": run.created_at,
+        "finished_at": run.finished_at,
+        "proposals": [proposal_out(p) for p in view.proposals],
     }
 
 

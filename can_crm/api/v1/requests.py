@@ -38,7 +38,6 @@ _REQUEST_KEYS = (
 _CHANNELS = {Role.PARTNER.value: Channel.PARTNER, Role.COUNCILLOR.value: Channel.COUNCILLOR}
 
 
-
 def resident_input(raw: dict[str, Any] | None, prefix: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """The resident fields as the services name them, and how to rename error keys back to the client's names.
 

@@ -27,7 +27,6 @@ def _checked(resident_id: int) -> int:
     return resident_id
 
 
-
 @blp.route("", methods=["GET"], tags=TAGS)
 @roles(*STAFF)
 @blp.arguments(schemas.ResidentListArgsSchema, location="query")

@@ -16,14 +16,37 @@ from matching.cli import main
 
 GOOD: dict[str, Any] = {
     "requests": [
-        {"id": "R1", "lat": 51.49, "lon": -0.22, "urgency": 3, "skills": ["shopping", "unheard-of skill"],
-         "min_dbs": "basic", "excluded": ["V9"], "preferred": None},
-        {"id": "R2", "lat": 51.60, "lon": -0.22, "urgency": 1, "skills": [], "min_dbs": "none", "excluded": [],
-         "preferred": "V1"},
+        {
+            "id": "R1",
+            "lat": 51.49,
+            "lon": -0.22,
+            "urgency": 3,
+            "skills": ["shopping", "unheard-of skill"],
+            "min_dbs": "basic",
+            "excluded": ["V9"],
+            "preferred": None,
+        },
+        {
+            "id": "R2",
+            "lat": 51.60,
+            "lon": -0.22,
+            "urgency": 1,
+            "skills": [],
+            "min_dbs": "none",
+            "excluded": [],
+            "preferred": "V1",
+        },
     ],
     "volunteers": [
-        {"id": "V1", "lat": 51.495, "lon": -0.22, "skills": ["shopping", "unheard-of skill"], "dbs": "enhanced",
-         "max_km": 3, "capacity": 2},
+        {
+            "id": "V1",
+            "lat": 51.495,
+            "lon": -0.22,
+            "skills": ["shopping", "unheard-of skill"],
+            "dbs": "enhanced",
+            "max_km": 3,
+            "capacity": 2,
+        },
     ],
 }
 
@@ -41,8 +64,9 @@ def test_solves_a_good_instance(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert code == 0
     result = json.loads(out)
     assert result["assignments"][0]["request"] == "R1" and result["assignments"][0]["volunteer"] == "V1"
-    assert result["unmatched"] == [{"request": "R2", "reason": "none_within_distance",
-                                    "detail": result["unmatched"][0]["detail"]}]
+    assert result["unmatched"] == [
+        {"request": "R2", "reason": "none_within_distance", "detail": result["unmatched"][0]["detail"]}
+    ]
     assert result["served_by_urgency"] == {"3": 1, "2": 0, "1": 0}
     assert result["optimal"] is True and isinstance(result["total_km"], float) and "stats" in result
 
@@ -92,8 +116,9 @@ def mutate(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
         ('{"requests": [{"id": "R1", "lat": NaN}], "volunteers": []}', "requests[0] (id 'R1'): 'lat'"),
     ],
 )
-def test_refuses_bad_instances_naming_the_item(tmp_path: Path, capsys: pytest.CaptureFixture[str], data: Any,
-                                               expected: str) -> None:
+def test_refuses_bad_instances_naming_the_item(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: Any, expected: str
+) -> None:
     code, out, err = run(tmp_path, data, capsys)
     assert code == 2
     assert expected in err
@@ -109,15 +134,23 @@ def test_module_entry_point_end_to_end(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(mutate(("volunteers", 0, "capacity"), -2)))
     # S603: the command is this interpreter with fixed arguments, not untrusted input.
-    proc = subprocess.run([sys.executable, "-m", "matching", "solve", str(bad)],  # noqa: S603
-                          capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[3], check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "matching", "solve", str(bad)],  # noqa: S603
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+        check=False,
+    )
     assert proc.returncode == 2 and "volunteers[0] (id 'V1')" in proc.stderr and "Traceback" not in proc.stderr
     good = tmp_path / "good.json"
     good.write_text(json.dumps(GOOD))
-    proc = subprocess.run([sys.executable, "-m", "matching", "solve", str(good)],  # noqa: S603
-                          capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[3], check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "matching", "solve", str(good)],  # noqa: S603
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+        check=False,
+    )
     assert proc.returncode == 0 and json.loads(proc.stdout)["optimal"] is True
 
 

@@ -19,8 +19,14 @@ def reference_greedy(requests: list[Request], volunteers: list[Volunteer]) -> di
         best: tuple[float, str] | None = None
         for v in volunteers:
             km = haversine_km(r.lat, r.lon, v.lat, v.lon)
-            if (left[v.id] > 0 and r.skills <= v.skills and DBS_LEVELS.index(v.dbs) >= DBS_LEVELS.index(r.min_dbs)
-                    and v.id not in r.excluded and km <= v.max_km and (best is None or (km, v.id) < best)):
+            if (
+                left[v.id] > 0
+                and r.skills <= v.skills
+                and DBS_LEVELS.index(v.dbs) >= DBS_LEVELS.index(r.min_dbs)
+                and v.id not in r.excluded
+                and km <= v.max_km
+                and (best is None or (km, v.id) < best)
+            ):
                 best = (km, v.id)
         if best is not None:
             out[r.id] = best[1]

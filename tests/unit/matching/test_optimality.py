@@ -24,8 +24,12 @@ SKILLS = ("car", "shopping")
 
 def feasible(r: Request, v: Volunteer) -> bool:
     """The rules written out again, independently of the engine."""
-    return (r.skills <= v.skills and DBS_LEVELS.index(v.dbs) >= DBS_LEVELS.index(r.min_dbs)
-            and v.id not in r.excluded and haversine_km(r.lat, r.lon, v.lat, v.lon) <= v.max_km)
+    return (
+        r.skills <= v.skills
+        and DBS_LEVELS.index(v.dbs) >= DBS_LEVELS.index(r.min_dbs)
+        and v.id not in r.excluded
+        and haversine_km(r.lat, r.lon, v.lat, v.lon) <= v.max_km
+    )
 
 
 def metres(r: Request, v: Volunteer) -> int:
@@ -76,16 +80,28 @@ def small_instances(draw: st.DrawFn) -> tuple[list[Request], list[Volunteer]]:
     vids = [f"V{j}" for j in range(m)]
     coord = st.floats(-3.0, 3.0)  # km from a centre: distances straddle the 1-5 km limits
     requests = [
-        Request(f"R{i}", 51.5 + draw(coord) / 111.2, -0.2 + draw(coord) / 69.2, draw(st.integers(1, 3)),
-                frozenset(draw(st.sets(st.sampled_from(SKILLS), max_size=1))), draw(st.sampled_from(DBS_LEVELS)),
-                frozenset(draw(st.sets(st.sampled_from(vids), max_size=1))) if vids else frozenset(),
-                draw(st.sampled_from([None, *vids])))
+        Request(
+            f"R{i}",
+            51.5 + draw(coord) / 111.2,
+            -0.2 + draw(coord) / 69.2,
+            draw(st.integers(1, 3)),
+            frozenset(draw(st.sets(st.sampled_from(SKILLS), max_size=1))),
+            draw(st.sampled_from(DBS_LEVELS)),
+            frozenset(draw(st.sets(st.sampled_from(vids), max_size=1))) if vids else frozenset(),
+            draw(st.sampled_from([None, *vids])),
+        )
         for i in range(n)
     ]
     volunteers = [
-        Volunteer(vids[j], 51.5 + draw(coord) / 111.2, -0.2 + draw(coord) / 69.2,
-                  frozenset(draw(st.sets(st.sampled_from(SKILLS)))), draw(st.sampled_from(DBS_LEVELS)),
-                  draw(st.sampled_from([1.0, 2.5, 5.0])), draw(st.integers(0, 2)))
+        Volunteer(
+            vids[j],
+            51.5 + draw(coord) / 111.2,
+            -0.2 + draw(coord) / 69.2,
+            frozenset(draw(st.sets(st.sampled_from(SKILLS)))),
+            draw(st.sampled_from(DBS_LEVELS)),
+            draw(st.sampled_from([1.0, 2.5, 5.0])),
+            draw(st.integers(0, 2)),
+        )
         for j in range(m)
     ]
     return requests, volunteers
@@ -94,7 +110,8 @@ def small_instances(draw: st.DrawFn) -> tuple[list[Request], list[Volunteer]]:
 @settings(max_examples=150, deadline=None)
 @given(small_instances(), st.sampled_from(["full", "pricing"]))
 def test_answer_never_breaks_a_constraint_and_equals_brute_force(
-        instance: tuple[list[Request], list[Volunteer]], method: str) -> None:
+    instance: tuple[list[Request], list[Volunteer]], method: str
+) -> None:
     requests, volunteers = instance
     result = solve(requests, volunteers, SolveOptions(method=method, candidates_per_request=1))  # type: ignore[arg-type]
     check_constraints(requests, volunteers, result)
@@ -160,8 +177,9 @@ def test_same_input_same_output_whatever_the_order() -> None:
         rnd.shuffle(r2)
         rnd.shuffle(v2)
         again = solve(r2, v2, SolveOptions(method=method))  # type: ignore[arg-type]
-        assert score(requests, volunteers, {a.request: a.volunteer for a in again.assignments}) == \
-            score(requests, volunteers, {a.request: a.volunteer for a in first.assignments})
+        assert score(requests, volunteers, {a.request: a.volunteer for a in again.assignments}) == score(
+            requests, volunteers, {a.request: a.volunteer for a in first.assignments}
+        )
     repeat = solve(requests, volunteers)
     assert repeat.assignments == first.assignments and repeat.unmatched == first.unmatched
 
@@ -171,6 +189,8 @@ def test_lookahead_changes_the_rounds_not_the_answer() -> None:
     plain = solve(requests, volunteers, SolveOptions(method="pricing", lookahead_m=0))
     ahead = solve(requests, volunteers, SolveOptions(method="pricing", lookahead_m=500))
     assert plain.optimal and ahead.optimal
-    assert score(requests, volunteers, {a.request: a.volunteer for a in plain.assignments}) == \
-        score(requests, volunteers, {a.request: a.volunteer for a in ahead.assignments}) == \
-        full_graph_objective(requests, volunteers)
+    assert (
+        score(requests, volunteers, {a.request: a.volunteer for a in plain.assignments})
+        == score(requests, volunteers, {a.request: a.volunteer for a in ahead.assignments})
+        == full_graph_objective(requests, volunteers)
+    )

@@ -21,8 +21,9 @@ def reasons(result: MatchResult) -> dict[str, str]:
 
 @pytest.mark.parametrize("opts", METHODS)
 def test_volunteer_needs_every_required_skill(opts: SolveOptions) -> None:
-    r = solve([req("R1", skills=("car", "shopping"))], [vol("V1", skills=("car",)), vol("V2", 3, ("car", "shopping"))],
-              opts)
+    r = solve(
+        [req("R1", skills=("car", "shopping"))], [vol("V1", skills=("car",)), vol("V2", 3, ("car", "shopping"))], opts
+    )
     assert pairs(r) == {"R1": "V2"}
     assert r.assignments[0].skills_matched == ("car", "shopping")
 
@@ -166,8 +167,13 @@ def test_empty_inputs() -> None:
 def test_tie_scale_counts_only_preferred_volunteers_who_could_serve() -> None:
     from matching.problem import build_problem
 
-    requests = [req("R1", preferred="V1"), req("R2", skills=("car",), preferred="V1"),
-                req("R3", 20.0, preferred="V1"), req("R4", excluded=("V1",), preferred="V1"), req("R5", preferred="X")]
+    requests = [
+        req("R1", preferred="V1"),
+        req("R2", skills=("car",), preferred="V1"),
+        req("R3", 20.0, preferred="V1"),
+        req("R4", excluded=("V1",), preferred="V1"),
+        req("R5", preferred="X"),
+    ]
     # Only R1's preferred pair is feasible (R2 lacks the skill, R3 is out of range, R4 excludes V1).
     assert build_problem(requests, [vol("V1")]).tie_scale == 2
 
