@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ]
     )
 
+    # why: importing the package (models, scripts, the RQ worker) must not build the web layer; the factory does
     from can_crm import extensions, web
 
     extensions.db.init_app(app)
@@ -49,11 +50,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     web.init_app(app)
 
-    from can_crm.jobs.queue import init_queue
+    from can_crm.jobs.dispatch import init_queue  # why: as above
 
     init_queue(app)
 
-    from can_crm.cli import register_commands
+    from can_crm.cli import register_commands  # why: as above
 
     register_commands(app)
     return app

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from wtforms import DateField, SubmitField
 
-from can_crm.services.errors import FieldErrors
+from can_crm.services.common.errors import FieldErrors
 
 
 def show_errors(form: FlaskForm, exc: FieldErrors, prefix: str = "") -> None:

@@ -17,9 +17,9 @@ REQ_SKILL_W = (0.35, 0.25, 0.15, 0.12, 0.06, 0.05, 0.02)
 def _points(
     rng: np.random.Generator,
     count: int,
-    centres: np.ndarray,
+    centres: np.ndarray,  # type: ignore[type-arg]
     weights: np.ndarray,  # type: ignore[type-arg]
-    sigma_km: np.ndarray,
+    sigma_km: np.ndarray,  # type: ignore[type-arg]
 ) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
     """Gaussian clusters around neighbourhood centres, clipped to a ~10 km box."""
     c = rng.choice(len(centres), size=count, p=weights)

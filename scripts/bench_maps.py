@@ -228,7 +228,7 @@ def main() -> None:
         from flask_migrate import upgrade
 
         from can_crm import create_app, unit_of_work
-        from can_crm.services import users
+        from can_crm.services.accounts import users
 
         app = create_app(
             {
@@ -261,7 +261,7 @@ def main() -> None:
         cold_s = time.perf_counter() - t0
         assert first.status_code == 202 and second.status_code == 200, (first.status_code, second.status_code)
 
-        from can_crm.services import heatmaps
+        from can_crm.services.maps import render as heatmaps
 
         with app.app_context():
             filters = heatmaps.MapFilters(args.layer, k=app.config["HEATMAP_K"])

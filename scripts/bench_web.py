@@ -158,7 +158,7 @@ def migrate_and_make_accounts(env: dict[str, str]) -> str:
         from flask_migrate import upgrade
 
         from can_crm import create_app, unit_of_work
-        from can_crm.services import users
+        from can_crm.services.accounts import users
 
         app = create_app()
         with app.app_context():
@@ -371,7 +371,7 @@ def reuse(env: dict[str, str], database_url: str) -> tuple[str, dict[str, Any]]:
     try:
         from can_crm import create_app, unit_of_work
         from can_crm.models.user import User
-        from can_crm.services import users
+        from can_crm.services.accounts import users
 
         app = create_app()
         with app.app_context():

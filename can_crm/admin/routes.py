@@ -12,8 +12,8 @@ from can_crm.access import roles
 from can_crm.admin.forms import ActiveForm, NewUserForm, RoleForm, TokenForm
 from can_crm.forms import show_errors
 from can_crm.models.enums import Role
-from can_crm.services import users as user_service
-from can_crm.services.errors import Conflict, FieldErrors, ValidationError
+from can_crm.services.accounts import users as user_service
+from can_crm.services.common.errors import Conflict, FieldErrors, ValidationError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

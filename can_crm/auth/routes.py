@@ -12,7 +12,7 @@ from can_crm.access import ACCESS_ATTR, public
 from can_crm.auth.forms import LoginForm
 from can_crm.extensions import limiter
 from can_crm.forms import ConfirmForm
-from can_crm.services import users
+from can_crm.services.accounts import users
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

@@ -36,7 +36,7 @@ from can_crm.models.enums import (
     DbsLevel,
 )
 from can_crm.resident.forms import HelpRequestForm
-from can_crm.services.volunteers import DAYS, SLOTS
+from can_crm.services.volunteers.profiles import DAYS, SLOTS
 
 STATUS_LABELS = {
     "new": "New",

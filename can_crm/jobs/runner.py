@@ -22,9 +22,7 @@ table themselves: the job's open transaction would then hold the row lock the pr
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -34,32 +32,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from can_crm import unit_of_work
 from can_crm.extensions import db
+from can_crm.jobs import registry
 from can_crm.models.base import utcnow
+from can_crm.models.enums import JobState
 from can_crm.models.job import Job
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Job, "Progress"], dict[str, Any] | None]
-HANDLERS: dict[str, Handler] = {}
-
-QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
-FINISHED = (SUCCEEDED, FAILED)
-
-
-def handler(name: str) -> Callable[[Handler], Handler]:
-    """Register a job handler under `name` (the `Job.name` column)."""
-
-    def register(fn: Handler) -> Handler:
-        HANDLERS[name] = fn
-        return fn
-
-    return register
-
-
-def load_handlers() -> dict[str, Handler]:
-    import can_crm.jobs.handlers  # noqa: F401 - importing registers the handlers
-
-    return HANDLERS
+QUEUED, RUNNING, SUCCEEDED, FAILED = (s.value for s in JobState)
 
 
 def stale_seconds() -> int:
@@ -173,7 +153,6 @@ def _finish(job_id: int, attempt: int, **values: Any) -> bool:
 
 def execute(job_id: int) -> str:
     """Run job `job_id` inside the current app context; return what happened (for logs and tests)."""
-    load_handlers()
     attempt = claim(job_id)
     if attempt is None:
         log.info("job %s: not claimable (finished, running elsewhere, or out of attempts); skipped", job_id)
@@ -181,7 +160,7 @@ def execute(job_id: int) -> str:
     job = db.session.get(Job, job_id)
     assert job is not None  # we just claimed it
     db.session.expunge(job)
-    fn = HANDLERS.get(job.name)
+    fn = registry.handler_for(job.name)
     log.info("job %s (%s) attempt %s of %s started", job_id, job.name, attempt, job.max_attempts)
     try:
         with Heartbeat(current_app._get_current_object(), job_id, attempt, heartbeat_seconds()):  # type: ignore[attr-defined]
@@ -230,37 +209,3 @@ def run_in_app(app: Flask, job_id: int) -> str:
             return execute(job_id)
         finally:
             db.session.remove()
-
-
-_worker_app: Flask | None = None
-_worker_app_pid: int | None = None
-
-
-def preload(queue_name: str | None = None) -> Flask:
-    """Build the worker's app from the environment (once per process). `can_crm.jobs.worker.Worker` calls this
-    before it forks, so each job's work horse starts with the app ready instead of importing and building it."""
-    global _worker_app, _worker_app_pid
-    if _worker_app is None:
-        from can_crm import create_app
-
-        _worker_app = create_app({"RQ_QUEUE": queue_name} if queue_name else None)
-        _worker_app_pid = os.getpid()
-        load_handlers()
-    return _worker_app
-
-
-def run(job_id: int) -> str:
-    """What an `rq worker` calls. Retries go back to the queue this job came from."""
-    global _worker_app_pid
-    if _worker_app is None:
-        from rq import get_current_job
-
-        current = get_current_job()
-        preload(current.origin if current is not None else None)
-    assert _worker_app is not None
-    if _worker_app_pid != os.getpid():
-        # A forked work horse: never use a database connection the parent may hold.
-        with _worker_app.app_context():
-            db.engine.dispose(close=False)
-        _worker_app_pid = os.getpid()
-    return run_in_app(_worker_app, job_id)

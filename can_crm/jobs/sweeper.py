@@ -12,7 +12,7 @@ Every job is a row first, so the sweeper needs only the database:
 Each change is a conditional UPDATE, so a sweep racing a worker or another sweep never undoes real
 progress; on PostgreSQL an advisory lock lets one sweep run at a time anyway.
 
-How it runs: a timer thread in each app process (see `can_crm.jobs.queue`, JOB_SWEEP_SECONDS), and
+How it runs: a timer thread in each app process (see `can_crm.jobs.dispatch`, JOB_SWEEP_SECONDS), and
 `flask --app wsgi sweep-jobs` for cron or a systemd timer where no web process runs.
 """
 
@@ -27,6 +27,7 @@ from sqlalchemy import or_, select, text, update
 
 from can_crm import unit_of_work
 from can_crm.extensions import db
+from can_crm.jobs import registry
 from can_crm.jobs.runner import FAILED, QUEUED, RUNNING
 from can_crm.models.base import utcnow
 from can_crm.models.job import Job
@@ -131,10 +132,13 @@ def _end_exhausted(now: datetime) -> int:
 
 
 def periodic() -> None:
-    """What the timer thread in each app process does every JOB_SWEEP_SECONDS: recover stuck jobs, then
-    start any scheduled matching run that is due (one transaction each; a failure is retried next tick)."""
-    from can_crm.services import matching_runs
-
-    sweep()
-    matching_runs.run_scheduled()
-    unit_of_work.commit()
+    """What the timer thread in each app process does every JOB_SWEEP_SECONDS: the registry's periodic tasks
+    (recover stuck jobs first), one transaction each; a failure rolls back that task only and is retried next
+    tick."""
+    for task in registry.periodic_tasks():
+        try:
+            task()
+            unit_of_work.commit()
+        except Exception:  # noqa: BLE001 - one failed task must not stop the others
+            unit_of_work.rollback()
+            log.warning("periodic task %s failed; retrying next tick", getattr(task, "__name__", task), exc_info=True)

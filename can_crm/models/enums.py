@@ -121,5 +121,15 @@ SKILLS = {
 }
 
 
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+FINISHED_JOB_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED})
+
+
 def values(enum: type[StrEnum]) -> list[str]:
     return [e.value for e in enum]

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from can_crm.extensions import db
 from can_crm.models.base import UTCDateTime, created_at_column
-
-JOB_STATES = ("queued", "running", "succeeded", "failed")
+from can_crm.models.enums import JobState
 
 
 class Job(db.Model):  # type: ignore[name-defined,misc]
@@ -22,7 +21,7 @@ class Job(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(60))
     # Ids only, never personal data: this is what Redis carries.
     args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(12), default="queued")
+    state: Mapped[str] = mapped_column(String(12), default=JobState.QUEUED.value)
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=3)
     progress: Mapped[int] = mapped_column(default=0)

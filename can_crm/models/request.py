@@ -79,8 +79,6 @@ class HelpRequest(db.Model):  # type: ignore[name-defined,misc]
     )
 
     def is_overdue(self, now: datetime) -> bool:
-        from can_crm.models.enums import OPEN_STATUSES
-
         return self.status in OPEN_STATUSES and self.sla_due_at < now
 
 

@@ -17,10 +17,10 @@ from can_crm.coordinator.forms import ConcernForm
 from can_crm.forms import date_value, show_errors
 from can_crm.models.enums import Channel, LawfulBasis, Role
 from can_crm.partner.forms import CancelForm, OnBehalfForm
-from can_crm.services import policy
-from can_crm.services import queue as queue_service
-from can_crm.services import requests as request_service
-from can_crm.services.errors import FieldErrors, TransitionRefused
+from can_crm.services.common import policy
+from can_crm.services.common.errors import FieldErrors, TransitionRefused
+from can_crm.services.requests import operations as request_service
+from can_crm.services.requests import worklist as queue_service
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 

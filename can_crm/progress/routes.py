@@ -8,9 +8,10 @@ from flask import Blueprint, abort, jsonify, render_template
 from flask_login import current_user
 
 from can_crm.access import roles
+from can_crm.http import json_error
 from can_crm.models.enums import Role
-from can_crm.services import jobs as job_service
-from can_crm.services.errors import NotFound
+from can_crm.services.common import jobs as job_service
+from can_crm.services.common.errors import NotFound
 
 bp = Blueprint("progress", __name__)
 
@@ -34,8 +35,6 @@ def show(job_id: int) -> Any:
 @bp.get("/jobs/<int:job_id>.json")
 @roles(*ANY_ROLE)
 def show_json(job_id: int) -> Any:
-    from can_crm.web import json_error
-
     try:
         job = job_service.get_job(job_id, current_user.id)
     except NotFound as exc:

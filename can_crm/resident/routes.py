@@ -15,11 +15,11 @@ from can_crm.extensions import limiter
 from can_crm.forms import date_value, show_errors
 from can_crm.models.enums import Channel, LawfulBasis
 from can_crm.resident.forms import HelpRequestForm
-from can_crm.services import requests as request_service
-from can_crm.services.errors import FieldErrors, ValidationError
-from can_crm.services.events import RESIDENT, Actor
-from can_crm.services.references import normalise_reference
-from can_crm.services.validation import clean_postcode
+from can_crm.services.common.errors import FieldErrors, ValidationError
+from can_crm.services.common.validation import clean_postcode
+from can_crm.services.requests import operations as request_service
+from can_crm.services.requests.events import RESIDENT, Actor
+from can_crm.services.requests.references import normalise_reference
 
 bp = Blueprint("resident", __name__)
 

@@ -11,9 +11,9 @@ from can_crm.extensions import db
 from can_crm.models.matching import MatchingRun, MatchProposal
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
-from can_crm.services import matching_runs
-from can_crm.services import requests as request_service
-from can_crm.services.events import Actor
+from can_crm.services.matching import runs as matching_runs
+from can_crm.services.requests import operations as request_service
+from can_crm.services.requests.events import Actor
 
 COORD = Actor(role="coordinator")
 # Fulham, and points a known distance east of it (0.01 degrees of longitude is about 0.68 km here).

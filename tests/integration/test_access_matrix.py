@@ -8,7 +8,7 @@ import pytest
 
 from can_crm import unit_of_work
 from can_crm.models.enums import Channel
-from can_crm.services.events import Actor
+from can_crm.services.requests.events import Actor
 from tests.conftest import postcode_in
 
 ROLES = ("anonymous", "admin", "coordinator", "partner", "councillor", "volunteer")
@@ -108,7 +108,8 @@ MATRIX = [
 
 @pytest.fixture
 def world(db: Any, make_user: Any, make_request: Any, make_volunteer: Any, postcode_index: Any) -> dict[str, Any]:
-    from can_crm.services import jobs, requests
+    from can_crm.services.common import jobs
+    from can_crm.services.requests import operations as requests
     from geo.directory import PostcodeDirectory
 
     hf = postcode_in(postcode_index, "E09000013")

@@ -47,7 +47,7 @@ def test_ids_past_the_database_range_are_not_found(app: Any, client: Any, make_u
 
 def test_a_bearer_call_is_the_token_user_whatever_cookie_comes_with_it(client: Any, make_user: Any, login: Any) -> None:
     from can_crm import unit_of_work
-    from can_crm.services import users
+    from can_crm.services.accounts import users
 
     login(make_user("coordinator"))
     partner = make_user("partner")

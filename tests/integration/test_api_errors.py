@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from can_crm import unit_of_work
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
-from can_crm.services import users
+from can_crm.services.accounts import users
 
 
 @pytest.fixture(autouse=True)

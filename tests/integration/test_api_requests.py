@@ -14,8 +14,8 @@ from sqlalchemy import func, select, update
 from can_crm import unit_of_work
 from can_crm.models.job import Job
 from can_crm.models.request import HelpRequest, RequestEvent
-from can_crm.services import users
-from can_crm.services.events import Actor
+from can_crm.services.accounts import users
+from can_crm.services.requests.events import Actor
 
 REFERENCE = re.compile(r"^CAN-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}$")
 

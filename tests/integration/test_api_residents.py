@@ -8,8 +8,9 @@ import pytest
 from flask import g, request_started
 
 from can_crm import unit_of_work
-from can_crm.services import audit, users
-from can_crm.services.events import Actor
+from can_crm.services.accounts import users
+from can_crm.services.common import audit
+from can_crm.services.requests.events import Actor
 
 
 @pytest.fixture(autouse=True)

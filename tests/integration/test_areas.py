@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask import render_template_string
 
-from can_crm.services import areas
+from can_crm.services.common import areas
 
 HAMMERSMITH = (51.4927, -0.2240)
 KENSINGTON = (51.5010, -0.1930)

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from can_crm import unit_of_work
-from can_crm.services import users
+from can_crm.services.accounts import users
 from tests.conftest import PASSWORD, ROOT
 
 

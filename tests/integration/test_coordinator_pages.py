@@ -110,8 +110,8 @@ def test_queue_filters_by_type_and_urgency(client: Any, coordinator: Any, make_r
 def test_queue_open_by_default_and_any_status_on_request(
     client: Any, coordinator: Any, make_request: Any, db: Any
 ) -> None:
-    from can_crm.services import lifecycle
-    from can_crm.services.events import Actor
+    from can_crm.services.requests import lifecycle
+    from can_crm.services.requests.events import Actor
 
     done = make_request()
     lifecycle.transition(done, "cancelled", Actor(role="coordinator"), "Duplicate")

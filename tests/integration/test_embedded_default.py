@@ -45,7 +45,9 @@ def test_embedded_default_runs_the_lifecycle_end_to_end(sqlite_app: Any, postcod
     from can_crm import unit_of_work
     from can_crm.extensions import db
     from can_crm.models.request import HelpRequest
-    from can_crm.services import jobs, users, volunteers
+    from can_crm.services.accounts import users
+    from can_crm.services.common import jobs
+    from can_crm.services.volunteers import profiles as volunteers
 
     hf = postcode_in(postcode_index)
     assert sqlite_app.extensions["can_queue"].backend == "in-process"

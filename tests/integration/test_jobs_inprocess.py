@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from can_crm import unit_of_work
-from can_crm.jobs import runner
+from can_crm.jobs import registry, runner
 from can_crm.jobs.sweeper import sweep
 from can_crm.models.audit import AuditEntry
 from can_crm.models.base import utcnow
 from can_crm.models.job import Job
-from can_crm.services.jobs import JobArgumentError, start_job
+from can_crm.services.common.jobs import JobArgumentError, start_job
 
 PASSWORD = "correct horse battery staple"  # tests/conftest.py
 
@@ -189,7 +189,6 @@ def test_heartbeat_keeps_a_silent_long_step_alive(app: Any, db: Any, monkeypatch
     monkeypatch.setattr(runner, "heartbeat_seconds", lambda: 0.05)
     seen: list[Any] = []
 
-    @runner.handler("test_silent")
     def silent(job: Job, progress: runner.Progress) -> None:
         first = reload_heartbeat(job.id)
         for _ in range(100):  # bounded: until a beat lands, at most ~5 s
@@ -204,11 +203,12 @@ def test_heartbeat_keeps_a_silent_long_step_alive(app: Any, db: Any, monkeypatch
         with _db.engine.connect() as conn:
             return conn.execute(select(Job.heartbeat_at).where(Job.id == job_id)).scalar_one()
 
-    try:
-        job_id = queued_row(db, name="test_silent")
-        assert runner.execute(job_id) == "succeeded"
-    finally:
-        runner.HANDLERS.pop("test_silent", None)
+    real_handler_for = registry.handler_for
+    monkeypatch.setattr(
+        registry, "handler_for", lambda name: silent if name == "test_silent" else real_handler_for(name)
+    )
+    job_id = queued_row(db, name="test_silent")
+    assert runner.execute(job_id) == "succeeded"
     ((first, later),) = seen
     assert later > first
 

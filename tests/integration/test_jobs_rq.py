@@ -32,8 +32,8 @@ from can_crm.jobs.sweeper import sweep
 from can_crm.models.audit import AuditEntry
 from can_crm.models.base import utcnow
 from can_crm.models.job import Job
-from can_crm.services.errors import Conflict
-from can_crm.services.jobs import JobArgumentError, start_job
+from can_crm.services.common.errors import Conflict
+from can_crm.services.common.jobs import JobArgumentError, start_job
 
 pytestmark = pytest.mark.xdist_group("rq")
 
@@ -357,9 +357,9 @@ def test_redis_carries_only_the_job_id(
     job_id = started_job(rq_db, {"request_id": request.id, "resident_id": request.resident_id})
     [rq_id] = rq_queue.get_job_ids()
     rq_job = RQJob.fetch(rq_id, connection=redis, serializer=JSONSerializer)
-    assert (rq_job.func_name, rq_job.args, rq_job.kwargs) == ("can_crm.jobs.runner.run", [job_id], {})
+    assert (rq_job.func_name, rq_job.args, rq_job.kwargs) == ("can_crm.jobs.worker.run", [job_id], {})
     stored = redis.hgetall(f"rq:job:{rq_id}")
-    assert json.loads(zlib.decompress(stored[b"data"])) == ["can_crm.jobs.runner.run", None, [job_id], {}]
+    assert json.loads(zlib.decompress(stored[b"data"])) == ["can_crm.jobs.worker.run", None, [job_id], {}]
     everything = b" ".join(stored.values())
     for personal in (resident_data["name"], "Fulham Palace", resident_data["postcode"], "Weekly shop"):
         assert personal.encode() not in everything

@@ -10,9 +10,10 @@ from sqlalchemy.exc import DBAPIError
 
 from can_crm import unit_of_work
 from can_crm.models.request import HelpRequest, RequestEvent
-from can_crm.services import lifecycle, requests
-from can_crm.services.errors import TransitionRefused
-from can_crm.services.events import RESIDENT, Actor
+from can_crm.services.common.errors import TransitionRefused
+from can_crm.services.requests import lifecycle
+from can_crm.services.requests import operations as requests
+from can_crm.services.requests.events import RESIDENT, Actor
 
 COORD = Actor(role="coordinator", user_id=None)
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from can_crm import unit_of_work
 from can_crm.models.enums import Status
 from can_crm.models.request import RequestEvent
-from can_crm.services import lifecycle
-from can_crm.services.errors import TransitionRefused
-from can_crm.services.events import Actor
+from can_crm.services.common.errors import TransitionRefused
+from can_crm.services.requests import lifecycle
+from can_crm.services.requests.events import Actor
 
 # Written from PRODUCT.md independently of the TRANSITIONS table: the edges anyone may ever take.
 SIDE_EXITS = {"cancelled", "unable_to_fulfil", "handed_off", "escalated"}

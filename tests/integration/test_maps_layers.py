@@ -12,8 +12,9 @@ import pytest
 from maps_helpers import deliver, postcode_in, requests_for_people, set_fields
 
 from can_crm.models.base import utcnow
-from can_crm.services import heatmap_data, heatmaps
-from can_crm.services.heatmap_data import MapFilters
+from can_crm.services.maps import data as heatmap_data
+from can_crm.services.maps import render as heatmaps
+from can_crm.services.maps.data import MapFilters
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,8 @@ import pytest
 from can_crm import unit_of_work
 from can_crm.models.matching import MatchProposal
 from can_crm.models.request import HelpRequest
-from can_crm.services import lifecycle, users
+from can_crm.services.accounts import users
+from can_crm.services.requests import lifecycle
 from tests.integration.matching_helpers import COORD, proposals, run_matching, triaged, volunteer
 
 

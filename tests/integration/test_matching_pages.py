@@ -9,7 +9,7 @@ import pytest
 from can_crm import unit_of_work
 from can_crm.models.matching import MatchingRun, MatchingSetting, MatchProposal
 from can_crm.models.request import HelpRequest
-from can_crm.services import lifecycle
+from can_crm.services.requests import lifecycle
 from tests.integration.matching_helpers import COORD, proposals, run_matching, triaged, volunteer
 
 

@@ -13,11 +13,12 @@ from can_crm import unit_of_work
 from can_crm.models.base import utcnow
 from can_crm.models.matching import MatchingSetting, MatchProposal
 from can_crm.models.request import HelpRequest
-from can_crm.services import lifecycle, matching_runs
-from can_crm.services import matching_decisions as decisions
-from can_crm.services import requests as request_service
-from can_crm.services.errors import Conflict, FieldErrors, Forbidden
-from can_crm.services.events import Actor
+from can_crm.services.common.errors import Conflict, FieldErrors, Forbidden
+from can_crm.services.matching import decisions
+from can_crm.services.matching import runs as matching_runs
+from can_crm.services.requests import lifecycle
+from can_crm.services.requests import operations as request_service
+from can_crm.services.requests.events import Actor
 from tests.integration.matching_helpers import COORD, matching_events, proposals, run_matching, triaged, volunteer
 
 

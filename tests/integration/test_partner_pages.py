@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
-from can_crm.services.events import Actor
+from can_crm.services.requests.events import Actor
 
 
 def text(response: Any) -> str:
@@ -154,7 +154,7 @@ def test_partner_cannot_cancel_once_matched(
     client: Any, make_user: Any, login: Any, make_request: Any, make_volunteer: Any, db: Any
 ) -> None:
     from can_crm import unit_of_work
-    from can_crm.services import requests
+    from can_crm.services.requests import operations as requests
 
     user = make_user("partner")
     req = make_request(actor=Actor(role="partner", user_id=user.id))

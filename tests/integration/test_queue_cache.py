@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from can_crm import unit_of_work
-from can_crm.services import requests
-from can_crm.services.events import Actor
+from can_crm.services.requests import operations as requests
+from can_crm.services.requests.events import Actor
 
 
 def test_queue_shows_every_change_at_once(

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import event
 
 from can_crm import unit_of_work
-from can_crm.services import requests
-from can_crm.services.events import Actor
+from can_crm.services.requests import operations as requests
+from can_crm.services.requests.events import Actor
 
 
 @contextmanager

@@ -12,8 +12,8 @@ from can_crm import unit_of_work
 from can_crm.models.audit import AuditEntry
 from can_crm.models.request import RequestEvent
 from can_crm.models.safeguarding import SafeguardingConcern
-from can_crm.services import requests
-from can_crm.services.events import Actor
+from can_crm.services.requests import operations as requests
+from can_crm.services.requests.events import Actor
 
 SECRET = "Bruises on her arms and she seemed frightened of her son"
 
@@ -61,7 +61,7 @@ def test_partner_can_flag_but_never_sees_details(
 def test_volunteer_can_flag_a_concern_on_their_own_task_only(
     client: Any, make_user: Any, login: Any, make_request: Any, hf_postcode: str, db: Any
 ) -> None:
-    from can_crm.services import volunteers
+    from can_crm.services.volunteers import profiles as volunteers
 
     user = make_user("volunteer")
     volunteer = volunteers.create_volunteer(

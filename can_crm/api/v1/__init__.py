@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, current_app, jsonify
 from flask_smorest import Api, Blueprint
 
+from can_crm import http
 from can_crm.access import public
 from can_crm.api.v1 import errors, jobs, matching, requests, residents
 from can_crm.api.v1.schemas import ErrorSchema
@@ -55,7 +56,7 @@ class CanApi(Api):  # type: ignore[misc]
     ERROR_SCHEMA = ErrorSchema
 
     def _register_error_handlers(self) -> None:
-        """Install nothing app-wide: errors.install() and can_crm/web.py answer with the one envelope."""
+        """Install nothing app-wide: errors.install() and can_crm/http.py answer with the one envelope."""
 
 
 def init_api(app: Flask) -> None:
@@ -90,6 +91,7 @@ def init_api(app: Flask) -> None:
         },
     )
     api.register_blueprint(api_v1)
+    http.json_blueprint(app, api_v1.name, "/api/v1")
     # marshmallow cannot say "exactly one of resident and resident_id"; JSON Schema can.
     api.spec.components.schemas["RequestIn"]["oneOf"] = [{"required": ["resident"]}, {"required": ["resident_id"]}]
     app.extensions["can_api_v1"] = api

@@ -2,7 +2,7 @@
 
 flask-smorest's own handler (which answers `{"code", "status", "errors"}`) is never installed; webargs'
 422/400 (bad JSON, wrong types, unknown fields) come here through the blueprint handler below, and domain
-errors (FieldErrors, TransitionRefused, NotFound...) through the app-wide handler in can_crm/web.py, which
+errors (FieldErrors, TransitionRefused, NotFound...) through the app-wide handler in can_crm/http.py, which
 renders the same envelope. `fields` is keyed by the JSON path of the field, e.g. "resident.postcode".
 """
 
@@ -18,24 +18,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
 from can_crm.extensions import db
-from can_crm.services.errors import FieldErrors
-from can_crm.web import json_error
+from can_crm.http import STATUS_CODES, UNAUTHORISED_MESSAGE, json_error
+from can_crm.services.common.errors import FieldErrors
 
 # The largest JSON body the API reads; every text field has a far smaller limit in the services.
 MAX_BODY_BYTES = 256 * 1024
-
-CODES = {
-    400: "bad_request",
-    401: "unauthorised",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    422: "validation_failed",
-    429: "too_many_requests",
-}
 
 # marshmallow/webargs wording, said in the API's own words with the field's JSON path.
 _MESSAGES = {
@@ -118,7 +105,7 @@ def handle_http_exception(exc: HTTPException) -> Response:
     status = exc.code or 500
     fields = _webargs_fields(exc)
     if status == 401:
-        message = "Sign in or send a valid bearer token"
+        message = UNAUTHORISED_MESSAGE
     elif fields:
         message = next(iter(fields.values())) if len(fields) == 1 else "Check the fields named in error.fields"
     elif status == 400 and type(exc).__name__ == "CSRFError":
@@ -126,7 +113,7 @@ def handle_http_exception(exc: HTTPException) -> Response:
         return json_error(400, "csrf_failed", message)
     else:
         message = exc.description or exc.name
-    response = json_error(status, CODES.get(status, "error"), message, fields or None)
+    response = json_error(status, STATUS_CODES.get(status, "error"), message, fields or None)
     headers = (getattr(exc, "data", None) or {}).get("headers") or {}
     response.headers.update(headers)
     if status == 401:

@@ -11,8 +11,8 @@ from can_crm.access import roles
 from can_crm.api.v1 import schemas
 from can_crm.api.v1.schemas import MAX_ID
 from can_crm.models.enums import Role
-from can_crm.services import jobs
-from can_crm.services.errors import NotFound
+from can_crm.services.common import jobs
+from can_crm.services.common.errors import NotFound
 
 blp = Blueprint("jobs", __name__, url_prefix="/jobs", description="Background jobs started by the caller")
 

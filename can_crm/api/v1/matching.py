@@ -16,9 +16,9 @@ from can_crm.api.v1.schemas import MAX_ID, StrictSchema, _id, _text
 from can_crm.models.enums import RequestType, values
 from can_crm.models.matching import MatchProposal
 from can_crm.models.user import User
-from can_crm.services import matching_decisions as decisions
-from can_crm.services import matching_runs
-from can_crm.services.errors import NotFound
+from can_crm.services.common.errors import NotFound
+from can_crm.services.matching import decisions
+from can_crm.services.matching import runs as matching_runs
 
 blp = Blueprint("matching", __name__, url_prefix="/matching", description="Matching runs and decisions")
 TAGS = ["matching"]

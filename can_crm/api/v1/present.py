@@ -12,8 +12,8 @@ from can_crm.models.enums import Role
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.user import User
-from can_crm.services import lifecycle
-from can_crm.services.events import Actor
+from can_crm.services.requests import lifecycle
+from can_crm.services.requests.events import Actor
 
 _FULL_RESIDENT = (
     "id",

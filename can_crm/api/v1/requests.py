@@ -15,11 +15,12 @@ from can_crm.api.v1.present import page_out, request_out, sees_full_resident
 from can_crm.models.enums import Channel, Role
 from can_crm.models.request import HelpRequest
 from can_crm.models.user import User
-from can_crm.services import audit, policy, residents
-from can_crm.services import queue as queue_service
-from can_crm.services import requests as request_service
-from can_crm.services.errors import FieldErrors, NotFound
-from can_crm.services.references import normalise_reference
+from can_crm.services.common import audit, policy
+from can_crm.services.common.errors import FieldErrors, NotFound
+from can_crm.services.requests import operations as request_service
+from can_crm.services.requests import worklist as queue_service
+from can_crm.services.requests.references import normalise_reference
+from can_crm.services.residents import profiles as residents
 
 blp = Blueprint("requests", __name__, url_prefix="/requests", description="Requests for help and their lifecycle")
 TAGS = ["requests"]

@@ -13,8 +13,9 @@ from can_crm.api.v1.errors import documents, rename_fields
 from can_crm.api.v1.present import page_out, resident_out
 from can_crm.api.v1.requests import resident_input
 from can_crm.api.v1.schemas import MAX_ID
-from can_crm.services import audit, residents
-from can_crm.services.errors import FieldErrors, NotFound
+from can_crm.services.common import audit
+from can_crm.services.common.errors import FieldErrors, NotFound
+from can_crm.services.residents import profiles as residents
 
 blp = Blueprint("residents", __name__, url_prefix="/residents", description="Residents (coordinators only)")
 TAGS = ["residents"]

@@ -1,0 +1,79 @@
+"""Requests entered by staff from a phone call (assisted digital)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from can_crm import unit_of_work
+from can_crm.access import STAFF, roles
+from can_crm.coordinator.blueprint import bp
+from can_crm.coordinator.forms import (
+    AssistedRequestForm,
+)
+from can_crm.forms import date_value, show_errors
+from can_crm.models.enums import Channel
+from can_crm.services.common import policy
+from can_crm.services.common.errors import FieldErrors
+from can_crm.services.requests import operations as request_service
+
+RESIDENT_FIELDS = (
+    "name",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "phone",
+    "email",
+    "preferred_channel",
+    "language",
+    "accessibility_needs",
+    "shielding",
+    "nhs_number",
+    "vulnerabilities",
+    "lawful_basis",
+)
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+@roles(*STAFF)
+def new_request() -> Any:
+    form = AssistedRequestForm()
+    duplicates: list[Any] = []
+    if form.is_submitted():
+        resident_data = {f: form[f].data for f in RESIDENT_FIELDS}
+        resident_data["consent_given"] = bool(form.consent_given.data)
+        request_data = {
+            "type": form.type.data,
+            "urgency": form.urgency.data,
+            "details": form.details.data,
+            "due_by": date_value(form.due_by),
+            "volunteer_notes": form.volunteer_notes.data,
+            "recurrence": form.recurrence.data,
+        }
+        try:
+            created = request_service.create_checked(
+                request_data,
+                resident_data,
+                policy.actor_for(current_user),
+                Channel.PHONE,
+                not_duplicate=bool(form.not_duplicate.data),
+            )
+        except request_service.LikelyDuplicate as exc:
+            duplicates = exc.matches
+            if form.duplicate_checked.data:
+                form.not_duplicate.errors = ["Tick ‘This is not a duplicate’ to create a new request anyway"]
+            form.duplicate_checked.data = "1"
+        except FieldErrors as exc:
+            unit_of_work.rollback()
+            form.due_by.process_errors = []
+            show_errors(form, exc, prefix="resident.")
+        else:
+            flash(f"Request {created.reference} created", "success")
+            return redirect(url_for("coordinator.request_detail", reference=created.reference))
+    status = 400 if form.errors else 200
+    return render_template(
+        "coordinator/new_request.html", form=form, duplicates=duplicates, title="Enter a request from a phone call"
+    ), status

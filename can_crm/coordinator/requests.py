@@ -1,0 +1,180 @@
+"""The request queue and a request's page: triage, status changes, assigning a volunteer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from can_crm import unit_of_work
+from can_crm.access import STAFF, roles
+from can_crm.coordinator.blueprint import bp
+from can_crm.coordinator.forms import (
+    AssignForm,
+    ConcernForm,
+    QueueFilterForm,
+    TransitionForm,
+    TriageForm,
+)
+from can_crm.forms import date_value, show_errors
+from can_crm.models.base import utcnow
+from can_crm.page_cache import shared_page
+from can_crm.services.common import policy
+from can_crm.services.common.errors import FieldErrors, NotFound, TransitionRefused, ValidationError
+from can_crm.services.requests import operations as request_service
+from can_crm.services.requests import worklist as queue_service
+
+MAX_PER_PAGE = 100
+
+
+def _positive_int(raw: str | None, default: int, cap: int | None = None) -> int:
+    try:
+        value = int(raw) if raw not in (None, "") else default
+    except ValueError:
+        value = default
+    value = max(1, value)
+    return min(value, cap) if cap else value
+
+
+@bp.get("/")
+@roles(*STAFF)
+@shared_page(queue_service.queue_data_version)
+def queue() -> Any:
+    form = QueueFilterForm(formdata=request.args if request.args else None, status="open")
+    page_no = _positive_int(request.args.get("page"), 1)
+    per_page = _positive_int(request.args.get("per_page"), current_app.config["QUEUE_PAGE_SIZE"], MAX_PER_PAGE)
+    page = None
+    try:
+        filters = queue_service.clean_filters({**request.args.to_dict(), "status": form.status.data or "all"})
+    except FieldErrors as exc:
+        show_errors(form, exc)
+    else:
+        page = queue_service.queue(current_user, filters, page_no, per_page)
+    kept = {k: v for k, v in request.args.items() if k not in ("page", "submit") and v}
+
+    def page_url(number: int) -> str:
+        return url_for("coordinator.queue", **kept, page=number)
+
+    pagination = None
+    if page and page.pages > 1:
+        pagination = {
+            "previous": {"href": page_url(page.page - 1)} if page.page > 1 else None,
+            "next": {"href": page_url(page.page + 1)} if page.page < page.pages else None,
+        }
+    status = 400 if form.errors else 200
+    return render_template(
+        "coordinator/queue.html", form=form, page=page, pagination=pagination, now=utcnow(), title="Request queue"
+    ), status
+
+
+def render_request(reference: str, status: int = 200, **forms: Any) -> Any:
+    view = request_service.request_page(current_user, reference)
+    req = view.request
+    triage_form = forms.get("triage_form") or TriageForm(
+        formdata=None,
+        data={
+            "urgency": str(req.urgency),
+            "required_skills": list(req.required_skills or []),
+            "min_dbs": req.min_dbs,
+            "due_by": req.due_by,
+            "coordinator_notes": req.coordinator_notes,
+        },
+    )
+    assign_form = forms.get("assign_form") or AssignForm(formdata=None)
+    assign_form.volunteer_id.choices = [("", "Choose a volunteer")] + [
+        (str(v.id), f"{v.name}{f' – {km} km' if km is not None else ''} – up to {v.max_km:g} km")
+        for v, km in view.candidates
+    ]
+    return render_template(
+        "coordinator/request.html",
+        view=view,
+        req=req,
+        form=forms.get("error_form"),
+        triage_form=triage_form,
+        assign_form=assign_form,
+        concern_form=forms.get("concern_form") or ConcernForm(formdata=None),
+        transition_error=forms.get("transition_error"),
+        posted_to=forms.get("posted_to"),
+        posted_reason=forms.get("posted_reason"),
+        now=utcnow(),
+        title=f"Request {req.reference}",
+    ), status
+
+
+@bp.get("/requests/<reference>")
+@roles(*STAFF)
+def request_detail(reference: str) -> Any:
+    return render_request(reference)
+
+
+@bp.post("/requests/<reference>/triage")
+@roles(*STAFF)
+def triage(reference: str) -> Any:
+    form = TriageForm()
+    data = {
+        "urgency": form.urgency.data,
+        "required_skills": list(form.required_skills.data or []),
+        "min_dbs": form.min_dbs.data,
+        "due_by": date_value(form.due_by),
+        "coordinator_notes": form.coordinator_notes.data,
+    }
+    try:
+        req = policy.require_request(current_user, reference)
+        request_service.triage(req, data, policy.actor_for(current_user))
+    except TransitionRefused as exc:
+        unit_of_work.rollback()
+        return render_request(reference, 409, transition_error=exc.message)
+    except ValidationError as exc:
+        unit_of_work.rollback()
+        errors = exc.fields if isinstance(exc, FieldErrors) else {exc.field or "urgency": exc.message}
+        show_errors(form, FieldErrors(errors))
+        return render_request(reference, 400, triage_form=form, error_form=form)
+    flash("Triage saved", "success")
+    return redirect(url_for("coordinator.request_detail", reference=reference))
+
+
+@bp.post("/requests/<reference>/transition")
+@roles(*STAFF)
+def transition(reference: str) -> Any:
+    form = TransitionForm()
+    try:
+        req = request_service.move(current_user, reference, form.to.data or "", form.reason.data)
+    except TransitionRefused as exc:
+        unit_of_work.rollback()
+        return render_request(
+            reference, 409, transition_error=exc.message, posted_to=form.to.data, posted_reason=form.reason.data
+        )
+    flash(f"Request moved to {req.status.replace('_', ' ')}", "success")
+    return redirect(url_for("coordinator.request_detail", reference=reference))
+
+
+@bp.post("/requests/<reference>/assign")
+@roles(*STAFF)
+def assign(reference: str) -> Any:
+    form = AssignForm()
+    raw = form.volunteer_id.data or ""
+    try:
+        if not raw.isdigit():
+            raise FieldErrors({"volunteer_id": "Choose a volunteer"})
+        req = policy.require_request(current_user, reference)
+        request_service.assign_volunteer(req, int(raw), policy.actor_for(current_user))
+    except FieldErrors as exc:
+        unit_of_work.rollback()
+        show_errors(form, exc)
+        return render_request(reference, 400, assign_form=form, error_form=form)
+    except NotFound as exc:
+        if exc.field != "volunteer_id":
+            raise
+        unit_of_work.rollback()
+        show_errors(form, FieldErrors({"volunteer_id": exc.message}))
+        return render_request(reference, 400, assign_form=form, error_form=form)
+    except ValidationError as exc:
+        unit_of_work.rollback()
+        show_errors(form, FieldErrors({"volunteer_id": exc.message}))
+        return render_request(reference, 400, assign_form=form, error_form=form)
+    except TransitionRefused as exc:
+        unit_of_work.rollback()
+        return render_request(reference, 409, transition_error=exc.message)
+    flash("Volunteer assigned: the request is matched", "success")
+    return redirect(url_for("coordinator.request_detail", reference=reference))

@@ -1,0 +1,87 @@
+"""Volunteer profiles as coordinators keep them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+
+from can_crm import unit_of_work
+from can_crm.access import STAFF, roles
+from can_crm.coordinator.blueprint import bp
+from can_crm.coordinator.forms import (
+    VolunteerForm,
+)
+from can_crm.forms import show_errors
+from can_crm.models.base import utcnow
+from can_crm.services.common.errors import FieldErrors
+from can_crm.services.volunteers import profiles as volunteer_service
+
+
+@bp.get("/volunteers")
+@roles(*STAFF)
+def volunteers() -> Any:
+    rows = volunteer_service.list_volunteers()
+    return render_template("coordinator/volunteers.html", rows=rows, today=utcnow().date(), title="Volunteers")
+
+
+@bp.route("/volunteers/new", methods=["GET", "POST"])
+@roles(*STAFF)
+def new_volunteer() -> Any:
+    form = VolunteerForm()
+    if form.is_submitted():
+        try:
+            volunteer = volunteer_service.create_volunteer(form.data_for_service())
+        except FieldErrors as exc:
+            unit_of_work.rollback()
+            form.dbs_certificate_date.process_errors = []
+            form.paused_until.process_errors = []
+            show_errors(form, exc)
+        else:
+            flash(f"Volunteer {volunteer.name} added", "success")
+            return redirect(url_for("coordinator.volunteers"))
+    return render_template("coordinator/volunteer_form.html", form=form, volunteer=None, title="Add a volunteer"), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/volunteers/<int:volunteer_id>", methods=["GET", "POST"])
+@roles(*STAFF)
+def edit_volunteer(volunteer_id: int) -> Any:
+    volunteer = volunteer_service.get_volunteer(volunteer_id)
+    if request.method == "GET":
+        data = {
+            "name": volunteer.name,
+            "phone": volunteer.phone,
+            "email": volunteer.email,
+            "home_postcode": volunteer.home_postcode,
+            "max_km": f"{volunteer.max_km:g}",
+            "capacity": str(volunteer.capacity),
+            "skills": list(volunteer.skills or []),
+            "dbs_level": volunteer.dbs_level,
+            "dbs_certificate_date": volunteer.dbs_certificate_date,
+            "active": "yes" if volunteer.active else "no",
+            "paused_until": volunteer.paused_until,
+            "organisation": volunteer.organisation,
+            **{f"avail_{day}": slots for day, slots in (volunteer.availability or {}).items()},
+        }
+        form = VolunteerForm(formdata=None, data=data)
+    else:
+        form = VolunteerForm()
+        try:
+            volunteer_service.update_volunteer(volunteer, form.data_for_service())
+        except FieldErrors as exc:
+            unit_of_work.rollback()
+            form.dbs_certificate_date.process_errors = []
+            form.paused_until.process_errors = []
+            show_errors(form, exc)
+        else:
+            flash("Volunteer saved", "success")
+            return redirect(url_for("coordinator.volunteers"))
+    return render_template(
+        "coordinator/volunteer_form.html",
+        form=form,
+        volunteer=volunteer,
+        volunteer_id=volunteer_id,
+        title="Edit a volunteer",
+    ), (400 if form.errors else 200)

@@ -1,0 +1,142 @@
+"""HTTP conventions in one place: the JSON error envelope and its codes, JSON-or-HTML per blueprint, the
+Content-Security-Policy with a per-request nonce, security headers, and the app-wide error handlers.
+
+A blueprint that speaks JSON says so once (`json_blueprint(app, "api_v1", "/api/v1")`); every error raised
+under it, and every unmatched URL under its prefix, answers with `{"error": {"code", "message", "fields"}}`.
+Everything else answers with a GOV.UK error page.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, redirect, render_template, request, url_for
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from can_crm.extensions import db
+from can_crm.services.common.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorised",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+UNAUTHORISED_MESSAGE = "Sign in or send a valid bearer token"
+_JSON_KEY = "can_json_blueprints"
+
+
+def json_error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def json_blueprint(app: Flask, name: str, url_prefix: str) -> None:
+    """Declare that blueprint `name` (and the URLs under `url_prefix`) answers in JSON, errors included."""
+    app.extensions.setdefault(_JSON_KEY, {})[name] = url_prefix.rstrip("/") + "/"
+
+
+def wants_json() -> bool:
+    from_blueprints: dict[str, str] = current_app.extensions.get(_JSON_KEY, {})
+    if request.blueprint:
+        return request.blueprint.split(".")[0] in from_blueprints
+    # No route matched (a 404 or 405): decide by the prefixes the JSON blueprints own.
+    return any(request.path.startswith(prefix) for prefix in from_blueprints.values())
+
+
+# -- Content-Security-Policy ----------------------------------------------------------------------------
+
+
+def csp_nonce() -> str:
+    """This response's nonce: a `<script>` or `<style>` element runs only if it carries it."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return str(g.csp_nonce)
+
+
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b")
+
+
+def nonced(html: str) -> Markup:
+    """Our own rendered markup (a map drawn by folium, never user input) with this response's nonce on each
+    `<script>` and `<style>` element, so it runs under the CSP."""
+    return Markup(_SCRIPT_OR_STYLE.sub(rf'<\1 nonce="{csp_nonce()}"', html))  # noqa: S704 - trusted, see above
+
+
+def allow_images_from(origin: str) -> None:
+    """Let this response load images from `origin` too (e.g. a council's map tile server)."""
+    g.setdefault("csp_img_origins", []).append(origin)
+
+
+def content_security_policy() -> str:
+    nonce = csp_nonce()
+    images = " ".join(["'self'", "data:", *g.get("csp_img_origins", [])])
+    return (
+        f"default-src 'self'; img-src {images}; style-src 'self' 'nonce-{nonce}'; "
+        f"script-src 'self' 'nonce-{nonce}'; font-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    )
+
+
+def security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", content_security_policy())
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+# -- error handlers -------------------------------------------------------------------------------------
+
+
+def _domain_error(exc: DomainError) -> Any:
+    db.session.rollback()
+    if wants_json():
+        fields = getattr(exc, "fields", None) or ({exc.field: exc.message} if exc.field else None)
+        return json_error(exc.http_status, exc.code, exc.message, fields)
+    return render_template("errors/domain.html", error=exc), exc.http_status
+
+
+def _http_error(exc: HTTPException) -> Any:
+    db.session.rollback()
+    status = exc.code or 500
+    if status == 401 and not wants_json():
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    if wants_json():
+        message = UNAUTHORISED_MESSAGE if status == 401 else (exc.description or exc.name)
+        return json_error(status, STATUS_CODES.get(status, "error"), message)
+    return render_template("errors/http.html", status=status, error=exc), status
+
+
+def _unexpected(exc: Exception) -> Any:
+    db.session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.url_rule)
+    if wants_json():
+        return json_error(500, STATUS_CODES[500], "Something went wrong. Try again later.")
+    return render_template("errors/http.html", status=500, error=None), 500
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+    app.after_request(security_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.filters["nonced"] = nonced

@@ -1,1 +1,0 @@
-"""Coordinator heat maps: the map page, its shareable exports, and the page shown while a map is rendered."""

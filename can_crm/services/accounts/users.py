@@ -1,0 +1,166 @@
+"""Accounts, passwords (argon2), sessions and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from can_crm.extensions import db
+from can_crm.models.base import utcnow
+from can_crm.models.enums import Role, values
+from can_crm.models.user import ApiToken, User
+from can_crm.services.common.errors import Conflict, FieldErrors, NotFound, ValidationError
+from can_crm.services.common.validation import clean_choice, clean_email, clean_name, clean_text
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a missing account takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-only-for-timing")
+TOKEN_PREFIX = "can_"  # noqa: S105 - a public prefix that marks our tokens, not a secret
+
+
+def clean_password(password: str | None) -> str:
+    if not password:
+        raise ValidationError("Enter a password", "password")
+    if len(password) < 12:
+        raise ValidationError("Password must be 12 characters or more", "password")
+    if len(password) > 256:
+        raise ValidationError("Password must be 256 characters or fewer", "password")
+    return password
+
+
+def create_user(
+    email: str, name: str, role: str, password: str, organisation: str | None = None, ward_code: str | None = None
+) -> User:
+    errors: dict[str, str] = {}
+    cleaned: dict[str, str | None] = {}
+    for field, rule in (
+        ("email", lambda: clean_email(email, required=True)),
+        ("name", lambda: clean_name(name)),
+        ("role", lambda: clean_choice(role, values(Role), "role", "a role")),
+        ("password", lambda: clean_password(password)),
+        ("organisation", lambda: clean_text(organisation, "organisation", "organisation", max_length=120) or None),
+        ("ward_code", lambda: clean_text(ward_code, "ward_code", "ward code", max_length=12) or None),
+    ):
+        try:
+            cleaned[field] = rule()
+        except ValidationError as exc:
+            errors[field] = exc.message
+    if errors:
+        raise FieldErrors(errors)
+    if db.session.scalar(select(User.id).where(User.email == cleaned["email"])):
+        raise Conflict("A user with that email address already exists", "email")
+    user = User(
+        email=cleaned["email"],
+        name=cleaned["name"],
+        role=cleaned["role"],
+        password_hash=_hasher.hash(password),
+        organisation=cleaned["organisation"],
+        ward_code=cleaned["ward_code"],
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same cost whether or not the email exists)."""
+    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's loader: the cookie carries `id:session_version`, so logout and disable end it."""
+    try:
+        user_id, version = (int(part) for part in session_id.split(":", 1))
+    except ValueError:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    user.session_version += 1
+
+
+def set_active(user: User, active: bool) -> None:
+    user.active = active
+    if not active:
+        end_sessions(user)
+        for token in user.tokens:
+            if token.revoked_at is None:
+                token.revoked_at = utcnow()
+
+
+def set_role(user: User, role: str) -> None:
+    user.role = clean_choice(role, values(Role), "role", "a role")
+    end_sessions(user)
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No user with that id")
+    return user
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.role, User.email)))
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, name: str = "integration") -> tuple[ApiToken, str]:
+    """Create a bearer token for `user`; the plain token is returned once and only its hash is kept."""
+    if not user.active:
+        raise ValidationError("Cannot issue a token to a disabled user", "user")
+    label = clean_text(name, "name", "token name", max_length=80, required=True)
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=label, token_hash=_hash_token(plain), prefix=plain[:12])
+    db.session.add(token)
+    db.session.flush()
+    return token, plain
+
+
+def revoke_token(token_id: int) -> None:
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("No token with that id")
+    token.revoked_at = token.revoked_at or utcnow()
+
+
+def user_for_token(plain: str) -> User | None:
+    if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    return token.user
+
+
+def revoke_user_token(user: User, token_id: int) -> None:
+    """Revoke one of `user`'s tokens; another user's token is as missing as an unknown one."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("No token with that id")
+    token.revoked_at = token.revoked_at or utcnow()
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))

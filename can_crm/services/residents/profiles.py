@@ -1,0 +1,138 @@
+"""Residents: validated create and update, shared by the web forms and the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from can_crm.extensions import db
+from can_crm.models.enums import ContactChannel, LawfulBasis, values
+from can_crm.models.resident import Resident
+from can_crm.services.common import geocoding
+from can_crm.services.common.errors import FieldErrors, NotFound, ValidationError
+from can_crm.services.common.validation import (
+    clean_choice,
+    clean_email,
+    clean_name,
+    clean_nhs_number,
+    clean_phone,
+    clean_postcode,
+    clean_text,
+)
+
+_RULES: dict[str, Callable[[Any], Any]] = {
+    "name": clean_name,
+    "address_line1": lambda v: clean_text(v, "address_line1", "address line 1", max_length=120, required=True),
+    "address_line2": lambda v: clean_text(v, "address_line2", "address line 2", max_length=120) or None,
+    "town": lambda v: clean_text(v, "town", "town or city", max_length=60) or None,
+    "postcode": lambda v: geocoding.known_postcode(clean_postcode(v), "postcode"),
+    "phone": lambda v: clean_phone(v) or None,
+    "email": lambda v: clean_email(v) or None,
+    "preferred_channel": lambda v: clean_choice(
+        v or ContactChannel.PHONE.value, values(ContactChannel), "preferred_channel", "how we should contact you"
+    ),
+    "language": lambda v: clean_text(v, "language", "language", max_length=40) or "English",
+    "accessibility_needs": lambda v: (
+        clean_text(v, "accessibility_needs", "accessibility needs", max_length=1000) or None
+    ),
+    "vulnerabilities": lambda v: clean_text(v, "vulnerabilities", "needs and vulnerabilities", max_length=2000) or None,
+    "nhs_number": lambda v: clean_nhs_number(v) or None,
+    "shielding": lambda v: _clean_bool(v, "shielding"),
+    "consent_given": lambda v: _clean_bool(v, "consent_given"),
+    "lawful_basis": lambda v: clean_choice(
+        v or LawfulBasis.PUBLIC_TASK.value, values(LawfulBasis), "lawful_basis", "the lawful basis"
+    ),
+}
+
+
+def _clean_bool(value: object, field: str) -> bool:
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    if value in ("y", "yes", "true", "on", "1"):
+        return True
+    if value in ("n", "no", "false", "off", "0"):
+        return False
+    raise ValidationError("Select yes or no", field)
+
+
+def clean_resident(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Validate every resident field present, collecting all the errors before refusing."""
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for field, rule in _RULES.items():
+        if partial and field not in data:
+            continue
+        try:
+            cleaned[field] = rule(data.get(field))
+        except ValidationError as exc:
+            errors[exc.field or field] = exc.message
+    if not errors and not partial:
+        errors.update(_contact_errors(cleaned["preferred_channel"], cleaned["phone"], cleaned["email"]))
+    if errors:
+        raise FieldErrors(errors)
+    return cleaned
+
+
+def _contact_errors(channel: str, phone: str | None, email: str | None) -> dict[str, str]:
+    """The preferred channel needs its detail: a phone number for phone or sms, an address for email."""
+    if channel in ("phone", "sms") and not phone:
+        return {"phone": "Enter a phone number, or choose another way for us to contact you"}
+    if channel == "email" and not email:
+        return {"email": "Enter an email address, or choose another way for us to contact you"}
+    return {}
+
+
+def _apply(resident: Resident, cleaned: Mapping[str, Any]) -> None:
+    for field, value in cleaned.items():
+        setattr(resident, field, value)
+    if "postcode" in cleaned:
+        place = geocoding.locate(cleaned["postcode"])
+        resident.lat, resident.lon = (place.lat, place.lon) if place else (None, None)
+        resident.ward_code = place.ward_code if place else None
+        resident.authority_code = place.authority_code if place else None
+        resident.h3_fine, resident.h3_map = (place.h3_fine, place.h3_map) if place else (None, None)
+
+
+def create_resident(data: Mapping[str, Any], created_by_id: int | None) -> Resident:
+    cleaned = clean_resident(data)
+    resident = Resident(created_by_id=created_by_id)
+    _apply(resident, cleaned)
+    db.session.add(resident)
+    db.session.flush()
+    return resident
+
+
+def update_resident(resident: Resident, data: Mapping[str, Any]) -> Resident:
+    cleaned = clean_resident(data, partial=True)
+    # A partial update must still leave a way to reach the resident by their preferred channel.
+    contact = _contact_errors(
+        cleaned.get("preferred_channel", resident.preferred_channel),
+        cleaned.get("phone", resident.phone),
+        cleaned.get("email", resident.email),
+    )
+    if contact:
+        raise FieldErrors(contact)
+    _apply(resident, cleaned)
+    db.session.flush()
+    return resident
+
+
+def get_resident(resident_id: int) -> Resident:
+    resident = db.session.get(Resident, resident_id)
+    if resident is None:
+        raise NotFound("No resident with that id")
+    return resident
+
+
+def list_residents(page: int, per_page: int, search: str | None = None) -> tuple[list[Resident], int]:
+    query = select(Resident)
+    if search:
+        like = f"%{search.strip()}%"
+        query = query.where(Resident.name.ilike(like) | Resident.postcode.ilike(like))
+    total = db.session.scalar(select(db.func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(query.order_by(Resident.id).limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total
