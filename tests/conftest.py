@@ -89,8 +89,6 @@ def app(database_url: str, postcode_index: Path) -> Iterator[Any]:
     yield app
 
 
-
-
 @pytest.fixture
 def db(app: Any) -> Iterator[Any]:
     """An empty database for each test, and an app context around it."""

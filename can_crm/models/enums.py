@@ -121,6 +121,25 @@ SKILLS = {
 }
 
 
+class EventKind(StrEnum):
+    """What a line of a request's history records (the `kind` column)."""
+
+    CREATED = "created"
+    TRANSITION = "transition"
+    TRIAGE = "triage"
+    SAFEGUARDING = "safeguarding"
+    MATCHING = "matching"
+    LOCATION = "location"
+
+
+class LocationSource(StrEnum):
+    """How a resident's location was found; none (NULL) means it is unknown."""
+
+    POSTCODE = "postcode"
+    NEARBY_POSTCODE = "nearby_postcode"
+    COORDINATES = "coordinates"
+
+
 class JobState(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"

@@ -86,17 +86,22 @@ class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
     """One line of a request's history. Rows are only ever inserted (a trigger enforces it on PostgreSQL)."""
 
     __tablename__ = "request_events"
-    __table_args__ = (Index("ix_request_events_request_id", "request_id", "id"),)
+    __table_args__ = (
+        Index("ix_request_events_request_id", "request_id", "id"),
+        Index("ix_request_events_volunteer_id", "volunteer_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))  # an EventKind
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text, info={"personal": True})
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Who acted when there is no user: "resident", "system", or the user's role at the time.
     actor_role: Mapped[str] = mapped_column(String(20))
+    # The volunteer this event concerns (offered to, declined by, delivering), whoever acted.
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_at_column()
 
     request: Mapped[HelpRequest] = relationship(back_populates="events")

@@ -32,6 +32,8 @@ class Resident(db.Model):  # type: ignore[name-defined,misc]
     postcode: Mapped[str] = mapped_column(String(8))
     lat: Mapped[float | None]
     lon: Mapped[float | None]
+    # A LocationSource; NULL: the postcode is real but the installed directory does not list it yet.
+    location_source: Mapped[str | None] = mapped_column(String(16))
     h3_fine: Mapped[str | None] = mapped_column(String(16))
     h3_map: Mapped[str | None] = mapped_column(String(16))
     ward_code: Mapped[str | None] = mapped_column(String(12))
@@ -50,3 +52,7 @@ class Resident(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    @property
+    def location_known(self) -> bool:
+        return self.lat is not None and self.lon is not None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
-from can_crm.models.enums import REQUEST_TYPE_LABELS, RequestType, Role, Status, values
+from can_crm.models.enums import REQUEST_TYPE_LABELS, EventKind, RequestType, Role, Status, values
 from can_crm.models.matching import MatchingRun, MatchingSetting, MatchProposal
 from can_crm.models.request import HelpRequest
 from can_crm.models.user import User
@@ -84,7 +84,11 @@ def _record(proposal: MatchProposal, decision: str, actor: Actor, note: str | No
     proposal.decided_at = utcnow()
     proposal.decision_note = note
     record_event(
-        proposal.request, actor, "matching", reason=f"Matching run #{proposal.run_id}: proposal #{proposal.id} {detail}"
+        proposal.request,
+        actor,
+        EventKind.MATCHING,
+        reason=f"Matching run #{proposal.run_id}: proposal #{proposal.id} {detail}",
+        volunteer_id=proposal.volunteer_id,
     )
 
 

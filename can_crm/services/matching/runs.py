@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 import matching
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
-from can_crm.models.enums import REQUEST_TYPE_LABELS, RequestType, Role, Status, values
+from can_crm.models.enums import REQUEST_TYPE_LABELS, EventKind, RequestType, Role, Status, values
 from can_crm.models.job import Job
 from can_crm.models.matching import MatchingRun, MatchingSetting, MatchProposal
 from can_crm.models.request import HelpRequest, RequestEvent
@@ -36,8 +35,6 @@ log = logging.getLogger(__name__)
 RUN_JOB = "matching_run"
 # A volunteer's load: requests offered to or being done by them.
 BUSY_STATUSES = (Status.MATCHED.value, Status.ACCEPTED.value, Status.IN_PROGRESS.value)
-# `requests.assign_volunteer` names the volunteer in the matched event; a decline is read against it.
-_ASSIGNED = re.compile(r"volunteer #(\d+)")
 
 ProgressFn = Callable[[int, str], None]
 
@@ -126,43 +123,25 @@ def available_volunteers(today: date, *, placed_only: bool) -> list[tuple[Volunt
 
 
 def declined_by(request_ids: list[int]) -> dict[int, set[int]]:
-    """Volunteers who turned each request down before: a volunteer moved it from matched (or accepted) back
-    to triaged. The volunteer is the event's user when they have a profile, otherwise the one it was offered to."""
+    """Volunteers who turned each request down before: a volunteer moved it from matched (or accepted) back to
+    triaged. The history records the volunteer each such event concerns."""
     if not request_ids:
         return {}
-    events = db.session.execute(
-        select(RequestEvent.request_id, RequestEvent.to_status, RequestEvent.actor_id, RequestEvent.reason)
+    rows = db.session.execute(
+        select(RequestEvent.request_id, RequestEvent.volunteer_id)
         .where(
             RequestEvent.request_id.in_(request_ids),
-            RequestEvent.kind == "transition",
-            or_(
-                RequestEvent.to_status == Status.MATCHED.value,
-                and_(
-                    RequestEvent.to_status == Status.TRIAGED.value,
-                    RequestEvent.from_status.in_([Status.MATCHED.value, Status.ACCEPTED.value]),
-                    RequestEvent.actor_role == Role.VOLUNTEER.value,
-                ),
-            ),
+            RequestEvent.kind == EventKind.TRANSITION.value,
+            RequestEvent.to_status == Status.TRIAGED.value,
+            RequestEvent.from_status.in_([Status.MATCHED.value, Status.ACCEPTED.value]),
+            RequestEvent.actor_role == Role.VOLUNTEER.value,
+            RequestEvent.volunteer_id.is_not(None),
         )
         .order_by(RequestEvent.request_id, RequestEvent.id)
     ).all()
-    actor_ids = {e.actor_id for e in events if e.to_status == Status.TRIAGED.value and e.actor_id}
-    by_user: dict[int, int] = {}
-    if actor_ids:
-        pairs = db.session.execute(select(Volunteer.user_id, Volunteer.id).where(Volunteer.user_id.in_(actor_ids)))
-        by_user = {int(user_id): int(vid) for user_id, vid in pairs.all()}
-    offered: dict[int, int] = {}
     declined: dict[int, set[int]] = {}
-    for event in events:
-        if event.to_status == Status.MATCHED.value:
-            found = _ASSIGNED.search(event.reason or "")
-            if found:
-                offered[event.request_id] = int(found.group(1))
-            continue
-        volunteer_id = by_user.get(event.actor_id) if event.actor_id else None
-        volunteer_id = volunteer_id or offered.get(event.request_id)
-        if volunteer_id:
-            declined.setdefault(event.request_id, set()).add(volunteer_id)
+    for request_id, volunteer_id in rows:
+        declined.setdefault(request_id, set()).add(int(volunteer_id))
     return declined
 
 

@@ -28,11 +28,15 @@ def record_event(
     from_status: str | None = None,
     to_status: str | None = None,
     reason: str | None = None,
+    *,
+    volunteer_id: int | None = None,
 ) -> RequestEvent:
-    """Append one line to the request's history (never updated or deleted afterwards)."""
+    """Append one line to the request's history (never updated or deleted afterwards). `kind` is an EventKind;
+    `volunteer_id` is the volunteer the event concerns, if any."""
     event = RequestEvent(
         request_id=request.id,
-        kind=kind,
+        kind=str(kind),
+        volunteer_id=volunteer_id,
         from_status=from_status,
         to_status=to_status,
         reason=reason,

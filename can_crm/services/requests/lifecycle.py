@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
-from can_crm.models.enums import RECURRENCE_DAYS, Recurrence, Role, Status
+from can_crm.models.enums import RECURRENCE_DAYS, EventKind, Recurrence, Role, Status
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.services.common.errors import TransitionRefused
 from can_crm.services.common.validation import clean_text
@@ -124,6 +124,7 @@ def transition(request: HelpRequest, to: str, actor: Actor, reason: str | None =
         raise TransitionRefused("Choose a volunteer before marking the request matched", "volunteer")
 
     now = utcnow()
+    concerned = request.volunteer_id  # offered to, declining, or delivering: recorded before it is cleared
     if target == Status.TRIAGED and current in _WITH_VOLUNTEER:
         request.volunteer_id = None
     if current == Status.DELIVERED and target == Status.TRIAGED:
@@ -133,7 +134,9 @@ def transition(request: HelpRequest, to: str, actor: Actor, reason: str | None =
     if target in (Status.CLOSED, Status.CANCELLED, Status.UNABLE_TO_FULFIL, Status.HANDED_OFF):
         request.closed_at = now
     request.status = target.value
-    event = record_event(request, actor, "transition", current.value, target.value, reason)
+    event = record_event(
+        request, actor, EventKind.TRANSITION, current.value, target.value, reason, volunteer_id=concerned
+    )
     if target in (Status.CONFIRMED, Status.CLOSED):
         _schedule_next_occurrence(request, actor)
     return event

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
-from can_crm.models.enums import SLA_HOURS, RequestType, Status
+from can_crm.models.enums import SLA_HOURS, EventKind, RequestType, Status
 from can_crm.models.request import HelpRequest
 from can_crm.services.requests.events import Actor, record_event
 from can_crm.services.requests.references import new_reference
@@ -52,5 +52,5 @@ def create_next_occurrence(previous: HelpRequest, interval: timedelta, actor: Ac
     )
     db.session.add(nxt)
     db.session.flush()
-    record_event(nxt, actor, "created", None, Status.TRIAGED.value, f"Next occurrence of {previous.reference}")
+    record_event(nxt, actor, EventKind.CREATED, None, Status.TRIAGED.value, f"Next occurrence of {previous.reference}")
     return nxt

@@ -17,6 +17,7 @@ from can_crm.models.enums import (
     SKILLS,
     Channel,
     DbsLevel,
+    EventKind,
     Recurrence,
     RequestType,
     Role,
@@ -160,7 +161,7 @@ def create_request(
     )
     db.session.add(request)
     db.session.flush()
-    record_event(request, actor, "created", None, Status.NEW.value, f"Received by {channel.value}")
+    record_event(request, actor, EventKind.CREATED, None, Status.NEW.value, f"Received by {channel.value}")
     return request
 
 
@@ -210,7 +211,7 @@ def triage(request: HelpRequest, data: Mapping[str, Any], actor: Actor) -> HelpR
         request.sla_due_at = sla_due(request.type, request.created_at, cleaned["due_by"])
     if notes:
         request.coordinator_notes = notes
-    record_event(request, actor, "triage", reason=_describe_triage(cleaned))
+    record_event(request, actor, EventKind.TRIAGE, reason=_describe_triage(cleaned))
     db.session.flush()
     return request
 
@@ -230,7 +231,7 @@ def assign_volunteer(request: HelpRequest, volunteer_id: int, actor: Actor) -> H
     if request.status != Status.TRIAGED.value:
         raise TransitionRefused(f"Only a triaged request can be assigned; this one is {request.status}")
     request.volunteer_id = volunteer.id
-    lifecycle.transition(request, Status.MATCHED.value, actor, f"Assigned by hand to volunteer #{volunteer.id}")
+    lifecycle.transition(request, Status.MATCHED.value, actor, "Offered by hand")
     return request
 
 

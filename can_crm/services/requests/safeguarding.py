@@ -12,7 +12,7 @@ from sqlalchemy import case, select
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
-from can_crm.models.enums import Role
+from can_crm.models.enums import EventKind, Role
 from can_crm.models.request import HelpRequest
 from can_crm.models.safeguarding import SafeguardingConcern
 from can_crm.models.user import User
@@ -54,7 +54,7 @@ def raise_concern(user: User, reference: str, details: str | None) -> Safeguardi
     )
     db.session.add(concern)
     db.session.flush()
-    record_event(request, policy.actor_for(user), "safeguarding", reason="A safeguarding concern was raised")
+    record_event(request, policy.actor_for(user), EventKind.SAFEGUARDING, reason="A safeguarding concern was raised")
     audit.record(user.id, "raise_concern", "safeguarding_concern", concern.id)
     return concern
 
