@@ -40,5 +40,18 @@ def roles(*allowed: Role) -> Callable[[F], F]:
     return decorator
 
 
+def signed_in(view: F) -> F:
+    """Any signed-in user, whatever their role (signing out)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            abort(401)
+        return view(*args, **kwargs)
+
+    setattr(wrapped, ACCESS_ATTR, "signed_in")
+    return wrapped  # type: ignore[return-value]
+
+
 STAFF = (Role.COORDINATOR,)
 RAISERS = (Role.COORDINATOR, Role.PARTNER, Role.COUNCILLOR)

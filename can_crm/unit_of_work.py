@@ -6,9 +6,15 @@ Services flush and register side effects with `on_commit`; the request (or job) 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
 
 from can_crm.extensions import db
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _KEY = "can_crm.on_commit"
 
@@ -28,3 +34,29 @@ def commit() -> None:
 def rollback() -> None:
     db.session.rollback()
     db.session.info.pop(_KEY, None)
+
+
+@contextmanager
+def savepoint() -> Iterator[None]:
+    """All or nothing inside the current transaction: an exception rolls back only what this block flushed
+    (objects it changed are expired and reload), then propagates; the request or job can still render a
+    page, record the failure, and commit what came before."""
+    callbacks: list[Callable[[], None]] = db.session.info.setdefault(_KEY, [])
+    registered = len(callbacks)
+    try:
+        with db.session.begin_nested():
+            yield
+    except BaseException:
+        del callbacks[registered:]  # side effects of the undone work must not run at the commit
+        raise
+
+
+def atomic(fn: Callable[P, R]) -> Callable[P, R]:
+    """A service operation that changes nothing when it refuses: its writes run in a savepoint."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with savepoint():
+            return fn(*args, **kwargs)
+
+    return wrapper

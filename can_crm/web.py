@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask, Response, g, request
 from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
@@ -52,9 +50,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(session_id: str) -> Any:
-        return users.load_session_user(session_id)
+    login_manager.user_loader(users.load_session_user)
 
     @app.before_request
     def protect_forms() -> None:

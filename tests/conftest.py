@@ -178,16 +178,14 @@ def resident_data(hf_postcode: str) -> dict[str, Any]:
 def make_request(db: Any, resident_data: dict[str, Any]) -> Any:
     from can_crm import unit_of_work
     from can_crm.models.enums import Channel
-    from can_crm.services.requests import operations as requests
+    from can_crm.services.requests import intake
     from can_crm.services.requests.events import Actor
 
     def make(actor: Any = None, channel: Channel = Channel.PHONE, **overrides: Any) -> Any:
         data = {"type": "shopping", "urgency": 2, "details": "Weekly shop"}
         data.update(overrides.pop("request", {}))
         resident = {**resident_data, **overrides.pop("resident", {})}
-        created = requests.create_request(
-            data, actor or Actor(role="coordinator"), channel, resident_data=resident, **overrides
-        )
+        created = intake.submit(data, actor or Actor(role="coordinator"), channel, resident_data=resident, **overrides)
         unit_of_work.commit()
         return created
 

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from can_crm import unit_of_work
 from can_crm.access import roles
 from can_crm.admin.forms import ActiveForm, NewUserForm, RoleForm, TokenForm
 from can_crm.forms import show_errors
@@ -39,10 +38,8 @@ def new_user() -> Any:
                 form.ward_code.data,
             )
         except FieldErrors as exc:
-            unit_of_work.rollback()
             show_errors(form, exc)
         except Conflict as exc:
-            unit_of_work.rollback()
             show_errors(form, FieldErrors({exc.field or "email": exc.message}))
         else:
             flash(f"User {user.email} created", "success")
@@ -83,7 +80,6 @@ def change_role(user_id: int) -> Any:
             raise ValidationError("You cannot change your own role", "role")
         user_service.set_role(user, form.role.data or "")
     except ValidationError as exc:
-        unit_of_work.rollback()
         show_errors(form, FieldErrors({"role": exc.message}))
         return _render_user(user_id, 400, role_form=form)
     flash("Role changed. The user must sign in again", "success")
@@ -115,7 +111,6 @@ def issue_token(user_id: int) -> Any:
     try:
         _token, plain = user_service.issue_token(user, form.name.data or "")
     except ValidationError as exc:
-        unit_of_work.rollback()
         show_errors(form, FieldErrors({"name": exc.message}))
         return _render_user(user_id, 400, token_form=form)
     # Shown on this response only: the database keeps a hash and the prefix.

@@ -6,9 +6,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
-from can_crm.access import ACCESS_ATTR, public
+from can_crm.access import public, signed_in
 from can_crm.auth.forms import LoginForm
 from can_crm.extensions import limiter
 from can_crm.forms import ConfirmForm
@@ -55,7 +55,7 @@ def logout_confirm() -> Any:
 
 
 @bp.post("/sign-out")
-@login_required
+@signed_in
 def logout() -> Any:
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -63,6 +63,3 @@ def logout() -> Any:
         logout_user()
         flash("You have signed out", "success")
     return redirect(url_for("auth.login"))
-
-
-setattr(logout, ACCESS_ATTR, "signed_in")

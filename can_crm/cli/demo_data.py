@@ -17,7 +17,7 @@ from can_crm.models.enums import SKILLS, Channel, RequestType, Status
 from can_crm.models.user import User
 from can_crm.services.accounts import users
 from can_crm.services.common import geocoding
-from can_crm.services.requests import lifecycle
+from can_crm.services.requests import intake, lifecycle
 from can_crm.services.requests import operations as requests
 from can_crm.services.requests.events import RESIDENT, Actor
 from can_crm.services.volunteers import profiles as volunteers
@@ -167,7 +167,7 @@ def seed(residents: int = 300, seed: int = 2020) -> Iterator[str]:
         rtype = rng.choice(list(RequestType)).value
         raised_by = made["partner"] if i % 10 == 0 else None
         actor = Actor(role="partner", user_id=raised_by.id) if raised_by else coordinator
-        created = requests.create_request(
+        created = intake.submit(
             {
                 "type": rtype,
                 "urgency": rng.choice([1, 1, 2, 2, 3]),

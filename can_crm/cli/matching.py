@@ -41,6 +41,7 @@ def register(cli: AppGroup) -> None:
         if queue.backend == "in-process":
             queue.wait(timeout=600)
             db.session.expire_all()
-            click.echo(f"Matching run {run.id} finished: {db.session.get(type(run), run.id).state}")
+            finished = db.session.get(type(run), run.id)
+            click.echo(f"Matching run {run.id} finished: {finished.state if finished else 'gone'}")
         else:
             click.echo(f"Matching run {run.id} started (job {run.job_id})")

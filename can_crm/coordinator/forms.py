@@ -115,6 +115,11 @@ class QueueFilterForm(FlaskForm):
     overdue = BooleanField(
         "Only overdue requests", false_values=("", "false", "0", "no", "n"), widget=GovCheckboxInput()
     )
+    location_unknown = BooleanField(
+        "Only requests whose location is unknown",
+        false_values=("", "false", "0", "no", "n"),
+        widget=GovCheckboxInput(),
+    )
     q = StringField("Reference, name or postcode", widget=GovTextInput())
     submit = SubmitField("Apply filters", widget=GovSubmitInput())
 
@@ -257,3 +262,19 @@ class VolunteerForm(FlaskForm):
             "paused_until": date_value(self.paused_until),
             "organisation": self.organisation.data,
         }
+
+
+class LocationForm(FlaskForm):
+    """Place a resident whose postcode the directory does not list: a nearby known postcode, or coordinates."""
+
+    nearby_postcode = StringField(
+        "A nearby postcode",
+        description="A postcode close to the address that our postcode directory lists, for example the next street",
+        widget=GovTextInput(),
+    )
+    lat = StringField("Latitude", description="For example, 51.4927", widget=GovTextInput())
+    lon = StringField("Longitude", description="For example, -0.2240", widget=GovTextInput())
+    submit = SubmitField("Set the location", widget=GovSubmitInput())
+
+    def data_for_service(self) -> dict[str, Any]:
+        return {"nearby_postcode": self.nearby_postcode.data, "lat": self.lat.data, "lon": self.lon.data}

@@ -7,7 +7,6 @@ from typing import Any
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from can_crm import unit_of_work
 from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
 from can_crm.coordinator.forms import (
@@ -17,7 +16,7 @@ from can_crm.forms import date_value, show_errors
 from can_crm.models.enums import Channel
 from can_crm.services.common import policy
 from can_crm.services.common.errors import FieldErrors
-from can_crm.services.requests import operations as request_service
+from can_crm.services.requests import intake
 
 RESIDENT_FIELDS = (
     "name",
@@ -54,20 +53,19 @@ def new_request() -> Any:
             "recurrence": form.recurrence.data,
         }
         try:
-            created = request_service.create_checked(
+            created = intake.submit(
                 request_data,
-                resident_data,
                 policy.actor_for(current_user),
                 Channel.PHONE,
-                not_duplicate=bool(form.not_duplicate.data),
+                resident_data=resident_data,
+                warn_duplicates=not form.not_duplicate.data,
             )
-        except request_service.LikelyDuplicate as exc:
+        except intake.LikelyDuplicate as exc:
             duplicates = exc.matches
             if form.duplicate_checked.data:
                 form.not_duplicate.errors = ["Tick ‘This is not a duplicate’ to create a new request anyway"]
             form.duplicate_checked.data = "1"
         except FieldErrors as exc:
-            unit_of_work.rollback()
             form.due_by.process_errors = []
             show_errors(form, exc, prefix="resident.")
         else:

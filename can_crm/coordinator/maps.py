@@ -61,7 +61,7 @@ def _page(form: MapFilterForm, status: int, result: heatmaps.MapResult | None = 
         view["head"] = view["head"].replace(heatmaps.ASSET_PLACEHOLDER, _leaflet_base())
     exports = None
     if result is not None:
-        args = result.filters.query_args()
+        args: dict[str, Any] = dict(result.filters.query_args())
         exports = {
             "html": url_for("maps.export_html", **args),
             "geojson": url_for("maps.export_geojson", **args),

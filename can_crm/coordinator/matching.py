@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from can_crm import unit_of_work
 from can_crm.access import STAFF, roles
 from can_crm.coordinator.matching_forms import (
     ApproveForm,
@@ -32,6 +31,7 @@ REASON_LABELS = {
     "none_within_distance": "No volunteer near enough",
     "all_excluded": "Every suitable volunteer declined before",
     "capacity_taken": "Suitable volunteers are all busy",
+    "location_unknown": "The resident's location is unknown",
 }
 
 
@@ -49,7 +49,6 @@ def start() -> Any:
         try:
             run = matching_runs.start_run(current_user, list(form.request_types.data or []))
         except FieldErrors as exc:
-            unit_of_work.rollback()
             show_errors(form, exc)
             return _render_start(form, 400)
         return redirect(url_for("matching_web.run", run_id=run.id))
@@ -100,10 +99,8 @@ def approve(run_id: int) -> Any:
                 raise ValidationError("Select proposals from this run", "proposal_ids")
             approved = decisions.approve(ids, current_user)
     except (ValidationError, NotFound) as exc:
-        unit_of_work.rollback()
         return _render_run(run_id, 400, problem=exc.message)
     except Conflict as exc:
-        unit_of_work.rollback()
         return _render_run(run_id, 409, problem=exc.message)
     flash(
         f"{len(approved)} proposal{'' if len(approved) == 1 else 's'} approved: the volunteers have been offered "
@@ -125,11 +122,9 @@ def reject(proposal_id: int) -> Any:
     try:
         decisions.reject(proposal_id, current_user, form.note.data)
     except FieldErrors as exc:
-        unit_of_work.rollback()
         failed = {"id": proposal_id, "kind": "reject", "errors": exc.fields, "note": form.note.data}
         return _render_run(run_id, 400, problem=exc.message, failed=failed)
     except Conflict as exc:
-        unit_of_work.rollback()
         return _render_run(run_id, 409, problem=exc.message)
     flash("Proposal rejected: the request stays triaged", "success")
     return redirect(url_for("matching_web.run", run_id=run_id))
@@ -143,7 +138,6 @@ def override(proposal_id: int) -> Any:
     try:
         decisions.override(proposal_id, form.volunteer_id.data, current_user, form.note.data)
     except FieldErrors as exc:
-        unit_of_work.rollback()
         failed = {
             "id": proposal_id,
             "kind": "override",
@@ -153,7 +147,6 @@ def override(proposal_id: int) -> Any:
         }
         return _render_run(run_id, 400, problem=exc.message, failed=failed)
     except Conflict as exc:
-        unit_of_work.rollback()
         return _render_run(run_id, 409, problem=exc.message)
     flash("Volunteer chosen by hand: the request has been offered to them", "success")
     return redirect(url_for("matching_web.run", run_id=run_id))
@@ -177,7 +170,6 @@ def settings() -> Any:
         try:
             decisions.update_settings(current_user, settings_data(form))
         except FieldErrors as exc:
-            unit_of_work.rollback()
             show_errors(form, FieldErrors({k.replace(".", "_"): v for k, v in exc.fields.items()}))
         else:
             flash("Matching settings saved", "success")

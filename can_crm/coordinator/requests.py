@@ -7,12 +7,12 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from can_crm import unit_of_work
 from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
 from can_crm.coordinator.forms import (
     AssignForm,
     ConcernForm,
+    LocationForm,
     QueueFilterForm,
     TransitionForm,
     TriageForm,
@@ -51,7 +51,7 @@ def queue() -> Any:
         show_errors(form, exc)
     else:
         page = queue_service.queue(current_user, filters, page_no, per_page)
-    kept = {k: v for k, v in request.args.items() if k not in ("page", "submit") and v}
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("page", "submit") and v}
 
     def page_url(number: int) -> str:
         return url_for("coordinator.queue", **kept, page=number)
@@ -94,6 +94,7 @@ def render_request(reference: str, status: int = 200, **forms: Any) -> Any:
         triage_form=triage_form,
         assign_form=assign_form,
         concern_form=forms.get("concern_form") or ConcernForm(formdata=None),
+        location_form=forms.get("location_form") or LocationForm(formdata=None),
         transition_error=forms.get("transition_error"),
         posted_to=forms.get("posted_to"),
         posted_reason=forms.get("posted_reason"),
@@ -123,10 +124,8 @@ def triage(reference: str) -> Any:
         req = policy.require_request(current_user, reference)
         request_service.triage(req, data, policy.actor_for(current_user))
     except TransitionRefused as exc:
-        unit_of_work.rollback()
         return render_request(reference, 409, transition_error=exc.message)
     except ValidationError as exc:
-        unit_of_work.rollback()
         errors = exc.fields if isinstance(exc, FieldErrors) else {exc.field or "urgency": exc.message}
         show_errors(form, FieldErrors(errors))
         return render_request(reference, 400, triage_form=form, error_form=form)
@@ -141,7 +140,6 @@ def transition(reference: str) -> Any:
     try:
         req = request_service.move(current_user, reference, form.to.data or "", form.reason.data)
     except TransitionRefused as exc:
-        unit_of_work.rollback()
         return render_request(
             reference, 409, transition_error=exc.message, posted_to=form.to.data, posted_reason=form.reason.data
         )
@@ -160,21 +158,17 @@ def assign(reference: str) -> Any:
         req = policy.require_request(current_user, reference)
         request_service.assign_volunteer(req, int(raw), policy.actor_for(current_user))
     except FieldErrors as exc:
-        unit_of_work.rollback()
         show_errors(form, exc)
         return render_request(reference, 400, assign_form=form, error_form=form)
     except NotFound as exc:
         if exc.field != "volunteer_id":
             raise
-        unit_of_work.rollback()
         show_errors(form, FieldErrors({"volunteer_id": exc.message}))
         return render_request(reference, 400, assign_form=form, error_form=form)
     except ValidationError as exc:
-        unit_of_work.rollback()
         show_errors(form, FieldErrors({"volunteer_id": exc.message}))
         return render_request(reference, 400, assign_form=form, error_form=form)
     except TransitionRefused as exc:
-        unit_of_work.rollback()
         return render_request(reference, 409, transition_error=exc.message)
     flash("Volunteer assigned: the request is matched", "success")
     return redirect(url_for("coordinator.request_detail", reference=reference))

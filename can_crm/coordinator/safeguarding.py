@@ -7,7 +7,6 @@ from typing import Any
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from can_crm import unit_of_work
 from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
 from can_crm.coordinator.forms import (
@@ -33,7 +32,6 @@ def flag_concern(reference: str) -> Any:
         try:
             safeguarding_service.raise_concern(current_user, reference, form.details.data)
         except FieldErrors as exc:
-            unit_of_work.rollback()
             show_errors(form, exc)
             if current_user.role == Role.COORDINATOR.value:
                 return render_request(reference, 400, concern_form=form, error_form=form)
@@ -77,11 +75,9 @@ def close_concern(concern_id: int) -> Any:
     try:
         safeguarding_service.close_concern(current_user, concern_id, form.outcome.data)
     except FieldErrors as exc:
-        unit_of_work.rollback()
         show_errors(form, exc)
         return _render_safeguarding(400, concern_id, form)
     except Conflict as exc:
-        unit_of_work.rollback()
         form.outcome.errors = [exc.message]
         return _render_safeguarding(409, concern_id, form)
     flash("Concern closed", "success")

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
-from can_crm import unit_of_work
 from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
 from can_crm.coordinator.forms import (
@@ -33,7 +32,6 @@ def new_volunteer() -> Any:
         try:
             volunteer = volunteer_service.create_volunteer(form.data_for_service())
         except FieldErrors as exc:
-            unit_of_work.rollback()
             form.dbs_certificate_date.process_errors = []
             form.paused_until.process_errors = []
             show_errors(form, exc)
@@ -71,7 +69,6 @@ def edit_volunteer(volunteer_id: int) -> Any:
         try:
             volunteer_service.update_volunteer(volunteer, form.data_for_service())
         except FieldErrors as exc:
-            unit_of_work.rollback()
             form.dbs_certificate_date.process_errors = []
             form.paused_until.process_errors = []
             show_errors(form, exc)

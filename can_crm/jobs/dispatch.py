@@ -71,7 +71,7 @@ class JobQueue:
     def rq_queue(self) -> Any:
         if self._rq_queue is None:
             # Short timeouts: a push happens after a web request's commit and must not hang it.
-            connection = Redis.from_url(self.redis_url, socket_connect_timeout=2, socket_timeout=5)
+            connection = Redis.from_url(str(self.redis_url), socket_connect_timeout=2, socket_timeout=5)
             self._rq_queue = Queue(self.queue_name, connection=connection, serializer=JSONSerializer)
         return self._rq_queue
 

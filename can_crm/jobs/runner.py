@@ -148,7 +148,7 @@ def _finish(job_id: int, attempt: int, **values: Any) -> bool:
     statement = (
         update(Job).where(_holds_claim(job_id, attempt)).values(**values).execution_options(synchronize_session=False)
     )
-    return bool(db.session.execute(statement).rowcount)
+    return bool(db.session.execute(statement).rowcount)  # type: ignore[attr-defined]  # an UPDATE: a CursorResult
 
 
 def execute(job_id: int) -> str:

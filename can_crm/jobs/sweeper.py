@@ -89,7 +89,7 @@ def _recover_dead(now: datetime, cutoff: datetime, stale_after: int) -> tuple[li
             )
             .values(error=error, **values)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]  # an UPDATE: a CursorResult
         if not changed:
             continue  # it beat, finished or was re-claimed in between: not dead after all
         log.warning("job %s: worker died during attempt %s of %s", job_id, attempts, max_attempts)
@@ -123,12 +123,13 @@ def _resend_lost(now: datetime, cutoff: datetime) -> list[tuple[int, int]]:
 
 def _end_exhausted(now: datetime) -> int:
     # Only reachable if max_attempts was lowered under a queued job: no worker may claim it any more.
-    return db.session.execute(
+    ended = db.session.execute(
         update(Job)
         .where(Job.state == QUEUED, Job.attempts >= Job.max_attempts)
         .values(state=FAILED, finished_at=now, error="No attempts left")
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    return int(ended.rowcount)  # type: ignore[attr-defined]  # an UPDATE: a CursorResult
 
 
 def periodic() -> None:

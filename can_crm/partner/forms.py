@@ -13,7 +13,7 @@ from can_crm.resident.forms import HelpRequestForm
 class OnBehalfForm(HelpRequestForm):
     """The public form's fields, worded for someone asking on a resident's behalf."""
 
-    due_by = DateField(
+    due_by = DateField(  # type: ignore[assignment]  # the same field, with the widget partners' browsers need
         "When does the resident need help by? (optional)",
         description="For example, 27 3 2027",
         format="%d %m %Y",

@@ -11,14 +11,14 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from can_crm import unit_of_work
 from can_crm.access import roles
 from can_crm.coordinator.forms import ConcernForm
 from can_crm.forms import date_value, show_errors
-from can_crm.models.enums import Channel, LawfulBasis, Role
+from can_crm.models.enums import Channel, Role
 from can_crm.partner.forms import CancelForm, OnBehalfForm
 from can_crm.services.common import policy
 from can_crm.services.common.errors import FieldErrors, TransitionRefused
+from can_crm.services.requests import intake
 from can_crm.services.requests import operations as request_service
 from can_crm.services.requests import worklist as queue_service
 
@@ -65,7 +65,6 @@ def new_request() -> Any:
     if form.is_submitted():
         resident_data = {f: form[f].data for f in RESIDENT_FIELDS}
         resident_data["consent_given"] = bool(form.consent_given.data)
-        resident_data["lawful_basis"] = LawfulBasis.CONSENT.value
         request_data = {
             "type": form.type.data,
             "details": form.details.data,
@@ -74,14 +73,9 @@ def new_request() -> Any:
         }
         channel = Channel.COUNCILLOR if current_user.role == Role.COUNCILLOR.value else Channel.PARTNER
         try:
-            if not form.consent_given.data:
-                raise FieldErrors({"consent_given": "Confirm that the resident agreed we can use their details"})
             # No duplicate warning here: it would show a partner requests they may not see.
-            created = request_service.create_checked(
-                request_data, resident_data, policy.actor_for(current_user), channel, not_duplicate=True
-            )
+            created = intake.submit(request_data, policy.actor_for(current_user), channel, resident_data=resident_data)
         except FieldErrors as exc:
-            unit_of_work.rollback()
             form.due_by.process_errors = []
             show_errors(form, exc, prefix="resident.")
         else:
@@ -119,7 +113,6 @@ def cancel(reference: str) -> Any:
     try:
         request_service.move(current_user, reference, "cancelled", form.reason.data)
     except TransitionRefused as exc:
-        unit_of_work.rollback()
         if exc.field == "reason":
             form.reason.errors = ["Enter why the request should be cancelled"]
             return _render(reference, 409, cancel_form=form)

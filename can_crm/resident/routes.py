@@ -13,10 +13,11 @@ from wtforms import StringField, SubmitField
 from can_crm.access import public
 from can_crm.extensions import limiter
 from can_crm.forms import date_value, show_errors
-from can_crm.models.enums import Channel, LawfulBasis
+from can_crm.models.enums import Channel
 from can_crm.resident.forms import HelpRequestForm
 from can_crm.services.common.errors import FieldErrors, ValidationError
 from can_crm.services.common.validation import clean_postcode
+from can_crm.services.requests import intake
 from can_crm.services.requests import operations as request_service
 from can_crm.services.requests.events import RESIDENT, Actor
 from can_crm.services.requests.references import normalise_reference
@@ -52,7 +53,6 @@ def request_form() -> Any:
     if form.validate_on_submit():
         resident_data = {f: form[f].data for f in RESIDENT_FIELDS}
         resident_data["consent_given"] = bool(form.consent_given.data)
-        resident_data["lawful_basis"] = LawfulBasis.CONSENT.value
         request_data = {
             "type": form.type.data,
             "details": form.details.data,
@@ -60,11 +60,7 @@ def request_form() -> Any:
             "volunteer_notes": form.volunteer_notes.data,
         }
         try:
-            if not form.consent_given.data:
-                raise FieldErrors({"consent_given": "Confirm that we can use your details to arrange help"})
-            created = request_service.create_request(
-                request_data, Actor(role=RESIDENT), Channel.WEB, resident_data=resident_data
-            )
+            created = intake.submit(request_data, Actor(role=RESIDENT), Channel.WEB, resident_data=resident_data)
         except FieldErrors as exc:
             show_errors(form, exc, prefix="resident.")
         else:

@@ -55,6 +55,7 @@ def new_request_body(postcode: str, **overrides: Any) -> dict[str, Any]:
             "phone": "07911 123456",
             "email": "margaret@example.com",
             "preferred_channel": "phone",
+            "consent_given": True,
         },
         "type": "shopping",
         "urgency": 2,
@@ -95,10 +96,12 @@ def test_partner_raises_on_behalf_and_sees_only_name_and_postcode(
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["channel"] == "partner"
-    assert body["resident"] == {"name": "Margaret Okafor", "postcode": hf_postcode}
+    assert body["resident"] == {"name": "Margaret Okafor", "postcode": hf_postcode, "location_known": True}
     assert "coordinator_notes" not in body and "volunteer_id" not in body
     listed = client.get("/api/v1/requests", headers=headers).get_json()
-    assert [item["resident"] for item in listed["items"]] == [{"name": "Margaret Okafor", "postcode": hf_postcode}]
+    assert [item["resident"] for item in listed["items"]] == [
+        {"name": "Margaret Okafor", "postcode": hf_postcode, "location_known": True}
+    ]
 
 
 def test_councillor_request_is_recorded_as_councillor_channel(

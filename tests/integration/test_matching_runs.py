@@ -159,7 +159,7 @@ def test_a_new_run_supersedes_earlier_pending_proposals(
     assert proposals(second)[req.id].decision == "pending"
 
 
-def test_run_takes_only_the_chosen_types_and_located_residents(
+def test_run_takes_only_the_chosen_types_and_lists_unlocated_residents_as_location_unknown(
     app: Any, db: Any, make_request: Any, make_volunteer: Any
 ) -> None:
     volunteer(make_volunteer, 0.0)
@@ -174,7 +174,10 @@ def test_run_takes_only_the_chosen_types_and_located_residents(
     unit_of_work.commit()
     run = run_matching(app, db, request_types=["shopping"])
     assert run.request_types == ["shopping"]
-    assert set(proposals(run)) == {shopping.id}
+    found = proposals(run)
+    assert set(found) == {shopping.id, unplaced.id}
+    assert found[shopping.id].volunteer_id is not None
+    assert (found[unplaced.id].volunteer_id, found[unplaced.id].unmatched_reason) == (None, "location_unknown")
 
 
 @pytest.mark.parametrize("bad", [["groceries"], "nonsense", [1], {"a": 1}])

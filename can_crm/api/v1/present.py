@@ -23,6 +23,8 @@ _FULL_RESIDENT = (
     "town",
     "postcode",
     "ward_code",
+    "location_known",
+    "location_source",
     "phone",
     "email",
     "preferred_channel",
@@ -37,7 +39,7 @@ _FULL_RESIDENT = (
     "updated_at",
 )
 # Partners and councillors follow a request they raised: enough to recognise the person, nothing more.
-_SUMMARY_RESIDENT = ("name", "postcode")
+_SUMMARY_RESIDENT = ("name", "postcode", "location_known")
 
 _REQUEST_FIELDS = (
     "reference",

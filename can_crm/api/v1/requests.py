@@ -17,6 +17,7 @@ from can_crm.models.request import HelpRequest
 from can_crm.models.user import User
 from can_crm.services.common import audit, policy
 from can_crm.services.common.errors import FieldErrors, NotFound
+from can_crm.services.requests import intake, locations
 from can_crm.services.requests import operations as request_service
 from can_crm.services.requests import worklist as queue_service
 from can_crm.services.requests.references import normalise_reference
@@ -105,7 +106,7 @@ def create_request(data: dict[str, Any]) -> Any:
         raise FieldErrors({"resident_id": "No resident with that id"})
     request_data = {key: data[key] for key in _REQUEST_KEYS if key in data}
     try:
-        created = request_service.create_request(
+        created = intake.submit(
             request_data,
             policy.actor_for(user),
             _CHANNELS.get(user.role, Channel.API),
@@ -205,4 +206,19 @@ def assign_request(data: dict[str, Any], reference: str) -> Any:
     except NotFound as exc:
         # The request exists; it is the volunteer named in the body that does not.
         raise FieldErrors({"volunteer_id": exc.message}) from None
+    return _detail(req)
+
+
+@blp.route("/<reference>/location", methods=["POST"], tags=TAGS)
+@roles(*STAFF)
+@blp.arguments(schemas.LocationInSchema)
+@blp.response(200, schemas.RequestDetailSchema)
+@documents(blp, 400, 401, 403, 404, 415, 422)
+def set_location(data: dict[str, Any], reference: str) -> Any:
+    """Set the location of a resident whose postcode the directory does not list (coordinators)
+
+    Send `nearby_postcode` (a postcode the directory lists), or `lat` and `lon`. The request can then be
+    matched and checked against the authority's boundary; `resident.location_known` becomes true.
+    """
+    req = locations.set_location(_user(), reference, data)
     return _detail(req)

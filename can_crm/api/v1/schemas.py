@@ -154,6 +154,12 @@ class TriageInSchema(StrictSchema):
     coordinator_notes = _text(2000, "Notes for coordinators (not shown to partners)")
 
 
+class LocationInSchema(StrictSchema):
+    nearby_postcode = _text(8, "A nearby postcode that the postcode directory lists")
+    lat = fields.Float(allow_none=True, metadata={"description": "Latitude (WGS84) of the address"})
+    lon = fields.Float(allow_none=True, metadata={"description": "Longitude (WGS84) of the address"})
+
+
 class AssignInSchema(StrictSchema):
     volunteer_id = _id("The volunteer to propose", required=True)
 
@@ -198,6 +204,15 @@ class ResidentOutSchema(ma.Schema):
     town = fields.String(allow_none=True)
     postcode = fields.String()
     ward_code = fields.String(allow_none=True)
+    location_known = fields.Boolean(
+        metadata={
+            "description": "False when the postcode is real but our postcode directory does not list it yet: the "
+            "request is accepted and flagged, and a coordinator sets the location before matching"
+        }
+    )
+    location_source = fields.String(
+        allow_none=True, metadata={"enum": ["postcode", "nearby_postcode", "coordinates"], "description": "How"}
+    )
     phone = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
     preferred_channel = fields.String()

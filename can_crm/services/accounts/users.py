@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,6 +16,7 @@ from can_crm.models.enums import Role, values
 from can_crm.models.user import ApiToken, User
 from can_crm.services.common.errors import Conflict, FieldErrors, NotFound, ValidationError
 from can_crm.services.common.validation import clean_choice, clean_email, clean_name, clean_text
+from can_crm.unit_of_work import atomic
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a missing account takes as long as a wrong password.
@@ -32,19 +34,21 @@ def clean_password(password: str | None) -> str:
     return password
 
 
+@atomic
 def create_user(
     email: str, name: str, role: str, password: str, organisation: str | None = None, ward_code: str | None = None
 ) -> User:
     errors: dict[str, str] = {}
     cleaned: dict[str, str | None] = {}
-    for field, rule in (
+    rules: tuple[tuple[str, Callable[[], str | None]], ...] = (
         ("email", lambda: clean_email(email, required=True)),
         ("name", lambda: clean_name(name)),
         ("role", lambda: clean_choice(role, values(Role), "role", "a role")),
         ("password", lambda: clean_password(password)),
         ("organisation", lambda: clean_text(organisation, "organisation", "organisation", max_length=120) or None),
         ("ward_code", lambda: clean_text(ward_code, "ward_code", "ward code", max_length=12) or None),
-    ):
+    )
+    for field, rule in rules:
         try:
             cleaned[field] = rule()
         except ValidationError as exc:
@@ -97,6 +101,7 @@ def end_sessions(user: User) -> None:
     user.session_version += 1
 
 
+@atomic
 def set_active(user: User, active: bool) -> None:
     user.active = active
     if not active:
@@ -106,6 +111,7 @@ def set_active(user: User, active: bool) -> None:
                 token.revoked_at = utcnow()
 
 
+@atomic
 def set_role(user: User, role: str) -> None:
     user.role = clean_choice(role, values(Role), "role", "a role")
     end_sessions(user)
@@ -126,6 +132,7 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@atomic
 def issue_token(user: User, name: str = "integration") -> tuple[ApiToken, str]:
     """Create a bearer token for `user`; the plain token is returned once and only its hash is kept."""
     if not user.active:
@@ -138,6 +145,7 @@ def issue_token(user: User, name: str = "integration") -> tuple[ApiToken, str]:
     return token, plain
 
 
+@atomic
 def revoke_token(token_id: int) -> None:
     token = db.session.get(ApiToken, token_id)
     if token is None:
@@ -154,6 +162,7 @@ def user_for_token(plain: str) -> User | None:
     return token.user
 
 
+@atomic
 def revoke_user_token(user: User, token_id: int) -> None:
     """Revoke one of `user`'s tokens; another user's token is as missing as an unknown one."""
     token = db.session.get(ApiToken, token_id)

@@ -70,3 +70,12 @@ def responsible_authority(lat: float | None, lon: float | None) -> Any:
     if found is None or code not in found:
         return None
     return found.out_of_area(float(lat), float(lon), code)
+
+
+def authority_at(lat: float, lon: float) -> str | None:
+    """The GSS code of the loaded authority boundary holding the point, or None."""
+    found = boundaries()
+    if found is None:
+        return None
+    authority = found.authority_at(float(lat), float(lon))
+    return str(authority.gss_code) if authority is not None else None

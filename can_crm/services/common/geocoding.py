@@ -33,29 +33,37 @@ def directory() -> PostcodeDirectory | None:
         with _lock:
             path = Path(app.config["POSTCODE_INDEX"])
             app.extensions["can_postcodes"] = PostcodeDirectory.load(path) if path.is_file() else None
-    return app.extensions["can_postcodes"]
-
-
-def known_postcode(postcode: str, field: str) -> str:
-    """Refuse, as a field error, a well-formed postcode that the installed directory does not hold."""
-    try:
-        locate(postcode)
-    except ValidationError as exc:
-        raise ValidationError(exc.message, field) from None
-    return postcode
+    found: PostcodeDirectory | None = app.extensions["can_postcodes"]
+    return found
 
 
 def locate(postcode: str) -> Place | None:
-    """The place of a normalised postcode; None when no directory is installed (a pilot without ONSPD).
-
-    An installed directory that does not know the postcode is an error the person can fix.
-    """
+    """The place of a normalised postcode, or None when we cannot place it: no directory is installed (a pilot
+    without ONSPD), or the directory does not list it yet (a new-build street). Never a refusal: nobody is
+    turned away because our data is incomplete."""
     found = directory()
     if found is None:
         return None
     try:
         record = found.geocode(postcode)
     except (UnknownPostcode, InvalidPostcode):
-        raise ValidationError("We could not find that postcode. Check it and enter it again", "postcode") from None
-    fine, coarse = h3_cells(record.lat, record.lon)
-    return Place(record.lat, record.lon, record.ward_gss or None, record.authority_gss or None, fine, coarse)
+        return None
+    return _place(record.lat, record.lon, record.ward_gss or None, record.authority_gss or None)
+
+
+def known_place(postcode: str, field: str) -> Place:
+    """The place of a postcode the directory lists, for a coordinator setting a location from a nearby one."""
+    place = locate(postcode)
+    if place is None:
+        raise ValidationError("Enter a nearby postcode that the postcode directory lists", field)
+    return place
+
+
+def place_at(lat: float, lon: float, authority_code: str | None) -> Place:
+    """A place from coordinates a coordinator entered (no ward: the directory gives wards by postcode)."""
+    return _place(lat, lon, None, authority_code)
+
+
+def _place(lat: float, lon: float, ward_code: str | None, authority_code: str | None) -> Place:
+    fine, coarse = h3_cells(lat, lon)
+    return Place(lat, lon, ward_code, authority_code, fine, coarse)

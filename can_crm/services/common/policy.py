@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, false, or_, select
 
 from can_crm.extensions import db
 from can_crm.models.enums import Role
@@ -38,11 +38,11 @@ def restrict_requests(query: Select[tuple[HelpRequest]], user: User) -> Select[t
     if role == Role.VOLUNTEER.value:
         mine = select(Volunteer.id).where(Volunteer.user_id == user.id)
         return query.where(HelpRequest.volunteer_id.in_(mine))
-    return query.where(False)
+    return query.where(false())
 
 
 def can_see_request(user: User, request: HelpRequest) -> bool:
-    query = restrict_requests(select(HelpRequest.id).where(HelpRequest.id == request.id), user)  # type: ignore[arg-type]
+    query = restrict_requests(select(HelpRequest).where(HelpRequest.id == request.id), user)
     return db.session.scalar(query) is not None
 
 
@@ -60,8 +60,5 @@ def may_use_resident(user: User, resident_id: int) -> bool:
     only for a resident of a request they can already see (so an id reveals nobody new)."""
     if user.role == Role.COORDINATOR.value:
         return True
-    query = restrict_requests(
-        select(HelpRequest.id).where(HelpRequest.resident_id == resident_id).limit(1),
-        user,  # type: ignore[arg-type]
-    )
+    query = restrict_requests(select(HelpRequest).where(HelpRequest.resident_id == resident_id).limit(1), user)
     return db.session.scalar(query) is not None

@@ -26,6 +26,7 @@ from can_crm.services.common.validation import clean_text
 from can_crm.services.matching.runs import busy_counts
 from can_crm.services.requests import operations as request_service
 from can_crm.services.requests.events import SYSTEM, Actor, record_event
+from can_crm.unit_of_work import atomic
 
 MAX_BATCH = 1000
 INTERVAL_RANGE = (5, 10_080)  # five minutes to a week
@@ -92,6 +93,7 @@ def _record(proposal: MatchProposal, decision: str, actor: Actor, note: str | No
     )
 
 
+@atomic
 def approve(proposal_ids: Iterable[int], user: User | None, *, note: str | None = None) -> list[MatchProposal]:
     """Approve proposals: each request is offered to its proposed volunteer. All or nothing."""
     ids = list(proposal_ids)
@@ -114,7 +116,7 @@ def approve(proposal_ids: Iterable[int], user: User | None, *, note: str | None 
         problem = _stale(proposal)
         if problem is None and proposal.volunteer_id is None:
             problem = f"No volunteer was proposed for {proposal.request.reference}: choose one by hand instead"
-        if problem is None:
+        if problem is None and proposal.volunteer_id is not None:
             vid = proposal.volunteer_id
             trouble = _volunteer_problem(volunteers.get(vid), load.get(vid, 0))
             if trouble:
@@ -135,6 +137,7 @@ def approve(proposal_ids: Iterable[int], user: User | None, *, note: str | None 
     return proposals
 
 
+@atomic
 def approve_all(run_id: int, user: User) -> list[MatchProposal]:
     """Approve every proposal of the run that still waits for a decision and is in date."""
     ids = list(
@@ -167,6 +170,7 @@ def _note(raw: object, *, required: bool, what: str) -> str | None:
     return note
 
 
+@atomic
 def reject(proposal_id: int, user: User, note: object = None) -> MatchProposal:
     """Turn a proposal down: the request stays triaged for the next run or a hand assignment."""
     proposal = get_proposal(proposal_id)
@@ -195,6 +199,7 @@ def _volunteer_id(raw: object) -> int:
     return value
 
 
+@atomic
 def override(proposal_id: int, volunteer_id: object, user: User, note: object) -> MatchProposal:
     """Offer the request to a volunteer the coordinator chose instead (with the reason)."""
     proposal = get_proposal(proposal_id)
@@ -275,6 +280,7 @@ def auto_approve(run: MatchingRun) -> int:
     return approved
 
 
+@atomic
 def update_settings(user: User, data: Mapping[str, Mapping[str, Any]]) -> list[MatchingSetting]:
     """Admins only: per request type, run on a schedule (and how often) and whether to auto-approve."""
     if user.role != Role.ADMIN.value:

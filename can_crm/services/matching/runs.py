@@ -29,6 +29,7 @@ from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common import jobs
 from can_crm.services.common.errors import FieldErrors, NotFound
+from can_crm.unit_of_work import atomic
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def clean_types(raw: object) -> list[str]:
     return [t for t in values(RequestType) if t in items]
 
 
+@atomic
 def start_run(user: User | None, request_types: object = None, automatic: bool = False) -> MatchingRun:
     """Record a run and its job (the job is queued once the caller's transaction commits)."""
     types = clean_types(request_types)
@@ -78,6 +80,22 @@ def start_run(user: User | None, request_types: object = None, automatic: bool =
 
 
 # -- the job -------------------------------------------------------------------------------------------
+
+
+LOCATION_UNKNOWN = "location_unknown"
+
+
+def _unplaced_requests(types: list[str]) -> list[HelpRequest]:
+    """Triaged requests whose resident's location is unknown: listed as unmatched until a coordinator sets it."""
+    query = (
+        select(HelpRequest)
+        .join(Resident, HelpRequest.resident_id == Resident.id)
+        .where(HelpRequest.status == Status.TRIAGED.value, or_(Resident.lat.is_(None), Resident.lon.is_(None)))
+        .order_by(HelpRequest.id)
+    )
+    if types:
+        query = query.where(HelpRequest.type.in_(types))
+    return list(db.session.scalars(query))
 
 
 def _open_requests(types: list[str]) -> list[HelpRequest]:
@@ -191,8 +209,8 @@ def build_instance(
         engine_requests.append(
             matching.Request(
                 id=str(r.id),
-                lat=float(r.resident.lat),
-                lon=float(r.resident.lon),
+                lat=float(r.resident.lat or 0.0),  # placed: _open_requests takes located residents only
+                lon=float(r.resident.lon or 0.0),
                 urgency=int(r.urgency),
                 skills=frozenset(r.required_skills or ()),
                 min_dbs=r.min_dbs or "none",
@@ -203,9 +221,9 @@ def build_instance(
     engine_volunteers = [
         matching.Volunteer(
             id=engine_volunteer_id(v.id),
-            lat=float(v.lat),
-            lon=float(v.lon),
-            skills=frozenset(v.skills or ()),  # type: ignore[arg-type]
+            lat=float(v.lat or 0.0),  # placed: available_volunteers(placed_only=True)
+            lon=float(v.lon or 0.0),
+            skills=frozenset(v.skills or ()),
             dbs=v.dbs_level or "none",
             max_km=float(v.max_km),
             capacity=spare,
@@ -246,26 +264,39 @@ def execute_run(run_id: int, progress: ProgressFn) -> dict[str, Any]:
         )
         for old in superseded:
             old.decision = "superseded"
-    proposals = [
-        MatchProposal(
-            run_id=run.id,
-            request_id=int(a.request),
-            volunteer_id=db_volunteer_id(a.volunteer),
-            km=round(a.km, 3),
-            explanation=a.explanation,
-            decision="pending",
-        )
-        for a in result.assignments
-    ] + [
-        MatchProposal(
-            run_id=run.id,
-            request_id=int(u.request),
-            explanation=u.detail,
-            unmatched_reason=u.reason,
-            decision="pending",
-        )
-        for u in result.unmatched
-    ]
+    proposals = (
+        [
+            MatchProposal(
+                run_id=run.id,
+                request_id=int(a.request),
+                volunteer_id=db_volunteer_id(a.volunteer),
+                km=round(a.km, 3),
+                explanation=a.explanation,
+                decision="pending",
+            )
+            for a in result.assignments
+        ]
+        + [
+            MatchProposal(
+                run_id=run.id,
+                request_id=int(u.request),
+                explanation=u.detail,
+                unmatched_reason=u.reason,
+                decision="pending",
+            )
+            for u in result.unmatched
+        ]
+        + [
+            MatchProposal(
+                run_id=run.id,
+                request_id=r.id,
+                explanation="The resident's location is unknown: set it on the request page, then match again",
+                unmatched_reason=LOCATION_UNKNOWN,
+                decision="pending",
+            )
+            for r in _unplaced_requests(list(run.request_types or []))
+        ]
+    )
     proposals.sort(key=lambda p: p.request_id)
     db.session.add_all(proposals)
     run.state = "proposed"

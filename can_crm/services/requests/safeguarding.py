@@ -20,6 +20,7 @@ from can_crm.services.common import audit, policy
 from can_crm.services.common.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationError
 from can_crm.services.common.validation import clean_text
 from can_crm.services.requests.events import record_event
+from can_crm.unit_of_work import atomic
 
 OPEN = "open"
 CLOSED = "closed"
@@ -37,6 +38,7 @@ def _require_coordinator(user: User) -> None:
         raise Forbidden("Only coordinators can see safeguarding concerns")
 
 
+@atomic
 def raise_concern(user: User, reference: str, details: str | None) -> SafeguardingConcern:
     """Record a concern on a request `user` may see (any role), and put it in the coordinators' queue."""
     request = policy.require_request(user, reference)
@@ -89,6 +91,7 @@ def concerns_for_request(user: User, request: HelpRequest) -> list[SafeguardingC
     )
 
 
+@atomic
 def close_concern(user: User, concern_id: int, outcome: str | None) -> SafeguardingConcern:
     _require_coordinator(user)
     concern = db.session.get(SafeguardingConcern, concern_id)

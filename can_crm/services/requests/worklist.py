@@ -20,7 +20,9 @@ from can_crm.models.volunteer import Volunteer
 from can_crm.services.common.errors import FieldErrors, ValidationError
 from can_crm.services.common.policy import restrict_requests
 from can_crm.services.common.validation import clean_text
-from can_crm.services.requests.operations import clean_urgency
+from can_crm.services.requests.rules import clean_urgency
+
+_FLAG_VALUES = ("", "true", "false", "1", "0", "yes", "no", "y", "n")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class QueueFilters:
     ward: str | None = None
     overdue: bool = False
     search: str | None = None
+    location_unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,11 @@ def clean_filters(args: Mapping[str, Any]) -> QueueFilters:
         except ValidationError as exc:
             errors["urgency"] = exc.message
     overdue_raw = str(args.get("overdue") or "").lower()
-    if overdue_raw not in ("", "true", "false", "1", "0", "yes", "no", "y", "n"):
+    if overdue_raw not in _FLAG_VALUES:
         errors["overdue"] = "Overdue must be true or false"
+    unknown_raw = str(args.get("location_unknown") or "").lower()
+    if unknown_raw not in _FLAG_VALUES:
+        errors["location_unknown"] = "Location unknown must be true or false"
     search = ward = None
     try:
         search = clean_text(args.get("q"), "q", "search", max_length=100) or None
@@ -74,7 +80,8 @@ def clean_filters(args: Mapping[str, Any]) -> QueueFilters:
         errors["ward"] = exc.message
     if errors:
         raise FieldErrors(errors)
-    return QueueFilters(status, rtype, urgency, ward, overdue_raw in ("true", "1", "yes", "y"), search)
+    yes = ("true", "1", "yes", "y")
+    return QueueFilters(status, rtype, urgency, ward, overdue_raw in yes, search, unknown_raw in yes)
 
 
 def _filtered(user: User, filters: QueueFilters, now: datetime) -> Select[tuple[HelpRequest]]:
@@ -91,8 +98,10 @@ def _filtered(user: User, filters: QueueFilters, now: datetime) -> Select[tuple[
         query = query.where(HelpRequest.urgency == filters.urgency)
     if filters.overdue:
         query = query.where(HelpRequest.sla_due_at < now, HelpRequest.status.in_([s.value for s in OPEN_STATUSES]))
-    if filters.ward or filters.search:
+    if filters.ward or filters.search or filters.location_unknown:
         query = query.join(Resident, HelpRequest.resident_id == Resident.id)
+        if filters.location_unknown:
+            query = query.where(Resident.lat.is_(None))
         if filters.ward:
             query = query.where(Resident.ward_code == filters.ward)
         if filters.search:

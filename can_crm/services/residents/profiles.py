@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 
 from can_crm.extensions import db
-from can_crm.models.enums import ContactChannel, LawfulBasis, values
+from can_crm.models.enums import ContactChannel, LawfulBasis, LocationSource, values
 from can_crm.models.resident import Resident
-from can_crm.services.common import geocoding
+from can_crm.services.common import areas, geocoding
 from can_crm.services.common.errors import FieldErrors, NotFound, ValidationError
 from can_crm.services.common.validation import (
     clean_choice,
@@ -21,13 +21,14 @@ from can_crm.services.common.validation import (
     clean_postcode,
     clean_text,
 )
+from can_crm.unit_of_work import atomic
 
 _RULES: dict[str, Callable[[Any], Any]] = {
     "name": clean_name,
     "address_line1": lambda v: clean_text(v, "address_line1", "address line 1", max_length=120, required=True),
     "address_line2": lambda v: clean_text(v, "address_line2", "address line 2", max_length=120) or None,
     "town": lambda v: clean_text(v, "town", "town or city", max_length=60) or None,
-    "postcode": lambda v: geocoding.known_postcode(clean_postcode(v), "postcode"),
+    "postcode": lambda v: clean_postcode(v),
     "phone": lambda v: clean_phone(v) or None,
     "email": lambda v: clean_email(v) or None,
     "preferred_channel": lambda v: clean_choice(
@@ -86,19 +87,24 @@ def _contact_errors(channel: str, phone: str | None, email: str | None) -> dict[
     return {}
 
 
+def _place(resident: Resident, place: geocoding.Place | None, source: LocationSource | None) -> None:
+    resident.lat, resident.lon = (place.lat, place.lon) if place else (None, None)
+    resident.ward_code = place.ward_code if place else None
+    resident.authority_code = place.authority_code if place else None
+    resident.h3_fine, resident.h3_map = (place.h3_fine, place.h3_map) if place else (None, None)
+    resident.location_source = source.value if place and source else None
+
+
 def _apply(resident: Resident, cleaned: Mapping[str, Any]) -> None:
     for field, value in cleaned.items():
         setattr(resident, field, value)
     if "postcode" in cleaned:
-        place = geocoding.locate(cleaned["postcode"])
-        resident.lat, resident.lon = (place.lat, place.lon) if place else (None, None)
-        resident.ward_code = place.ward_code if place else None
-        resident.authority_code = place.authority_code if place else None
-        resident.h3_fine, resident.h3_map = (place.h3_fine, place.h3_map) if place else (None, None)
+        # A real postcode the directory does not list yet leaves the location unknown: accepted and flagged.
+        _place(resident, geocoding.locate(cleaned["postcode"]), LocationSource.POSTCODE)
 
 
-def create_resident(data: Mapping[str, Any], created_by_id: int | None) -> Resident:
-    cleaned = clean_resident(data)
+def create_checked(cleaned: Mapping[str, Any], created_by_id: int | None) -> Resident:
+    """A resident from fields `clean_resident` already accepted (intake validates once)."""
     resident = Resident(created_by_id=created_by_id)
     _apply(resident, cleaned)
     db.session.add(resident)
@@ -106,6 +112,61 @@ def create_resident(data: Mapping[str, Any], created_by_id: int | None) -> Resid
     return resident
 
 
+def create_resident(data: Mapping[str, Any], created_by_id: int | None) -> Resident:
+    return create_checked(clean_resident(data), created_by_id)
+
+
+# Great Britain and Northern Ireland, generously: coordinates outside are a typing mistake.
+_LAT_RANGE, _LON_RANGE = (49.8, 60.95), (-8.7, 1.8)
+
+
+def _coordinate(value: object, field: str, label: str, bounds: tuple[float, float]) -> float:
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        raise ValidationError(f"Enter the {label}", field)
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValidationError(f"The {label} must be a number, like {bounds[0] + 1:.4f}", field) from None
+    if not bounds[0] <= number <= bounds[1] or number != number:
+        raise ValidationError(f"The {label} must be between {bounds[0]} and {bounds[1]}", field)
+    return number
+
+
+@atomic
+def set_location(resident: Resident, data: Mapping[str, Any]) -> LocationSource:
+    """A coordinator places a resident whose postcode the directory does not list: from a nearby postcode the
+    directory knows (`nearby_postcode`), or from coordinates (`lat`, `lon`). Returns how it was set."""
+    nearby = data.get("nearby_postcode")
+    has_coordinates = any(data.get(k) not in (None, "") for k in ("lat", "lon"))
+    if nearby not in (None, "") and has_coordinates:
+        raise FieldErrors({"nearby_postcode": "Enter a nearby postcode or coordinates, not both"})
+    if nearby not in (None, ""):
+        try:
+            place = geocoding.known_place(clean_postcode(str(nearby), "nearby_postcode"), "nearby_postcode")
+        except ValidationError as exc:
+            raise FieldErrors({exc.field or "nearby_postcode": exc.message}) from None
+        _place(resident, place, LocationSource.NEARBY_POSTCODE)
+        db.session.flush()
+        return LocationSource.NEARBY_POSTCODE
+    if not has_coordinates:
+        raise FieldErrors({"nearby_postcode": "Enter a nearby postcode, or the latitude and longitude"})
+    errors: dict[str, str] = {}
+    coordinates: dict[str, float] = {}
+    for field, label, bounds in (("lat", "latitude", _LAT_RANGE), ("lon", "longitude", _LON_RANGE)):
+        try:
+            coordinates[field] = _coordinate(data.get(field), field, label, bounds)
+        except ValidationError as exc:
+            errors[field] = exc.message
+    if errors:
+        raise FieldErrors(errors)
+    authority = areas.authority_at(coordinates["lat"], coordinates["lon"])
+    _place(resident, geocoding.place_at(coordinates["lat"], coordinates["lon"], authority), LocationSource.COORDINATES)
+    db.session.flush()
+    return LocationSource.COORDINATES
+
+
+@atomic
 def update_resident(resident: Resident, data: Mapping[str, Any]) -> Resident:
     cleaned = clean_resident(data, partial=True)
     # A partial update must still leave a way to reach the resident by their preferred channel.

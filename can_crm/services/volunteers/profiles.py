@@ -22,6 +22,7 @@ from can_crm.services.common.validation import (
     clean_postcode,
     clean_text,
 )
+from can_crm.unit_of_work import atomic
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SLOTS = ("morning", "afternoon", "evening")
@@ -33,7 +34,7 @@ def _number(value: object, field: str, label: str, low: float, high: float, inte
     if isinstance(value, bool):
         raise ValidationError(f"{label[0].upper()}{label[1:]} must be a number", field)
     try:
-        number = float(value) if not integer else int(str(value).strip())
+        number = float(str(value).strip()) if not integer else int(str(value).strip())
     except (TypeError, ValueError):
         kind = "a whole number" if integer else "a number"
         raise ValidationError(f"{label[0].upper()}{label[1:]} must be {kind}", field) from None
@@ -95,7 +96,7 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "name": clean_name,
     "phone": lambda v: clean_phone(v) or None,
     "email": lambda v: clean_email(v) or None,
-    "home_postcode": lambda v: geocoding.known_postcode(clean_postcode(v, "home_postcode"), "home_postcode"),
+    "home_postcode": lambda v: clean_postcode(v, "home_postcode"),
     "skills": _skills,
     "max_km": lambda v: _number(v, "max_km", "how far they travel (km)", 0.1, 100),
     "capacity": lambda v: int(_number(v, "capacity", "how many tasks at once", 1, 20, integer=True)),
@@ -134,6 +135,7 @@ def _apply(volunteer: Volunteer, cleaned: Mapping[str, Any]) -> None:
         volunteer.h3_fine, volunteer.h3_map = (place.h3_fine, place.h3_map) if place else (None, None)
 
 
+@atomic
 def create_volunteer(data: Mapping[str, Any], user_id: int | None = None) -> Volunteer:
     cleaned = clean_volunteer(data)
     volunteer = Volunteer(user_id=user_id)
@@ -143,6 +145,7 @@ def create_volunteer(data: Mapping[str, Any], user_id: int | None = None) -> Vol
     return volunteer
 
 
+@atomic
 def update_volunteer(volunteer: Volunteer, data: Mapping[str, Any]) -> Volunteer:
     _apply(volunteer, clean_volunteer(data, partial=True))
     db.session.flush()
