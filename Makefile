@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
-export SECRET_KEY ?= $(shell cat instance/secret_key 2>/dev/null)
+RUN_PORT ?= 5000
 export POSTCODE_INDEX ?= $(CURDIR)/instance/postcodes.npz
 DEMO_BOROUGHS := E09000013,E09000020,E09000033,E09000027,E09000009,E09000017
 
@@ -34,10 +34,11 @@ instance/postcodes.npz: $(VENV)/.installed
 
 install: $(VENV)/.installed node_modules/.installed instance/secret_key instance/postcodes.npz ## Install what is missing (venv, npm assets, secret, postcodes)
 
+# Development reads instance/secret_key itself when SECRET_KEY is unset, as every README command does.
 run: install ## Install, migrate, seed demo data and serve on http://127.0.0.1:5000 (SQLite, in-process jobs)
-	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) db upgrade
-	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) seed-demo
-	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(FLASK) run --host 127.0.0.1 --port $(RUN_PORT)
 
 test: install lint ## Lint, then the whole suite: unit, integration (PostgreSQL, Redis, rq workers), browser (Chromium)
 	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadgroup
