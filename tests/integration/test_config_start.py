@@ -70,3 +70,13 @@ def test_production_refuses_a_bad_key_in_one_line_without_a_traceback(
     assert done.returncode != 0
     assert len(ours) == 1 and message in ours[0], done.stderr[-2000:]
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_sign_in_counts_live_in_redis_when_there_is_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert load_config(tmp_path, "test").RATELIMIT_STORAGE_URI == "memory://"
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    assert load_config(tmp_path, "test").RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/3"
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    assert load_config(tmp_path, "test").RATELIMIT_STORAGE_URI == "memory://"
