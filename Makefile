@@ -7,7 +7,7 @@ RUN_PORT ?= 5000
 export POSTCODE_INDEX ?= $(CURDIR)/instance/postcodes.npz
 DEMO_BOROUGHS := E09000013,E09000020,E09000033,E09000027,E09000009,E09000017
 
-.PHONY: help install run test test-unit test-integration test-e2e lint bench clean
+.PHONY: help install preflight run test test-unit test-integration test-e2e lint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -40,7 +40,11 @@ run: install ## Install, migrate, seed demo data and serve on http://127.0.0.1:5
 	$(FLASK) seed-demo
 	$(FLASK) run --host 127.0.0.1 --port $(RUN_PORT)
 
-test: install lint ## Lint, then the whole suite: unit, integration (PostgreSQL, Redis, rq workers), browser (Chromium)
+preflight: ## Check PostgreSQL, Redis and Chromium (as root: install and start them; else print the command)
+	scripts/preflight.sh
+
+# Preflight first, so a missing service is one clear line rather than a failure deep inside pytest.
+test: preflight install lint ## Lint, then the whole suite: unit, integration (PostgreSQL, Redis, rq workers), browser (Chromium)
 	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadgroup
 
 test-unit: install ## Unit tests only (no database)
