@@ -50,8 +50,10 @@ test: preflight install lint ## Lint, then the whole suite: unit, integration (P
 test-unit: install ## Unit tests only (no database)
 	$(PY) -m pytest tests/unit -n 2
 
-lint: install ## ruff, mypy strict on matching/ and geo/, import contracts
+# .pre-commit-config.yaml runs the same four checks; keep the two lists in step.
+lint: install ## ruff check, ruff format --check, mypy strict on matching/ and geo/, import contracts
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
