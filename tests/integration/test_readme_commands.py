@@ -151,7 +151,8 @@ def serve_and_stop(command: str, cwd: Path, env: dict[str, str]) -> None:
                 pytest.fail(f"{command!r} never answered /healthz on port {port}")
             time.sleep(1)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
 
 
