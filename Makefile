@@ -3,11 +3,11 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
-export SECRET_KEY ?= $(shell cat instance/secret_key 2>/dev/null)
+RUN_PORT ?= 5000
 export POSTCODE_INDEX ?= $(CURDIR)/instance/postcodes.npz
 DEMO_BOROUGHS := E09000013,E09000020,E09000033,E09000027,E09000009,E09000017
 
-.PHONY: help install run test test-unit test-integration test-e2e lint bench clean
+.PHONY: help install preflight run test test-unit test-integration test-e2e lint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -34,19 +34,26 @@ instance/postcodes.npz: $(VENV)/.installed
 
 install: $(VENV)/.installed node_modules/.installed instance/secret_key instance/postcodes.npz ## Install what is missing (venv, npm assets, secret, postcodes)
 
+# Development reads instance/secret_key itself when SECRET_KEY is unset, as every README command does.
 run: install ## Install, migrate, seed demo data and serve on http://127.0.0.1:5000 (SQLite, in-process jobs)
-	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) db upgrade
-	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) seed-demo
-	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(FLASK) run --host 127.0.0.1 --port $(RUN_PORT)
 
-test: install lint ## Lint, then the whole suite: unit, integration (PostgreSQL, Redis, rq workers), browser (Chromium)
+preflight: ## Check PostgreSQL, Redis and Chromium (as root: install and start them; else print the command)
+	scripts/preflight.sh
+
+# Preflight first, so a missing service is one clear line rather than a failure deep inside pytest.
+test: preflight install lint ## Lint, then the whole suite: unit, integration (PostgreSQL, Redis, rq workers), browser (Chromium)
 	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadgroup
 
 test-unit: install ## Unit tests only (no database)
 	$(PY) -m pytest tests/unit -n 2
 
-lint: install ## ruff, mypy strict on matching/ and geo/, import contracts
+# .pre-commit-config.yaml runs the same four checks; keep the two lists in step.
+lint: install ## ruff check, ruff format --check, mypy strict on matching/ and geo/, import contracts
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from can_crm.access import public, signed_in
 from can_crm.auth.forms import LoginForm
-from can_crm.extensions import limiter
+from can_crm.auth.throttle import throttled
 from can_crm.forms import ConfirmForm
 from can_crm.services.accounts import users
 
@@ -28,7 +28,7 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@throttled
 def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
