@@ -43,7 +43,9 @@ def test_a_delivery_records_a_doorstep_visit_between_volunteer_and_resident(
     assert 1 <= visit.duration_minutes <= 60
 
 
-def test_the_visit_lasts_from_in_progress_to_delivered(db: Any, app: Any, make_request: Any, make_volunteer: Any) -> None:
+def test_the_visit_lasts_from_in_progress_to_delivered(
+    db: Any, app: Any, make_request: Any, make_volunteer: Any
+) -> None:
     req, volunteer = make_request(), make_volunteer()
     requests.triage(req, {"urgency": "2"}, COORD)
     requests.assign_volunteer(req, volunteer.id, COORD)
@@ -56,7 +58,9 @@ def test_the_visit_lasts_from_in_progress_to_delivered(db: Any, app: Any, make_r
     assert visit.duration_minutes == 25
 
 
-def test_a_delivery_without_a_start_gets_the_default_duration(db: Any, app: Any, make_request: Any, make_volunteer: Any) -> None:
+def test_a_delivery_without_a_start_gets_the_default_duration(
+    db: Any, app: Any, make_request: Any, make_volunteer: Any
+) -> None:
     req, volunteer = make_request(), make_volunteer()
     requests.triage(req, {"urgency": "2"}, COORD)
     requests.assign_volunteer(req, volunteer.id, COORD)

@@ -37,7 +37,9 @@ def at(day: date, hour: int = 12) -> datetime:
     return datetime.combine(day, time(hour), UTC)
 
 
-def meet(a: Person, b: Person, when: datetime, minutes: int = 15, setting: str = "doorstep", kind: str = "other") -> int:
+def meet(
+    a: Person, b: Person, when: datetime, minutes: int = 15, setting: str = "doorstep", kind: str = "other"
+) -> int:
     row = Interaction(
         **a.columns("_a"), **b.columns("_b"), occurred_at=when, duration_minutes=minutes, setting=setting, kind=kind
     )
