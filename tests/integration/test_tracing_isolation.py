@@ -60,7 +60,8 @@ def test_a_volunteer_told_to_isolate_mid_task_leaves_matching_and_the_task_retur
     db.session.expire_all()
     task = db.session.get(HelpRequest, req.id)
     assert task.status == Status.TRIAGED.value and task.volunteer_id is None
-    last = db.session.scalars(select(RequestEvent).where(RequestEvent.request_id == req.id).order_by(RequestEvent.id.desc())).first()  # fmt: skip
+    history = select(RequestEvent).where(RequestEvent.request_id == req.id).order_by(RequestEvent.id.desc())
+    last = db.session.scalars(history).first()
     assert (last.from_status, last.to_status, last.volunteer_id) == ("in_progress", "triaged", helper.id)
     assert last.reason == isolation.RETURN_REASON
     row = db.session.get(Volunteer, helper.id)

@@ -147,6 +147,16 @@ def get_contact(contact_id: int) -> TraceContact:
     return contact
 
 
+def clean_person_ref(kind: str, person_id: int) -> Person:
+    """The person a page URL names (/people/<kind>/<id>), or the same 404 whatever is wrong."""
+    if kind in ("resident", "volunteer"):
+        try:
+            return clean_person({f"{kind}_id": person_id}, "")
+        except FieldErrors:
+            pass
+    raise NotFound("No such person")
+
+
 def _clean_tt_id(value: object) -> str:
     text = "".join(ch for ch in str(value or "").upper() if ch not in " -")
     if not text:
@@ -157,7 +167,10 @@ def _clean_tt_id(value: object) -> str:
 
 
 def set_test_and_trace_id(person: Person, value: object, user_id: int | None) -> TraceIdentity:
-    cleaned = _clean_tt_id(value)
+    try:
+        cleaned = _clean_tt_id(value)
+    except ValidationError as exc:
+        raise FieldErrors({"test_and_trace_id": exc.message}) from None
     column = TraceIdentity.resident_id if person.resident_id else TraceIdentity.volunteer_id
     identity = db.session.scalar(select(TraceIdentity).where(column == person.id))
     if identity is None:

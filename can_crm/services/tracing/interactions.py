@@ -23,7 +23,7 @@ from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.tracing import Interaction, InteractionKind, Setting
 from can_crm.services.common.errors import FieldErrors, ValidationError
 from can_crm.services.common.validation import clean_choice, clean_text
-from can_crm.services.tracing.people import Person, clean_person
+from can_crm.services.tracing.people import Person, clean_person, parse_people
 
 # inside > doorstep > outside: the order contacts are ranked in, before duration.
 SETTING_RANK = {Setting.INSIDE.value: 3, Setting.DOORSTEP.value: 2, Setting.OUTSIDE.value: 1}
@@ -244,3 +244,27 @@ def record_group(people: Sequence[Person], data: Mapping[str, Any], user_id: int
     db.session.add_all(rows)
     db.session.flush()
     return rows
+
+
+def record_meeting(data: Mapping[str, Any], others: str | None, user_id: int | None) -> list[Interaction]:
+    """The coordinator's form: two people, and optionally others who were there (a hub shift, a household)."""
+    if not (others or "").strip():
+        return [record_interaction(data, user_id)]
+    errors: dict[str, str] = {}
+    people: list[Person] = []
+    for field in ("person_a", "person_b"):
+        try:
+            people.append(clean_person(data.get(field), field))
+        except FieldErrors as exc:
+            errors.update(exc.fields)
+    try:
+        people.extend(parse_people(others))
+    except FieldErrors as exc:
+        errors.update(exc.fields)
+    try:
+        clean_interaction(data)
+    except FieldErrors as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise FieldErrors(errors)
+    return record_group(people, data, user_id)

@@ -58,7 +58,7 @@ def clean_person(data: Mapping[str, Any] | None, field: str) -> Person:
     for name, value in (("resident_id", resident_id), ("volunteer_id", volunteer_id)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise FieldErrors({f"{prefix}{name}": f"{name} must be an id"})
-    person = Person(RESIDENT, resident_id) if resident_id is not None else Person(VOLUNTEER, volunteer_id)
+    person = Person(RESIDENT, int(resident_id)) if resident_id is not None else Person(VOLUNTEER, int(volunteer_id))
     model = Resident if person.kind == RESIDENT else Volunteer
     if db.session.get(model, person.id) is None:
         raise FieldErrors({f"{prefix}{person.kind}_id": f"No {person.kind} with that id"})
@@ -92,3 +92,20 @@ def details(people: Iterable[Person]) -> dict[Person, PersonDetails]:
             # Volunteers record no language: they work in English with the network.
             out[Person(VOLUNTEER, vid)] = PersonDetails(name, "English", postcode)
     return out
+
+
+def parse_people(text: str | None, field: str = "others") -> list[Person]:
+    """ "r12, v7" -> people (r: resident, v: volunteer) who exist; FieldErrors on `field` otherwise."""
+    people: list[Person] = []
+    for token in (text or "").replace(",", " ").split():
+        token = token.strip().lower()
+        kind = {"r": RESIDENT, "v": VOLUNTEER}.get(token[:1])
+        if kind is None or not token[1:].isdigit() or len(token) > 10:
+            raise FieldErrors(
+                {field: f"Write each person as r (resident) or v (volunteer) and their id, like r12: not {token[:12]}"}
+            )
+        try:
+            people.append(clean_person({f"{kind}_id": int(token[1:])}, ""))
+        except FieldErrors:
+            raise FieldErrors({field: f"No {kind} with id {int(token[1:])}"}) from None
+    return people
