@@ -114,7 +114,7 @@ def set_role(user: User, role: str) -> None:
     end_sessions(user)
 
 
-def set_tracing(user: User, allowed: bool, admin_id: int) -> None:
+def set_tracing(user: User, allowed: bool, admin_id: int | None) -> None:
     """Grant or withdraw the Track and Trace permission (coordinators only); recorded in the audit log."""
     if allowed and user.role != Role.COORDINATOR.value:
         raise ValidationError("Only coordinators can be given the tracing permission", "can_trace")

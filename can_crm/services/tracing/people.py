@@ -58,7 +58,9 @@ def clean_person(data: Mapping[str, Any] | None, field: str) -> Person:
     for name, value in (("resident_id", resident_id), ("volunteer_id", volunteer_id)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise FieldErrors({f"{prefix}{name}": f"{name} must be an id"})
-    person = Person(RESIDENT, int(resident_id)) if resident_id is not None else Person(VOLUNTEER, int(volunteer_id))
+    person = (
+        Person(RESIDENT, int(resident_id)) if resident_id is not None else Person(VOLUNTEER, int(volunteer_id or 0))
+    )
     model = Resident if person.kind == RESIDENT else Volunteer
     if db.session.get(model, person.id) is None:
         raise FieldErrors({f"{prefix}{person.kind}_id": f"No {person.kind} with that id"})
