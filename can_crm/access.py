@@ -53,5 +53,20 @@ def signed_in(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
+def tracers(view: F) -> F:
+    """Only coordinators an admin has given the tracing permission (cases and contacts are health data)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            abort(401)
+        if current_user.role != Role.COORDINATOR.value or not current_user.can_trace:
+            abort(403)
+        return view(*args, **kwargs)
+
+    setattr(wrapped, ACCESS_ATTR, (Role.COORDINATOR.value, "tracing"))
+    return wrapped  # type: ignore[return-value]
+
+
 STAFF = (Role.COORDINATOR,)
 RAISERS = (Role.COORDINATOR, Role.PARTNER, Role.COUNCILLOR)

@@ -77,6 +77,14 @@ class BaseConfig:
     HEATMAP_CACHE_DIR: str | None = None
     MAP_TILE_ATTRIBUTION: str = ""
     QUEUE_PAGE_SIZE: int = 50
+    # Track and Trace: the infectious window around onset (days before, days after, inclusive), the
+    # default length of a delivery visit when the history gives no start, the cap on a recorded visit
+    # (a long in_progress spell includes the shopping, not time at the door), and the retention of case data.
+    TRACING_DAYS_BEFORE: int = 2
+    TRACING_DAYS_AFTER: int = 10
+    TRACING_VISIT_DEFAULT_MINUTES: int = 10
+    TRACING_VISIT_MAX_MINUTES: int = 60
+    TRACING_RETENTION_DAYS: int = 90
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = field(default_factory=dict)
 
     def as_mapping(self) -> dict[str, object]:
@@ -143,7 +151,18 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         HEATMAP_CACHE_DIR=os.environ.get("HEATMAP_CACHE_DIR") or None,
         MAP_TILE_ATTRIBUTION=os.environ.get("MAP_TILE_ATTRIBUTION", ""),
         QUEUE_PAGE_SIZE=_env_int("QUEUE_PAGE_SIZE", 50),
+        TRACING_DAYS_BEFORE=_env_int("TRACING_DAYS_BEFORE", 2),
+        TRACING_DAYS_AFTER=_env_int("TRACING_DAYS_AFTER", 10),
+        TRACING_VISIT_DEFAULT_MINUTES=_env_int("TRACING_VISIT_DEFAULT_MINUTES", 10),
+        TRACING_VISIT_MAX_MINUTES=_env_int("TRACING_VISIT_MAX_MINUTES", 60),
+        TRACING_RETENTION_DAYS=_env_int("TRACING_RETENTION_DAYS", 90),
     )
+    if not (0 <= cfg.TRACING_DAYS_BEFORE <= 30 and 0 <= cfg.TRACING_DAYS_AFTER <= 30):
+        raise ConfigError("TRACING_DAYS_BEFORE and TRACING_DAYS_AFTER must be between 0 and 30")
+    if not 1 <= cfg.TRACING_VISIT_DEFAULT_MINUTES <= cfg.TRACING_VISIT_MAX_MINUTES <= 1440:
+        raise ConfigError("TRACING_VISIT_DEFAULT_MINUTES must be between 1 and TRACING_VISIT_MAX_MINUTES (<= 1440)")
+    if cfg.TRACING_RETENTION_DAYS < 1:
+        raise ConfigError("TRACING_RETENTION_DAYS must be at least 1")
     sqlite = cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
     if env == "production" and sqlite and not _env_bool("ALLOW_SQLITE", False):
         raise ConfigError("production needs DATABASE_URL (PostgreSQL); set ALLOW_SQLITE=true for a pilot")

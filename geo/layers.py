@@ -196,6 +196,16 @@ register_layer(
     )
 )
 
+register_layer(
+    LayerSpec(
+        "tracing-cases",
+        "Track and Trace: cases by area",
+        "Cases",
+        "one point per case (its onset day), person_id = the person's tracing key",
+        count_points,
+    )
+)
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Heatmap:

@@ -103,6 +103,21 @@ def set_active(user_id: int) -> Any:
     return redirect(url_for("admin.user_detail", user_id=user_id))
 
 
+@bp.post("/users/<int:user_id>/tracing")
+@roles(Role.ADMIN)
+def set_tracing(user_id: int) -> Any:
+    form = ActiveForm()
+    user = user_service.get_user(user_id)
+    if form.active.data not in ("yes", "no"):
+        return _render_user(user_id, 400, problem="Choose whether to give or withdraw the tracing permission")
+    try:
+        user_service.set_tracing(user, form.active.data == "yes", current_user.id)
+    except ValidationError as exc:
+        return _render_user(user_id, 400, problem=exc.message)
+    flash("Tracing permission given" if form.active.data == "yes" else "Tracing permission withdrawn", "success")
+    return redirect(url_for("admin.user_detail", user_id=user_id))
+
+
 @bp.post("/users/<int:user_id>/tokens")
 @roles(Role.ADMIN)
 def issue_token(user_id: int) -> Any:

@@ -6,13 +6,17 @@ from can_crm.models.matching import MatchingRun, MatchingSetting, MatchProposal
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.safeguarding import SafeguardingConcern
+from can_crm.models.tracing import Case, ContactMessage, Interaction, TraceContact, TraceIdentity
 from can_crm.models.user import ApiToken, User
 from can_crm.models.volunteer import Volunteer
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "Case",
+    "ContactMessage",
     "HelpRequest",
+    "Interaction",
     "Job",
     "MatchProposal",
     "MatchingRun",
@@ -20,6 +24,8 @@ __all__ = [
     "RequestEvent",
     "Resident",
     "SafeguardingConcern",
+    "TraceContact",
+    "TraceIdentity",
     "User",
     "Volunteer",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from can_crm.extensions import db
@@ -28,6 +28,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     ward_code: Mapped[str | None] = mapped_column(String(12))
     # Bumped on logout and on disable: every session cookie carrying an older value stops working.
     session_version: Mapped[int] = mapped_column(default=1)
+    # Coordinators with this may see Track and Trace cases and contacts (an admin grants it).
+    can_trace: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = created_at_column()
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -14,6 +14,7 @@ from can_crm.extensions import db
 from can_crm.models.base import utcnow
 from can_crm.models.enums import Role, values
 from can_crm.models.user import ApiToken, User
+from can_crm.services.common import audit
 from can_crm.services.common.errors import Conflict, FieldErrors, NotFound, ValidationError
 from can_crm.services.common.validation import clean_choice, clean_email, clean_name, clean_text
 from can_crm.unit_of_work import atomic
@@ -114,7 +115,18 @@ def set_active(user: User, active: bool) -> None:
 @atomic
 def set_role(user: User, role: str) -> None:
     user.role = clean_choice(role, values(Role), "role", "a role")
+    if user.role != Role.COORDINATOR.value:
+        user.can_trace = False  # the permission is for coordinators; a later return to the role starts without it
     end_sessions(user)
+
+
+@atomic
+def set_tracing(user: User, allowed: bool, admin_id: int | None) -> None:
+    """Grant or withdraw the Track and Trace permission (coordinators only); recorded in the audit log."""
+    if allowed and user.role != Role.COORDINATOR.value:
+        raise ValidationError("Only coordinators can be given the tracing permission", "can_trace")
+    user.can_trace = allowed
+    audit.record(admin_id, "grant_tracing" if allowed else "withdraw_tracing", "user", user.id)
 
 
 def get_user(user_id: int) -> User:

@@ -17,6 +17,7 @@ from can_crm.services.common.errors import TransitionRefused
 from can_crm.services.common.validation import clean_text
 from can_crm.services.requests.events import RESIDENT, SYSTEM, Actor, record_event
 from can_crm.services.requests.occurrences import create_next_occurrence
+from can_crm.services.tracing import interactions
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,9 @@ def transition(request: HelpRequest, to: str, actor: Actor, reason: str | None =
     event = record_event(
         request, actor, EventKind.TRANSITION, current.value, target.value, reason, volunteer_id=concerned
     )
+    if target == Status.DELIVERED:
+        # The visit is a contact for Track and Trace: recorded once per occurrence and volunteer.
+        interactions.record_visit(request, now)
     if target in (Status.CONFIRMED, Status.CLOSED):
         _schedule_next_occurrence(request, actor)
     return event
