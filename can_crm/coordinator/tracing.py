@@ -8,7 +8,6 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from can_crm import unit_of_work
 from can_crm.access import tracers
 from can_crm.coordinator.blueprint import bp
 from can_crm.coordinator.tracing_forms import CaseForm, IdentityForm, InteractionForm, PeriodForm, StatusForm
@@ -45,7 +44,6 @@ def tracing_new_case() -> Any:
     try:
         case = cases.create_case(form.values(), current_user.id)
     except FieldErrors as exc:
-        unit_of_work.rollback()
         renamed = {("person_id" if k in ("resident_id", "volunteer_id", "") else k): v for k, v in exc.fields.items()}
         show_errors(form, FieldErrors(renamed))
         return _render_home(form, 400)
@@ -89,7 +87,6 @@ def tracing_contact_status(contact_id: int) -> Any:
     try:
         changed = isolation.set_status(contact, form.values(resident=contact.resident_id is not None), current_user.id)
     except FieldErrors as exc:
-        unit_of_work.rollback()
         show_errors(form, exc)
         return _render_case(case_id, 400, contact_id, form)
     message = "Status saved"
@@ -108,7 +105,6 @@ def tracing_identity(kind: str, person_id: int) -> Any:
         person = cases.clean_person_ref(kind, person_id)
         cases.set_test_and_trace_id(person, form.test_and_trace_id.data, current_user.id)
     except FieldErrors as exc:
-        unit_of_work.rollback()
         show_errors(form, exc)
         if case_id:
             return _render_case(case_id, 400, identity_form=form)
@@ -127,7 +123,6 @@ def tracing_new_interaction() -> Any:
         try:
             made = interactions.record_meeting(form.values(), form.others.data, current_user.id)
         except FieldErrors as exc:
-            unit_of_work.rollback()
             renamed = {k.replace("person_a", "a_id").replace("person_b", "b_id"): v for k, v in exc.fields.items()}
             show_errors(form, FieldErrors({k.split(".")[0]: v for k, v in renamed.items()}))
         else:
@@ -223,7 +218,6 @@ def tracing_call_done(message_id: int) -> Any:
     try:
         notifier.mark_called(message_id, current_user.id)
     except Conflict as exc:
-        unit_of_work.rollback()
         flash(exc.message, "error")
         return redirect(url_for("coordinator.tracing_calls"))
     flash("Call recorded", "success")

@@ -27,6 +27,7 @@ from can_crm.services.common.errors import FieldErrors, NotFound, ValidationErro
 from can_crm.services.common.validation import clean_choice
 from can_crm.services.tracing.people import Person, clean_person, from_columns
 from can_crm.services.tracing.trace import TracedContact, Window, trace
+from can_crm.unit_of_work import atomic
 
 
 def window() -> Window:
@@ -47,6 +48,7 @@ def clean_date(value: object, field: str, label: str) -> date:
         raise ValidationError(f"{label} must be a real date, like 2026-11-03", field) from None
 
 
+@atomic
 def create_case(data: Mapping[str, Any], user_id: int | None) -> Case:
     """`{"resident_id" | "volunteer_id", "onset": "YYYY-MM-DD", "onset_kind"?}`; every field's message at once."""
     errors: dict[str, str] = {}
@@ -166,6 +168,7 @@ def _clean_tt_id(value: object) -> str:
     return text
 
 
+@atomic
 def set_test_and_trace_id(person: Person, value: object, user_id: int | None) -> TraceIdentity:
     try:
         cleaned = _clean_tt_id(value)

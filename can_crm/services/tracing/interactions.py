@@ -24,6 +24,7 @@ from can_crm.models.tracing import Interaction, InteractionKind, Setting
 from can_crm.services.common.errors import FieldErrors, ValidationError
 from can_crm.services.common.validation import clean_choice, clean_text
 from can_crm.services.tracing.people import Person, clean_person, parse_people
+from can_crm.unit_of_work import atomic
 
 # inside > doorstep > outside: the order contacts are ranked in, before duration.
 SETTING_RANK = {Setting.INSIDE.value: 3, Setting.DOORSTEP.value: 2, Setting.OUTSIDE.value: 1}
@@ -205,6 +206,7 @@ def clean_interaction(data: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+@atomic
 def record_interaction(data: Mapping[str, Any], user_id: int | None) -> Interaction:
     """A meeting a coordinator records: `person_a` and `person_b` ({"resident_id"} or {"volunteer_id"})."""
     errors: dict[str, str] = {}
@@ -246,6 +248,7 @@ def record_group(people: Sequence[Person], data: Mapping[str, Any], user_id: int
     return rows
 
 
+@atomic
 def record_meeting(data: Mapping[str, Any], others: str | None, user_id: int | None) -> list[Interaction]:
     """The coordinator's form: two people, and optionally others who were there (a hub shift, a household)."""
     if not (others or "").strip():

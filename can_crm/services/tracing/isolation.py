@@ -27,6 +27,7 @@ from can_crm.services.requests.events import Actor
 from can_crm.services.tracing import notifier as notifiers
 from can_crm.services.tracing.cases import clean_date, person_of
 from can_crm.services.tracing.people import VOLUNTEER, details
+from can_crm.unit_of_work import atomic
 
 MAX_ISOLATION_DAYS = 28
 SETTABLE = (ContactStatus.NOTIFIED.value, ContactStatus.ISOLATING.value, ContactStatus.RELEASED.value)
@@ -63,6 +64,7 @@ def _clean_support(value: object) -> list[str]:
     return [t for t in SUPPORT_TYPES if t in value]
 
 
+@atomic
 def set_status(contact: TraceContact, data: Mapping[str, Any], user_id: int) -> list[HelpRequest]:
     """Apply `{"status", "until"?, "support"?}` to `contact`; returns the requests created or sent back."""
     errors: dict[str, str] = {}

@@ -17,6 +17,7 @@ from can_crm.models.tracing import ContactMessage, MessageState
 from can_crm.services.common import audit
 from can_crm.services.common.errors import Conflict, NotFound
 from can_crm.services.tracing.people import RESIDENT, VOLUNTEER
+from can_crm.unit_of_work import atomic
 
 # Template names the notifications service will hold, in each language.
 EXPOSED = "tracing_exposed"  # you met someone who has tested positive: what to do
@@ -71,6 +72,7 @@ def calls_to_make(limit: int = 100) -> list[ContactMessage]:
     )
 
 
+@atomic
 def mark_called(message_id: int, user_id: int) -> ContactMessage:
     message = db.session.get(ContactMessage, message_id)
     if message is None:
