@@ -73,6 +73,13 @@ class BaseConfig:
     HEATMAP_CACHE_DIR: str | None = None
     MAP_TILE_ATTRIBUTION: str = ""
     QUEUE_PAGE_SIZE: int = 50
+    # Volunteers: how long a resident's address and phone stay in the volunteer's view after delivery.
+    VOLUNTEER_DETAILS_HOURS: int = 24
+    # A visit is expected to take this long; past it by the margin, coordinators are alerted (lone working).
+    VISIT_EXPECTED_MINUTES: int = 90
+    LONE_WORKING_MARGIN_MINUTES: int = 30
+    # A DBS check counts for this many days after its certificate date (councils recheck every 3 years).
+    DBS_VALID_DAYS: int = 1095
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = field(default_factory=dict)
 
     def as_mapping(self) -> dict[str, object]:
@@ -125,6 +132,10 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         HEATMAP_CACHE_DIR=os.environ.get("HEATMAP_CACHE_DIR") or None,
         MAP_TILE_ATTRIBUTION=os.environ.get("MAP_TILE_ATTRIBUTION", ""),
         QUEUE_PAGE_SIZE=_env_int("QUEUE_PAGE_SIZE", 50),
+        VOLUNTEER_DETAILS_HOURS=_env_int("VOLUNTEER_DETAILS_HOURS", 24),
+        VISIT_EXPECTED_MINUTES=_env_int("VISIT_EXPECTED_MINUTES", 90),
+        LONE_WORKING_MARGIN_MINUTES=_env_int("LONE_WORKING_MARGIN_MINUTES", 30),
+        DBS_VALID_DAYS=_env_int("DBS_VALID_DAYS", 1095),
     )
     sqlite = cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
     if env == "production" and sqlite and not _env_bool("ALLOW_SQLITE", False):

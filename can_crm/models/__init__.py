@@ -7,7 +7,7 @@ from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.safeguarding import SafeguardingConcern
 from can_crm.models.user import ApiToken, User
-from can_crm.models.volunteer import Volunteer
+from can_crm.models.volunteer import SelfServiceType, Volunteer, VolunteerHours, VolunteerProgress
 
 __all__ = [
     "ApiToken",
@@ -21,5 +21,8 @@ __all__ = [
     "Resident",
     "SafeguardingConcern",
     "User",
+    "SelfServiceType",
     "Volunteer",
+    "VolunteerHours",
+    "VolunteerProgress",
 ]

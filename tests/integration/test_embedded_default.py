@@ -47,6 +47,7 @@ def test_embedded_default_runs_the_lifecycle_end_to_end(sqlite_app: Any, postcod
     from can_crm.models.request import HelpRequest
     from can_crm.services.accounts import users
     from can_crm.services.common import jobs
+    from can_crm.models.enums import VolunteerStatus
     from can_crm.services.volunteers import profiles as volunteers
 
     hf = postcode_in(postcode_index)
@@ -61,7 +62,8 @@ def test_embedded_default_runs_the_lifecycle_end_to_end(sqlite_app: Any, postcod
             "capacity": "1",
             "dbs_level": "basic",
             "active": True,
-        }
+        },
+        status=VolunteerStatus.ACTIVE,
     )
     unit_of_work.commit()
 
