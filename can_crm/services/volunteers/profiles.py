@@ -238,7 +238,9 @@ def candidates_for(lat: float | None, lon: float | None, today: date) -> list[tu
 def create_or_link(data: Mapping[str, Any]) -> Volunteer:
     """A coordinator adds a volunteer (waiting for vetting). A volunteer account with the same email is linked;
     if it already has a profile (e.g. the empty one `create-user` made), that profile is filled in instead."""
-    cleaned = clean_volunteer({"active": True, **data})
+    # What the API may leave out gets the model's defaults (3 km, one task at once).
+    defaults = {"active": True, "max_km": 3, "capacity": 1}
+    cleaned = clean_volunteer({**defaults, **{k: v for k, v in data.items() if v is not None}})
     user = None
     if cleaned.get("email"):
         user = db.session.scalar(select(User).where(User.email == cleaned["email"], User.role == Role.VOLUNTEER.value))
@@ -274,8 +276,8 @@ def sign_up(data: Mapping[str, Any], email: str | None, password: str | None) ->
         user = None
     if errors or user is None:
         raise FieldErrors(errors)
-    volunteer = Volunteer(user_id=user.id, status=VolunteerStatus.PENDING.value, email=user.email)
-    _apply(volunteer, cleaned)
+    volunteer = Volunteer(user_id=user.id, status=VolunteerStatus.PENDING.value)
+    _apply(volunteer, {**cleaned, "email": user.email})
     db.session.add(volunteer)
     db.session.flush()
     return volunteer
