@@ -44,10 +44,10 @@ def sqlite_app(tmp_path_factory: pytest.TempPathFactory, postcode_index: Path) -
 def test_embedded_default_runs_the_lifecycle_end_to_end(sqlite_app: Any, postcode_index: Path) -> None:
     from can_crm import unit_of_work
     from can_crm.extensions import db
+    from can_crm.models.enums import VolunteerStatus
     from can_crm.models.request import HelpRequest
     from can_crm.services.accounts import users
     from can_crm.services.common import jobs
-    from can_crm.models.enums import VolunteerStatus
     from can_crm.services.volunteers import profiles as volunteers
 
     hf = postcode_in(postcode_index)
