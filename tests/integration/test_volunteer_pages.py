@@ -118,3 +118,21 @@ def test_an_overrunning_visit_alerts_once_and_asks_the_volunteer_if_they_are_ok(
     assert "Are you OK?" in client.get("/volunteer/tasks").get_data(as_text=True)
     assert client.post(f"/volunteer/tasks/{req.reference}/ok").status_code == 302
     assert "Are you OK?" not in client.get("/volunteer/tasks").get_data(as_text=True)
+
+
+def test_coordinator_vets_on_the_page_and_opens_types_for_self_service(
+    client: Any, db: Any, make_user: Any, make_volunteer: Any, login: Any
+) -> None:
+    volunteer = make_volunteer(status="pending", name="Waiting Person")
+    login(make_user("coordinator"))
+    listing = client.get("/coordinator/volunteers").get_data(as_text=True)
+    assert "Waiting for vetting" in listing
+    url = f"/coordinator/volunteers/{volunteer.id}/vetting"
+    assert client.get(url).status_code == 200
+    refused = client.post(url, data={"decision": "approved"})
+    assert refused.status_code == 400 and "identity" in refused.get_data(as_text=True)
+    assert client.post(url, data={"decision": "approved", "identity_checked": "y", "dbs_level": "basic"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Volunteer, volunteer.id).status == "active"
+    assert client.post("/coordinator/volunteers/self-service", data={"types": ["shopping"]}).status_code == 302
+    assert "Shopping" in client.get("/coordinator/volunteers").get_data(as_text=True)
