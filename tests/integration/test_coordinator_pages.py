@@ -420,6 +420,8 @@ def test_create_and_edit_a_volunteer(client: Any, coordinator: Any, hf_postcode:
     db.session.expire_all()
     volunteer = db.session.get(Volunteer, volunteer.id)
     assert volunteer.capacity == 3 and str(volunteer.paused_until) == "2099-01-01"
+    volunteer.status = "active"  # vetted
+    db.session.commit()
     assert "Paused" in text(client.get("/coordinator/volunteers"))
 
 

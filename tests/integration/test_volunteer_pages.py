@@ -131,7 +131,10 @@ def test_coordinator_vets_on_the_page_and_opens_types_for_self_service(
     assert client.get(url).status_code == 200
     refused = client.post(url, data={"decision": "approved"})
     assert refused.status_code == 400 and "identity" in refused.get_data(as_text=True)
-    assert client.post(url, data={"decision": "approved", "identity_checked": "y", "dbs_level": "basic"}).status_code == 302
+    assert (
+        client.post(url, data={"decision": "approved", "identity_checked": "y", "dbs_level": "basic"}).status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(Volunteer, volunteer.id).status == "active"
     assert client.post("/coordinator/volunteers/self-service", data={"types": ["shopping"]}).status_code == 302
