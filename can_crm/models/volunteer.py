@@ -48,7 +48,9 @@ class Volunteer(db.Model):  # type: ignore[name-defined,misc]
     availability: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(default=True)
     # Vetting: a VolunteerStatus. Nothing is offered to anyone but an `active` volunteer.
-    status: Mapped[str] = mapped_column(String(12), default=VolunteerStatus.PENDING.value)
+    status: Mapped[str] = mapped_column(
+        String(12), default=VolunteerStatus.PENDING.value, server_default=VolunteerStatus.PENDING.value
+    )
     identity_checked: Mapped[bool] = mapped_column(default=False)
     references_checked: Mapped[bool] = mapped_column(default=False)
     training_done: Mapped[bool] = mapped_column(default=False)

@@ -1,7 +1,8 @@
 """Volunteers on phones: vetting, self-service types, progress with idempotency keys, logged hours.
 
 - volunteers.status (pending / active / rejected / left): only `active` volunteers are offered work. Volunteers
-  that exist already were added by coordinators and have been offered work: they stay `active`.
+  that exist already were added by coordinators and have been offered work: they stay `active`; any row added
+  later without a status waits for vetting (server default `pending`).
 - vetting columns (identity, references, training, DBS certificate number, who vetted and when), transport.
 - home_postcode may be empty: `create-user --role volunteer` makes an empty profile the volunteer fills in.
 - self_service_types: request types a coordinator opened for volunteers to claim from "Nearby".
@@ -43,8 +44,8 @@ def upgrade():
         batch.create_index("ix_volunteers_status", ["status"])
         batch.alter_column("home_postcode", server_default="")
     with op.batch_alter_table("volunteers") as batch:
-        # New rows say their status explicitly (the model's default is pending); the default only filled old rows.
-        batch.alter_column("status", server_default=None)
+        # Old rows were filled as active; a row inserted from now on without a status waits for vetting.
+        batch.alter_column("status", server_default="pending")
     op.create_table(
         "self_service_types",
         sa.Column("type", sa.String(length=20), nullable=False),
