@@ -48,6 +48,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.login_manager.init_app(app)
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
+    for key, value in extensions.COMPRESS_SETTINGS.items():
+        app.config.setdefault(key, value)
+    extensions.compress.init_app(app)
     web.init_app(app)
 
     from can_crm.jobs.dispatch import init_queue  # why: as above

@@ -85,6 +85,13 @@ class BaseConfig:
     TRACING_VISIT_DEFAULT_MINUTES: int = 10
     TRACING_VISIT_MAX_MINUTES: int = 60
     TRACING_RETENTION_DAYS: int = 90
+    # Volunteers: how long a resident's address and phone stay in the volunteer's view after delivery.
+    VOLUNTEER_DETAILS_HOURS: int = 24
+    # A visit is expected to take this long; past it by the margin, coordinators are alerted (lone working).
+    VISIT_EXPECTED_MINUTES: int = 90
+    LONE_WORKING_MARGIN_MINUTES: int = 30
+    # A DBS check counts for this many days after its certificate date (councils recheck every 3 years).
+    DBS_VALID_DAYS: int = 1095
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = field(default_factory=dict)
 
     def as_mapping(self) -> dict[str, object]:
@@ -156,6 +163,10 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         TRACING_VISIT_DEFAULT_MINUTES=_env_int("TRACING_VISIT_DEFAULT_MINUTES", 10),
         TRACING_VISIT_MAX_MINUTES=_env_int("TRACING_VISIT_MAX_MINUTES", 60),
         TRACING_RETENTION_DAYS=_env_int("TRACING_RETENTION_DAYS", 90),
+        VOLUNTEER_DETAILS_HOURS=_env_int("VOLUNTEER_DETAILS_HOURS", 24),
+        VISIT_EXPECTED_MINUTES=_env_int("VISIT_EXPECTED_MINUTES", 90),
+        LONE_WORKING_MARGIN_MINUTES=_env_int("LONE_WORKING_MARGIN_MINUTES", 30),
+        DBS_VALID_DAYS=_env_int("DBS_VALID_DAYS", 1095),
     )
     if not (0 <= cfg.TRACING_DAYS_BEFORE <= 30 and 0 <= cfg.TRACING_DAYS_AFTER <= 30):
         raise ConfigError("TRACING_DAYS_BEFORE and TRACING_DAYS_AFTER must be between 0 and 30")

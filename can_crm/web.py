@@ -21,6 +21,7 @@ from can_crm.partner.routes import bp as partner_bp
 from can_crm.progress.routes import bp as progress_bp
 from can_crm.resident.routes import bp as resident_bp
 from can_crm.services.accounts import users
+from can_crm.volunteer import bp as volunteer_bp
 
 
 class DatabaseId(IntegerConverter):
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     for bp in (main_bp, auth_bp, resident_bp, coordinator_bp, partner_bp, admin_bp, progress_bp, maps_bp):
         app.register_blueprint(bp)
     app.register_blueprint(matching_bp)
+    app.register_blueprint(volunteer_bp)
     init_api(app)
     http.init_app(app)
 

@@ -195,6 +195,7 @@ def make_request(db: Any, resident_data: dict[str, Any]) -> Any:
 @pytest.fixture
 def make_volunteer(db: Any, hf_postcode: str) -> Any:
     from can_crm import unit_of_work
+    from can_crm.models.enums import VolunteerStatus
     from can_crm.services.volunteers import profiles as volunteers
 
     def make(**overrides: Any) -> Any:
@@ -209,7 +210,8 @@ def make_volunteer(db: Any, hf_postcode: str) -> Any:
             "active": True,
         }
         data.update(overrides)
-        volunteer = volunteers.create_volunteer(data)
+        status = VolunteerStatus(data.pop("status", "active"))
+        volunteer = volunteers.create_volunteer(data, status=status)
         unit_of_work.commit()
         return volunteer
 

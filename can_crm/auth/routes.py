@@ -62,4 +62,8 @@ def logout() -> Any:
         users.end_sessions(current_user._get_current_object())
         logout_user()
         flash("You have signed out", "success")
+        response = redirect(url_for("auth.login"))
+        # The volunteer app keeps accepted tasks (residents' details) and queued updates on the phone: wipe them.
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+        return response
     return redirect(url_for("auth.login"))

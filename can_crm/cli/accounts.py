@@ -15,6 +15,7 @@ from can_crm.models.enums import Role, values
 from can_crm.models.user import User
 from can_crm.services.accounts import users
 from can_crm.services.common.errors import DomainError, FieldErrors
+from can_crm.services.volunteers import profiles as volunteer_profiles
 
 
 def register(cli: AppGroup) -> None:
@@ -30,6 +31,9 @@ def register(cli: AppGroup) -> None:
         display = name or email.split("@", 1)[0].replace(".", " ").replace("_", " ").title()
         try:
             user = users.create_user(email, display, role, password, organisation, ward_code)
+            if role == Role.VOLUNTEER.value:
+                # An empty profile waiting for vetting: the volunteer fills it in at /volunteer/profile.
+                volunteer_profiles.empty_profile(user)
         except (FieldErrors, DomainError) as exc:
             fail(exc)
             return

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from can_crm import unit_of_work
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
-from can_crm.models.enums import SKILLS, Channel, RequestType, Status
+from can_crm.models.enums import SKILLS, Channel, RequestType, Status, VolunteerStatus
 from can_crm.models.user import User
 from can_crm.services.accounts import users
 from can_crm.services.common import geocoding
@@ -157,6 +157,8 @@ def seed(residents: int = 300, seed: int = 2020) -> Iterator[str]:
                     "organisation": rng.choice([None, "Fulham Mutual Aid", "Shepherd's Bush Helpers"]),
                 },
                 user_id=made["volunteer"].id if i == 0 else None,
+                # Demo volunteers have been vetted already, so the demo can offer them work.
+                status=VolunteerStatus.ACTIVE,
             )
         )
     coordinator = Actor(role="coordinator", user_id=made["coordinator"].id)

@@ -278,3 +278,53 @@ class LocationForm(FlaskForm):
 
     def data_for_service(self) -> dict[str, Any]:
         return {"nearby_postcode": self.nearby_postcode.data, "lat": self.lat.data, "lon": self.lon.data}
+
+
+class VettingForm(FlaskForm):
+    identity_checked = BooleanField("I have seen proof of their identity", widget=GovCheckboxInput())
+    references_checked = BooleanField("References taken up", widget=GovCheckboxInput())
+    training_done = BooleanField("Training done", widget=GovCheckboxInput())
+    dbs_level = RadioField(
+        "DBS check level",
+        choices=[(d.value, DBS_LABELS[d.value]) for d in DbsLevel],
+        default="none",
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )
+    dbs_certificate_number = StringField("DBS certificate number (optional)", widget=GovTextInput())
+    dbs_certificate_date = DateField(
+        "DBS certificate date (optional)",
+        description="For example, 27 3 2024",
+        format="%d %m %Y",
+        widget=SafeDateInput(),
+    )
+    decision = RadioField(
+        "Decision",
+        choices=[("approved", "Approve: they can be offered work"), ("rejected", "Reject")],
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )
+    reason = TextAreaField("Reason (needed to reject)", widget=GovTextArea())
+    submit = SubmitField("Record the decision", widget=GovSubmitInput())
+
+    def data_for_service(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision.data,
+            "reason": self.reason.data,
+            "identity_checked": bool(self.identity_checked.data),
+            "references_checked": bool(self.references_checked.data),
+            "training_done": bool(self.training_done.data),
+            "dbs_level": self.dbs_level.data,
+            "dbs_certificate_number": self.dbs_certificate_number.data,
+            "dbs_certificate_date": date_value(self.dbs_certificate_date),
+        }
+
+
+class SelfServiceForm(FlaskForm):
+    types = SelectMultipleField(
+        "Request types volunteers may claim themselves from Nearby",
+        choices=[(k.value, v) for k, v in REQUEST_TYPE_LABELS.items()],
+        validate_choice=False,
+        widget=GovCheckboxesInput(),
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())

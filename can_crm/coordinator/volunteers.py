@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
-from can_crm.coordinator.forms import (
-    VolunteerForm,
-)
+from can_crm.coordinator.forms import SelfServiceForm, VettingForm, VolunteerForm
 from can_crm.forms import show_errors
 from can_crm.models.base import utcnow
 from can_crm.services.common.errors import FieldErrors
+from can_crm.services.volunteers import nearby, tasks, vetting
 from can_crm.services.volunteers import profiles as volunteer_service
 
 
@@ -21,7 +21,16 @@ from can_crm.services.volunteers import profiles as volunteer_service
 @roles(*STAFF)
 def volunteers() -> Any:
     rows = volunteer_service.list_volunteers()
-    return render_template("coordinator/volunteers.html", rows=rows, today=utcnow().date(), title="Volunteers")
+    today = utcnow().date()
+    return render_template(
+        "coordinator/volunteers.html",
+        rows=rows,
+        today=today,
+        checks=vetting.expiring_checks(rows, today),
+        alerts=tasks.open_alerts(),
+        open_types=nearby.open_types(),
+        title="Volunteers",
+    )
 
 
 @bp.route("/volunteers/new", methods=["GET", "POST"])
@@ -82,3 +91,53 @@ def edit_volunteer(volunteer_id: int) -> Any:
         volunteer_id=volunteer_id,
         title="Edit a volunteer",
     ), (400 if form.errors else 200)
+
+
+@bp.route("/volunteers/<int:volunteer_id>/vetting", methods=["GET", "POST"])
+@roles(*STAFF)
+def vet_volunteer(volunteer_id: int) -> Any:
+    volunteer = volunteer_service.get_volunteer(volunteer_id)
+    if request.method == "GET":
+        form = VettingForm(
+            formdata=None,
+            data={
+                "identity_checked": volunteer.identity_checked,
+                "references_checked": volunteer.references_checked,
+                "training_done": volunteer.training_done,
+                "dbs_level": volunteer.dbs_level,
+                "dbs_certificate_number": volunteer.dbs_certificate_number,
+                "dbs_certificate_date": volunteer.dbs_certificate_date,
+            },
+        )
+    else:
+        form = VettingForm()
+        try:
+            vetting.vet(volunteer, form.data_for_service(), current_user.id)
+        except FieldErrors as exc:
+            form.dbs_certificate_date.process_errors = []
+            show_errors(form, exc)
+        else:
+            flash(f"{volunteer.name}: {'approved' if volunteer.status == 'active' else 'rejected'}", "success")
+            return redirect(url_for("coordinator.volunteers"))
+    return render_template("coordinator/vetting.html", form=form, volunteer=volunteer, title="Vet a volunteer"), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/volunteers/self-service", methods=["GET", "POST"])
+@roles(*STAFF)
+def self_service() -> Any:
+    if request.method == "GET":
+        form = SelfServiceForm(formdata=None, data={"types": nearby.open_types()})
+    else:
+        form = SelfServiceForm()
+        try:
+            nearby.set_open_types(list(form.types.data or []), current_user.id)
+        except FieldErrors as exc:
+            show_errors(form, exc)
+        else:
+            flash("Self-service types saved", "success")
+            return redirect(url_for("coordinator.volunteers"))
+    return render_template("coordinator/self_service.html", form=form, title="Self-service"), (
+        400 if form.errors else 200
+    )

@@ -22,6 +22,7 @@ PERIODIC: tuple[str, ...] = (
     "can_crm.jobs.sweeper:sweep",
     "can_crm.jobs.handlers.matching:run_scheduled",
     "can_crm.jobs.handlers.tracing:release_due",
+    "can_crm.jobs.handlers.volunteers:lone_working",
 )
 
 _resolved: dict[str, Callable[..., Any]] = {}

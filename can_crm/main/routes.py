@@ -52,6 +52,7 @@ def index() -> Any:
             Role.PARTNER.value: "partner.my_requests",
             Role.COUNCILLOR.value: "partner.my_requests",
             Role.ADMIN.value: "admin.users",
+            Role.VOLUNTEER.value: "volunteer.offers_page",
         }.get(current_user.role)
         if home:
             return redirect(url_for(home))

@@ -8,7 +8,7 @@ from can_crm.models.resident import Resident
 from can_crm.models.safeguarding import SafeguardingConcern
 from can_crm.models.tracing import Case, ContactMessage, Interaction, TraceContact, TraceIdentity
 from can_crm.models.user import ApiToken, User
-from can_crm.models.volunteer import Volunteer
+from can_crm.models.volunteer import SelfServiceType, Volunteer, VolunteerHours, VolunteerProgress
 
 __all__ = [
     "ApiToken",
@@ -27,5 +27,8 @@ __all__ = [
     "TraceContact",
     "TraceIdentity",
     "User",
+    "SelfServiceType",
     "Volunteer",
+    "VolunteerHours",
+    "VolunteerProgress",
 ]

@@ -99,6 +99,45 @@ class DbsLevel(StrEnum):
     ENHANCED = "enhanced"
 
 
+class VolunteerStatus(StrEnum):
+    """Where a volunteer is with vetting; only `active` volunteers are ever offered work."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    LEFT = "left"
+
+
+class Transport(StrEnum):
+    WALK = "walk"
+    CYCLE = "cycle"
+    CAR = "car"
+    PUBLIC_TRANSPORT = "public_transport"
+
+
+TRANSPORT_LABELS = {
+    Transport.WALK: "On foot",
+    Transport.CYCLE: "Bicycle",
+    Transport.CAR: "Car",
+    Transport.PUBLIC_TRANSPORT: "Public transport",
+}
+
+
+class ProgressStep(StrEnum):
+    ON_MY_WAY = "on_my_way"
+    COLLECTED = "collected"
+    DELIVERED = "delivered"
+    COULD_NOT_DELIVER = "could_not_deliver"
+
+
+NOT_DELIVERED_REASONS = {
+    "nobody_home": "Nobody home",
+    "wrong_address": "Wrong address",
+    "unsafe": "It did not feel safe",
+    "other": "Something else",
+}
+
+
 class LawfulBasis(StrEnum):
     CONSENT = "consent"
     PUBLIC_TASK = "public_task"
@@ -130,6 +169,10 @@ class EventKind(StrEnum):
     SAFEGUARDING = "safeguarding"
     MATCHING = "matching"
     LOCATION = "location"
+    # A volunteer's step that is not a change of status (collected after on my way, why they could not deliver).
+    PROGRESS = "progress"
+    # A visit overran its expected time: the coordinators were alerted.
+    LONE_WORKING = "lone_working"
 
 
 class LocationSource(StrEnum):

@@ -14,6 +14,8 @@ from can_crm.models.resident import Resident
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
 
+# The unassigned triaged requests: the pool volunteers claim from "Nearby" (migration 0006).
+_POOL_SQL = "status = 'triaged' AND volunteer_id IS NULL"
 _OPEN_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in Status if s in OPEN_STATUSES) + ")"
 
 
@@ -40,6 +42,13 @@ class HelpRequest(db.Model):  # type: ignore[name-defined,misc]
             "id",
             postgresql_where=text(_OPEN_SQL),
             sqlite_where=text(_OPEN_SQL),
+        ),
+        Index(
+            "ix_requests_unassigned_pool",
+            "type",
+            "resident_id",
+            postgresql_where=text(_POOL_SQL),
+            sqlite_where=text(_POOL_SQL),
         ),
     )
 

@@ -29,7 +29,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-VIEWPORTS = {"360": {"width": 360, "height": 740}, "1280": {"width": 1280, "height": 900}}
+VIEWPORTS = {
+    "360": {"width": 360, "height": 740},
+    "390": {"width": 390, "height": 844},
+    "1280": {"width": 1280, "height": 900},
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -82,6 +82,40 @@ MATRIX = [
         },
     ),
     (
+        "/api/v1/volunteers/{volunteer}",
+        {
+            "anonymous": (401, 401),
+            "admin": (403, 403),
+            "coordinator": (200, 200),
+            "partner": (403, 403),
+            "councillor": (403, 403),
+            "volunteer": (403, 403),
+        },
+    ),
+    # The volunteer's own screens and API: theirs only (no object in the URL; the content is tested elsewhere).
+    *[
+        (
+            url,
+            {
+                "anonymous": (anonymous, anonymous),
+                "admin": (403, 403),
+                "coordinator": (403, 403),
+                "partner": (403, 403),
+                "councillor": (403, 403),
+                "volunteer": (200, 200),
+            },
+        )
+        for url, anonymous in (
+            ("/volunteer/", 302),
+            ("/volunteer/tasks", 302),
+            ("/volunteer/nearby", 302),
+            ("/volunteer/profile", 302),
+            ("/api/v1/me/offers", 401),
+            ("/api/v1/me/tasks", 401),
+            ("/api/v1/me/nearby", 401),
+        )
+    ],
+    (
         "/admin/users/{user}",
         {
             "anonymous": (302, 302),

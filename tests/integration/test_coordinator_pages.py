@@ -408,7 +408,8 @@ def test_create_and_edit_a_volunteer(client: Any, coordinator: Any, hf_postcode:
     assert volunteer.availability == {"mon": ["morning", "evening"], "sat": ["afternoon"]}
     assert volunteer.skills == ["driving", "shopping"] and volunteer.max_km == 4
     page = text(client.get("/coordinator/volunteers"))
-    assert "Val Helper" in page and "Active" in page
+    # Added by a coordinator, a volunteer still waits for vetting before anything is offered.
+    assert "Val Helper" in page and "Waiting for vetting" in page
     edit = text(client.get(f"/coordinator/volunteers/{volunteer.id}"))
     assert 'value="Val Helper"' in edit
     response = client.post(
@@ -419,6 +420,8 @@ def test_create_and_edit_a_volunteer(client: Any, coordinator: Any, hf_postcode:
     db.session.expire_all()
     volunteer = db.session.get(Volunteer, volunteer.id)
     assert volunteer.capacity == 3 and str(volunteer.paused_until) == "2099-01-01"
+    volunteer.status = "active"  # vetted
+    db.session.commit()
     assert "Paused" in text(client.get("/coordinator/volunteers"))
 
 

@@ -44,6 +44,7 @@ def sqlite_app(tmp_path_factory: pytest.TempPathFactory, postcode_index: Path) -
 def test_embedded_default_runs_the_lifecycle_end_to_end(sqlite_app: Any, postcode_index: Path) -> None:
     from can_crm import unit_of_work
     from can_crm.extensions import db
+    from can_crm.models.enums import VolunteerStatus
     from can_crm.models.request import HelpRequest
     from can_crm.services.accounts import users
     from can_crm.services.common import jobs
@@ -61,7 +62,8 @@ def test_embedded_default_runs_the_lifecycle_end_to_end(sqlite_app: Any, postcod
             "capacity": "1",
             "dbs_level": "basic",
             "active": True,
-        }
+        },
+        status=VolunteerStatus.ACTIVE,
     )
     unit_of_work.commit()
 

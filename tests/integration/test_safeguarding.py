@@ -61,12 +61,14 @@ def test_partner_can_flag_but_never_sees_details(
 def test_volunteer_can_flag_a_concern_on_their_own_task_only(
     client: Any, make_user: Any, login: Any, make_request: Any, hf_postcode: str, db: Any
 ) -> None:
+    from can_crm.models.enums import VolunteerStatus
     from can_crm.services.volunteers import profiles as volunteers
 
     user = make_user("volunteer")
     volunteer = volunteers.create_volunteer(
         {"name": "Vic Volunteer", "home_postcode": hf_postcode, "max_km": "3", "capacity": "1", "active": True},
         user_id=user.id,
+        status=VolunteerStatus.ACTIVE,
     )
     unit_of_work.commit()
     mine, other = make_request(resident={"name": "Mine Person"}), make_request(resident={"name": "Other Person"})

@@ -14,7 +14,7 @@ from flask_smorest import Api, Blueprint
 
 from can_crm import http
 from can_crm.access import public
-from can_crm.api.v1 import errors, jobs, matching, requests, residents, tracing
+from can_crm.api.v1 import errors, jobs, matching, me, requests, residents, tracing, volunteers
 from can_crm.api.v1.schemas import ErrorSchema
 
 API_DESCRIPTION = """\
@@ -38,7 +38,7 @@ residents in their ward), and of the resident only the name and postcode. Readin
 """
 
 api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1", description="CAN CRM JSON API, version 1")
-for child in (requests.blp, residents.blp, jobs.blp, matching.blp, tracing.blp):
+for child in (requests.blp, residents.blp, jobs.blp, matching.blp, volunteers.blp, me.blp, tracing.blp):
     api_v1.register_blueprint(child)
 errors.install(api_v1)
 
@@ -74,6 +74,8 @@ def init_api(app: Flask) -> None:
                 {"name": "jobs", "description": "Background jobs started by the caller"},
                 {"name": "matching", "description": "Matching runs, their proposals and coordinators' decisions"},
                 {"name": "tracing", "description": "Local Track and Trace (coordinators with the tracing permission)"},
+                {"name": "volunteers", "description": "Volunteers and their vetting (coordinators)"},
+                {"name": "me", "description": "A volunteer's own offers, tasks and nearby requests"},
                 {"name": "meta", "description": "About the API"},
             ],
         },

@@ -134,7 +134,9 @@ def limit_body() -> None:
     if request.method in ("POST", "PUT", "PATCH") and current_user.is_authenticated:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             raise RequestEntityTooLarge(f"The body must be {MAX_BODY_BYTES // 1024} KB or smaller")
-        if not request.is_json:
+        # A POST with no body at all (accept, claim) needs no Content-Type; any body must be JSON.
+        has_body = bool(request.content_length) or "Content-Type" in request.headers
+        if has_body and not request.is_json:
             raise UnsupportedMediaType("Send a JSON body with the header Content-Type: application/json")
 
 

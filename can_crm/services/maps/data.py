@@ -18,7 +18,7 @@ from sqlalchemy import DateTime, and_, cast, func, literal, null, or_, select, u
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
-from can_crm.models.enums import OPEN_STATUSES, REQUEST_TYPE_LABELS, RequestType, Status
+from can_crm.models.enums import OPEN_STATUSES, REQUEST_TYPE_LABELS, RequestType, Status, VolunteerStatus
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.volunteer import Volunteer
@@ -252,6 +252,7 @@ def _volunteers(today: date) -> Any:
         .outerjoin(busy, busy.c.volunteer_id == Volunteer.id)
         .where(
             Volunteer.active.is_(True),
+            Volunteer.status == VolunteerStatus.ACTIVE.value,
             Volunteer.lat.is_not(None),
             Volunteer.lon.is_not(None),
             # The same rule as Volunteer.is_available, in SQL.

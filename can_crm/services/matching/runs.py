@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 import matching
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
-from can_crm.models.enums import REQUEST_TYPE_LABELS, EventKind, RequestType, Role, Status, values
+from can_crm.models.enums import REQUEST_TYPE_LABELS, EventKind, RequestType, Role, Status, VolunteerStatus, values
 from can_crm.models.job import Job
 from can_crm.models.matching import MatchingRun, MatchingSetting, MatchProposal
 from can_crm.models.request import HelpRequest, RequestEvent
@@ -29,6 +29,7 @@ from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common import jobs
 from can_crm.services.common.errors import FieldErrors, NotFound
+from can_crm.services.volunteers import vetting
 from can_crm.unit_of_work import atomic
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,8 @@ def available_volunteers(today: date, *, placed_only: bool) -> list[tuple[Volunt
     """
     query = select(Volunteer).where(
         Volunteer.active.is_(True),
+        # Vetted volunteers only: nobody waiting for vetting (or rejected, or gone) is ever offered work.
+        Volunteer.status == VolunteerStatus.ACTIVE.value,
         or_(Volunteer.paused_until.is_(None), Volunteer.paused_until < today),
         or_(Volunteer.isolating_until.is_(None), Volunteer.isolating_until < today),
     )
@@ -199,6 +202,7 @@ def build_instance(
     requests: list[HelpRequest], volunteers: list[tuple[Volunteer, int]]
 ) -> tuple[list[matching.Request], list[matching.Volunteer]]:
     """The engine's view: ids as strings, spare capacity as capacity, and nothing personal."""
+    today = utcnow().date()
     known = {v.id for v, _ in volunteers}
     declined = declined_by([r.id for r in requests])
     helpers = last_helpers(sorted({r.resident_id for r in requests}))
@@ -224,7 +228,8 @@ def build_instance(
             lat=float(v.lat or 0.0),  # placed: available_volunteers(placed_only=True)
             lon=float(v.lon or 0.0),
             skills=frozenset(v.skills or ()),
-            dbs=v.dbs_level or "none",
+            # An expired check counts as none: it stops new offers that need it.
+            dbs=vetting.effective_dbs_level(v, today),
             max_km=float(v.max_km),
             capacity=spare,
         )

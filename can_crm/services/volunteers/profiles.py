@@ -7,13 +7,15 @@ from datetime import date
 from math import asin, cos, radians, sin, sqrt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from can_crm.extensions import db
-from can_crm.models.enums import SKILLS, DbsLevel, values
-from can_crm.models.volunteer import Volunteer
+from can_crm.models.enums import SKILLS, DbsLevel, Role, Transport, VolunteerStatus, values
+from can_crm.models.user import User
+from can_crm.models.volunteer import Volunteer, VolunteerHours
+from can_crm.services.accounts import users as accounts
 from can_crm.services.common import geocoding
-from can_crm.services.common.errors import FieldErrors, NotFound, ValidationError
+from can_crm.services.common.errors import DomainError, FieldErrors, NotFound, ValidationError
 from can_crm.services.common.validation import (
     clean_choice,
     clean_email,
@@ -106,7 +108,13 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "active": lambda v: _bool(v, "active"),
     "paused_until": lambda v: _date(v, "paused_until", "paused until"),
     "organisation": lambda v: clean_text(v, "organisation", "organisation", max_length=120) or None,
+    "transport": lambda v: clean_choice(v, values(Transport), "transport", "how they travel") if v else None,
+    "dbs_certificate_number": lambda v: (
+        clean_text(v, "dbs_certificate_number", "DBS certificate number", max_length=20) or None
+    ),
 }
+# Fields a coordinator alone sets (vetting): a volunteer editing their own profile cannot send these.
+COORDINATOR_ONLY = frozenset({"dbs_level", "dbs_certificate_date", "dbs_certificate_number", "active"})
 
 
 def clean_volunteer(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
@@ -136,9 +144,12 @@ def _apply(volunteer: Volunteer, cleaned: Mapping[str, Any]) -> None:
 
 
 @atomic
-def create_volunteer(data: Mapping[str, Any], user_id: int | None = None) -> Volunteer:
+def create_volunteer(
+    data: Mapping[str, Any], user_id: int | None = None, status: VolunteerStatus = VolunteerStatus.PENDING
+) -> Volunteer:
+    """A new profile; it waits for vetting (nothing is offered to it) unless `status` says otherwise."""
     cleaned = clean_volunteer(data)
-    volunteer = Volunteer(user_id=user_id)
+    volunteer = Volunteer(user_id=user_id, status=status.value)
     _apply(volunteer, cleaned)
     db.session.add(volunteer)
     db.session.flush()
@@ -152,6 +163,39 @@ def update_volunteer(volunteer: Volunteer, data: Mapping[str, Any]) -> Volunteer
     return volunteer
 
 
+def empty_profile(user: User) -> Volunteer:
+    """The profile of a volunteer account made by `create-user`: waiting for vetting, filled in by the volunteer."""
+    volunteer = Volunteer(
+        user_id=user.id, name=user.name, email=user.email, home_postcode="", status=VolunteerStatus.PENDING.value
+    )
+    db.session.add(volunteer)
+    db.session.flush()
+    return volunteer
+
+
+def for_user(user_id: int) -> Volunteer | None:
+    return db.session.scalar(select(Volunteer).where(Volunteer.user_id == user_id))
+
+
+def require_for_user(user_id: int) -> Volunteer:
+    """The signed-in volunteer's profile; an account without one has nothing to see."""
+    volunteer = for_user(user_id)
+    if volunteer is None:
+        raise NotFound("Your account has no volunteer profile yet: ask a coordinator")
+    return volunteer
+
+
+def user_of(user_id: int | None) -> User:
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None:
+        raise NotFound("No such account")
+    return user
+
+
+def by_email(email: str) -> Volunteer | None:
+    return db.session.scalar(select(Volunteer).where(Volunteer.email == email).order_by(Volunteer.id).limit(1))
+
+
 def get_volunteer(volunteer_id: int) -> Volunteer:
     volunteer = db.session.get(Volunteer, volunteer_id)
     if volunteer is None:
@@ -159,8 +203,15 @@ def get_volunteer(volunteer_id: int) -> Volunteer:
     return volunteer
 
 
-def list_volunteers(available_on: date | None = None) -> list[Volunteer]:
-    rows = list(db.session.scalars(select(Volunteer).order_by(Volunteer.name, Volunteer.id)))
+def list_volunteers(
+    available_on: date | None = None, *, status: str | None = None, email: str | None = None
+) -> list[Volunteer]:
+    query = select(Volunteer).order_by(Volunteer.name, Volunteer.id)
+    if status is not None:
+        query = query.where(Volunteer.status == status)
+    if email is not None:
+        query = query.where(Volunteer.email == email)
+    rows = list(db.session.scalars(query))
     if available_on is not None:
         rows = [v for v in rows if v.is_available(available_on)]
     return rows
@@ -185,3 +236,109 @@ def candidates_for(lat: float | None, lon: float | None, today: date) -> list[tu
             unplaced.append((volunteer, None))
     placed.sort(key=lambda pair: (pair[1], pair[0].name, pair[0].id))
     return placed + unplaced
+
+
+@atomic
+def create_or_link(data: Mapping[str, Any]) -> Volunteer:
+    """A coordinator adds a volunteer (waiting for vetting). A volunteer account with the same email is linked;
+    if it already has a profile (e.g. the empty one `create-user` made), that profile is filled in instead."""
+    # What the API may leave out gets the model's defaults (3 km, one task at once).
+    defaults = {"active": True, "max_km": 3, "capacity": 1}
+    cleaned = clean_volunteer({**defaults, **{k: v for k, v in data.items() if v is not None}})
+    user = None
+    if cleaned.get("email"):
+        user = db.session.scalar(select(User).where(User.email == cleaned["email"], User.role == Role.VOLUNTEER.value))
+    existing = for_user(user.id) if user is not None else None
+    if existing is not None:
+        _apply(existing, cleaned)
+        db.session.flush()
+        return existing
+    volunteer = Volunteer(user_id=user.id if user else None, status=VolunteerStatus.PENDING.value)
+    _apply(volunteer, cleaned)
+    db.session.add(volunteer)
+    db.session.flush()
+    return volunteer
+
+
+@atomic
+def sign_up(data: Mapping[str, Any], email: str | None, password: str | None) -> Volunteer:
+    """Public sign-up: a volunteer account and its profile, waiting for vetting (nothing is offered before)."""
+    errors: dict[str, str] = {}
+    try:
+        cleaned = clean_volunteer({"active": True, **data})
+    except FieldErrors as exc:
+        errors.update(exc.fields)
+        cleaned = {}
+    try:
+        user = accounts.create_user(
+            email or "", str(data.get("name") or "Volunteer"), Role.VOLUNTEER.value, password or ""
+        )
+    except FieldErrors as exc:
+        errors.update({k: v for k, v in exc.fields.items() if k in ("email", "password")})
+        user = None
+    except DomainError as exc:  # the email is taken
+        errors[exc.field or "email"] = exc.message
+        user = None
+    if errors or user is None:
+        raise FieldErrors(errors)
+    volunteer = Volunteer(user_id=user.id, status=VolunteerStatus.PENDING.value)
+    _apply(volunteer, {**cleaned, "email": user.email})
+    db.session.add(volunteer)
+    db.session.flush()
+    return volunteer
+
+
+@atomic
+def update_own(volunteer: Volunteer, data: Mapping[str, Any]) -> Volunteer:
+    """A volunteer edits their own profile: never their vetting, DBS or status."""
+    allowed = {k: v for k, v in data.items() if k in _RULES and k not in COORDINATOR_ONLY}
+    cleaned = clean_volunteer(allowed, partial=True)
+    if cleaned.get("paused_until") and cleaned["paused_until"] < date.today():
+        raise FieldErrors({"paused_until": "Not available until must be today or in the future"})
+    _apply(volunteer, cleaned)
+    db.session.flush()
+    return volunteer
+
+
+@atomic
+def leave(volunteer: Volunteer) -> None:
+    """The volunteer leaves: nothing more is offered. Their personal data then follows the retention rules."""
+    volunteer.status = VolunteerStatus.LEFT.value
+    volunteer.active = False
+    db.session.flush()
+
+
+@atomic
+def log_hours(volunteer: Volunteer, worked_on: object, minutes: object) -> VolunteerHours:
+    errors: dict[str, str] = {}
+    day = None
+    try:
+        day = _date(worked_on, "worked_on", "day")
+        if day is None:
+            raise ValidationError("Enter the day you volunteered", "worked_on")
+        if day > date.today():
+            raise ValidationError("The day must be today or in the past", "worked_on")
+    except ValidationError as exc:
+        errors["worked_on"] = exc.message
+    count = 0
+    try:
+        count = int(_number(minutes, "minutes", "minutes", 1, 1440, integer=True))
+    except ValidationError as exc:
+        errors["minutes"] = exc.message
+    if errors or day is None:
+        raise FieldErrors(errors)
+    row = VolunteerHours(volunteer_id=volunteer.id, worked_on=day, minutes=count)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def total_minutes(volunteer: Volunteer) -> int:
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(VolunteerHours.minutes), 0)).where(
+                VolunteerHours.volunteer_id == volunteer.id
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,144 @@
+"""Nearby: unassigned triaged requests of the types a coordinator opened for self-service, nearest first,
+claimed in one tap. Concurrent claims: the row is locked with SKIP LOCKED, so exactly one claimer wins and the
+others are told at once (no waiting, no double assignment).
+
+The search is bounded by H3 cells (residents.h3_map, indexed) around the volunteer, within their travel
+distance, and reads the partial index of the unassigned pool (ix_requests_unassigned_pool): never a scan.
+"""
+
+from __future__ import annotations
+
+import math
+
+import h3
+from sqlalchemy import delete, func, select
+
+from can_crm.extensions import db
+from can_crm.models.base import utcnow
+from can_crm.models.enums import RequestType, Status, values
+from can_crm.models.request import HelpRequest
+from can_crm.models.resident import Resident
+from can_crm.models.volunteer import SelfServiceType, Volunteer
+from can_crm.services.common.errors import Conflict, FieldErrors, Forbidden
+from can_crm.services.matching.runs import busy_counts
+from can_crm.services.requests import lifecycle
+from can_crm.services.requests.events import SYSTEM, Actor
+from can_crm.services.volunteers.offers import OfferView, view
+from can_crm.services.volunteers.vetting import effective_dbs_level
+from can_crm.unit_of_work import atomic
+
+LIMIT = 20
+# Centre-to-centre spacing of H3 resolution-8 cells (the residents' h3_map), in km (edge 0.46 km x sqrt 3).
+MAP_CELL_SPACING_KM = 0.8
+MAX_RING = 15
+_DBS_RANK = {"none": 0, "basic": 1, "standard": 2, "enhanced": 3}
+
+
+def open_types() -> list[str]:
+    return list(db.session.scalars(select(SelfServiceType.type).order_by(SelfServiceType.type)))
+
+
+@atomic
+def set_open_types(types: object, coordinator_id: int | None) -> list[str]:
+    """Replace the request types open for self-service (coordinators)."""
+    items = [types] if isinstance(types, str) else (types or [])
+    if not isinstance(items, list) or any(t not in values(RequestType) for t in items):
+        raise FieldErrors({"types": "Choose request types from the list"})
+    db.session.execute(delete(SelfServiceType))
+    for kind in sorted(set(items)):
+        db.session.add(SelfServiceType(type=kind, opened_by_id=coordinator_id, opened_at=utcnow()))
+    db.session.flush()
+    return sorted(set(items))
+
+
+def search_cells(volunteer: Volunteer) -> list[str]:
+    """The H3 map cells within the volunteer's travel distance of home (a hexagonal disk; a little generous)."""
+    if volunteer.h3_map is None:
+        return []
+    k = min(MAX_RING, math.ceil(volunteer.max_km / MAP_CELL_SPACING_KM) + 1)
+    return sorted(h3.grid_disk(volunteer.h3_map, k))
+
+
+def nearby_query(volunteer: Volunteer, types: list[str], limit: int = LIMIT):  # type: ignore[no-untyped-def]
+    """The SELECT behind Nearby (also EXPLAINed by the benchmark)."""
+    lat, lon = float(volunteer.lat or 0), float(volunteer.lon or 0)
+    # Equirectangular distance is exact enough to order a few km (and needs no extension).
+    scale = math.cos(math.radians(lat))
+    order = func.pow(Resident.lat - lat, 2) + func.pow((Resident.lon - lon) * scale, 2)
+    return (
+        select(HelpRequest, Resident.postcode, Resident.lat, Resident.lon)
+        .join(Resident, Resident.id == HelpRequest.resident_id)
+        .where(
+            HelpRequest.status == Status.TRIAGED.value,
+            HelpRequest.volunteer_id.is_(None),
+            HelpRequest.type.in_(types),
+            Resident.h3_map.in_(search_cells(volunteer)),
+        )
+        .order_by(order, HelpRequest.id)
+        .limit(limit)
+    )
+
+
+def _eligible(volunteer: Volunteer, request: HelpRequest, today_dbs: str) -> bool:
+    skills = set(volunteer.skills or ())
+    return _DBS_RANK.get(today_dbs, 0) >= _DBS_RANK.get(request.min_dbs, 0) and set(
+        request.required_skills or ()
+    ) <= skills | {"dbs_checked"}
+
+
+def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
+    today = utcnow().date()
+    if not volunteer.is_available(today) or volunteer.lat is None:
+        return []
+    types = open_types()
+    if not types:
+        return []
+    dbs = effective_dbs_level(volunteer, today)
+    rows = db.session.execute(nearby_query(volunteer, types, limit * 2)).all()
+    out = [
+        view(volunteer, req, postcode, lat, lon) for req, postcode, lat, lon in rows if _eligible(volunteer, req, dbs)
+    ]
+    return [o for o in out if o.distance_km is None or o.distance_km <= volunteer.max_km][:limit]
+
+
+class Taken(Conflict):
+    """Someone else claimed it first."""
+
+    def __init__(self, message: str, next_reference: str | None) -> None:
+        super().__init__(message)
+        self.next_reference = next_reference
+
+
+@atomic
+def claim(volunteer: Volunteer, reference: str, actor: Actor) -> HelpRequest:
+    """Take a nearby request: it becomes matched with this volunteer, then accepted, through the state machine.
+
+    The row is locked FOR UPDATE SKIP LOCKED: a claimer who finds it locked or already taken is refused at once.
+    """
+    today = utcnow().date()
+    if not volunteer.is_available(today):
+        raise Forbidden("Only vetted volunteers who are available today can claim requests")
+    if busy_counts([volunteer.id]).get(volunteer.id, 0) >= volunteer.capacity:
+        raise Conflict("You have as many tasks as you said you can take: finish one first")
+    types = open_types()
+    request = db.session.scalar(
+        select(HelpRequest)
+        .where(
+            HelpRequest.reference == reference,
+            HelpRequest.status == Status.TRIAGED.value,
+            HelpRequest.volunteer_id.is_(None),
+            HelpRequest.type.in_(types),
+        )
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    if request is None or not _eligible(volunteer, request, effective_dbs_level(volunteer, today)):
+        following = next((o.reference for o in list_nearby(volunteer) if o.reference != reference), None)
+        raise Taken("Sorry, someone else took that one just before you. Thank you for offering", following)
+    request.volunteer_id = volunteer.id
+    # The offer is made by self-service (the type a coordinator opened), on the volunteer's tap; then they accept.
+    lifecycle.transition(
+        request, Status.MATCHED.value, Actor(role=SYSTEM, user_id=actor.user_id), "Claimed from Nearby"
+    )
+    lifecycle.transition(request, Status.ACCEPTED.value, actor)
+    return request

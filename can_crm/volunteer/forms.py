@@ -1,0 +1,125 @@
+"""Volunteer forms. No validators: the services own the rules and their messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import HiddenField, PasswordField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
+
+from can_crm.coordinator.forms import SafeDateInput
+from can_crm.forms import LenientDateField, date_value
+from can_crm.models.enums import NOT_DELIVERED_REASONS, SKILLS, TRANSPORT_LABELS
+from can_crm.services.volunteers.profiles import DAYS, SLOTS
+
+DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+
+
+def _checkboxes(label: str, choices: list[tuple[str, str]]) -> SelectMultipleField:
+    return SelectMultipleField(label, choices=choices, validate_choice=False, widget=GovCheckboxesInput())
+
+
+class _ProfileFields(FlaskForm):
+    name = StringField("Full name", widget=GovTextInput())
+    phone = StringField("Mobile phone number", widget=GovTextInput())
+    home_postcode = StringField(
+        "Home postcode", description="We use it to offer you help needed near you", widget=GovTextInput()
+    )
+    max_km = StringField("How far will you travel, in kilometres?", widget=GovTextInput())
+    transport = RadioField(
+        "How do you travel?",
+        choices=[(k.value, v) for k, v in TRANSPORT_LABELS.items()],
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )
+    capacity = StringField("Most tasks you can take on at once", widget=GovTextInput())
+    skills = _checkboxes("What can you help with? Select all that apply", list(SKILLS.items()))
+    avail_mon = _checkboxes("Monday", [(s, s.title()) for s in SLOTS])
+    avail_tue = _checkboxes("Tuesday", [(s, s.title()) for s in SLOTS])
+    avail_wed = _checkboxes("Wednesday", [(s, s.title()) for s in SLOTS])
+    avail_thu = _checkboxes("Thursday", [(s, s.title()) for s in SLOTS])
+    avail_fri = _checkboxes("Friday", [(s, s.title()) for s in SLOTS])
+    avail_sat = _checkboxes("Saturday", [(s, s.title()) for s in SLOTS])
+    avail_sun = _checkboxes("Sunday", [(s, s.title()) for s in SLOTS])
+    organisation = StringField("Organisation you volunteer with (optional)", widget=GovTextInput())
+
+    def availability(self) -> dict[str, list[str]]:
+        return {day: list(self[f"avail_{day}"].data or []) for day in DAYS if self[f"avail_{day}"].data}
+
+    def profile_data(self) -> dict[str, Any]:
+        return {
+            "name": self.name.data,
+            "phone": self.phone.data,
+            "home_postcode": self.home_postcode.data,
+            "max_km": self.max_km.data,
+            "transport": self.transport.data,
+            "capacity": self.capacity.data,
+            "skills": list(self.skills.data or []),
+            "availability": self.availability(),
+            "organisation": self.organisation.data,
+        }
+
+
+class SignUpForm(_ProfileFields):
+    email = StringField("Email address", description="You will sign in with this", widget=GovTextInput())
+    password = PasswordField("Create a password", description="12 characters or more", widget=GovPasswordInput())
+    submit = SubmitField("Sign up to volunteer", widget=GovSubmitInput())
+
+
+class ProfileForm(_ProfileFields):
+    paused_until = LenientDateField(
+        "Not available until (optional)",
+        description="We will not offer you anything before this date. For example, 27 3 2027",
+        format="%d %m %Y",
+        widget=SafeDateInput(),
+    )
+    submit = SubmitField("Save my details", widget=GovSubmitInput())
+
+    def profile_data(self) -> dict[str, Any]:
+        return {**super().profile_data(), "paused_until": date_value(self.paused_until)}
+
+
+class HoursForm(FlaskForm):
+    worked_on = LenientDateField("Day", description="For example, 27 3 2026", format="%d %m %Y", widget=SafeDateInput())
+    minutes = StringField("Minutes", widget=GovTextInput())
+    submit = SubmitField("Log hours", widget=GovSubmitInput())
+
+
+class ProgressForm(FlaskForm):
+    """One progress step; the key is made when the page is drawn, so a repeated post changes nothing."""
+
+    idempotency_key = HiddenField()
+    step = HiddenField()
+
+
+class NotDeliveredForm(FlaskForm):
+    idempotency_key = HiddenField()
+    step = HiddenField(default="could_not_deliver")
+    reason = RadioField(
+        "Why could you not deliver?",
+        choices=list(NOT_DELIVERED_REASONS.items()),
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )
+    submit = SubmitField("Could not deliver", widget=GovSubmitInput())
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField("Why are you declining? (optional)", widget=GovTextArea())
+    submit = SubmitField("Decline", widget=GovSubmitInput())

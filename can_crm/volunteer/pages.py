@@ -1,0 +1,140 @@
+"""Offers, my tasks and nearby: the volunteer's phone screens. Every action is a plain form post."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from can_crm.access import roles
+from can_crm.models.enums import NOT_DELIVERED_REASONS, Role
+from can_crm.models.volunteer import Volunteer
+from can_crm.services.common.errors import Conflict, FieldErrors, NotFound
+from can_crm.services.requests.events import Actor
+from can_crm.services.volunteers import nearby, offers, profiles, tasks
+from can_crm.volunteer.blueprint import bp
+from can_crm.volunteer.forms import DeclineForm, NotDeliveredForm, ProgressForm
+
+VOLUNTEER = Role.VOLUNTEER
+
+
+def _me() -> tuple[Volunteer, Actor]:
+    volunteer = profiles.for_user(current_user.id)
+    if volunteer is None:
+        volunteer = profiles.empty_profile(current_user)
+    return volunteer, Actor(role=VOLUNTEER.value, user_id=current_user.id, volunteer_id=volunteer.id)
+
+
+def _waiting(volunteer: Volunteer) -> bool:
+    return volunteer.status != "active"
+
+
+@bp.get("/")
+@roles(VOLUNTEER)
+def offers_page() -> Any:
+    volunteer, _ = _me()
+    rows = offers.list_offers(volunteer)
+    return render_template(
+        "volunteer/offers.html",
+        rows=rows,
+        volunteer=volunteer,
+        decline_form=DeclineForm(),
+        accept_form=ProgressForm(),
+        title="Offered to me",
+    )
+
+
+@bp.post("/offers/<reference>/accept")
+@roles(VOLUNTEER)
+def accept(reference: str) -> Any:
+    volunteer, actor = _me()
+    try:
+        offers.accept(volunteer, reference[:20], actor)
+    except NotFound as exc:
+        flash(exc.message, "info")
+        return redirect(url_for("volunteer.offers_page"))
+    flash("Accepted. Thank you: the address and phone number are below", "success")
+    return redirect(url_for("volunteer.tasks_page", _anchor=f"task-{reference[:20]}"))
+
+
+@bp.post("/offers/<reference>/decline")
+@roles(VOLUNTEER)
+def decline(reference: str) -> Any:
+    volunteer, actor = _me()
+    form = DeclineForm()
+    try:
+        offers.decline(volunteer, reference[:20], actor, form.reason.data)
+    except (NotFound, FieldErrors) as exc:
+        flash(getattr(exc, "message", "Check your reason"), "info")
+        return redirect(url_for("volunteer.offers_page"))
+    flash("Declined. Thank you for letting us know", "success")
+    return redirect(url_for("volunteer.offers_page"))
+
+
+@bp.get("/tasks")
+@roles(VOLUNTEER)
+def tasks_page() -> Any:
+    volunteer, _ = _me()
+    rows = tasks.list_tasks(volunteer)
+    # One fresh key per button per drawing of the page: posting the same form twice records one step.
+    keys = {t.reference: {s: secrets.token_urlsafe(12) for s in tasks.STEP_LABELS} for t in rows}
+    return render_template(
+        "volunteer/tasks.html",
+        rows=rows,
+        keys=keys,
+        step_labels=tasks.STEP_LABELS,
+        reasons=NOT_DELIVERED_REASONS,
+        form=ProgressForm(),
+        hours=tasks.details_hours(),
+        title="My tasks",
+    )
+
+
+@bp.post("/tasks/<reference>/progress")
+@roles(VOLUNTEER)
+def progress(reference: str) -> Any:
+    volunteer, actor = _me()
+    form = NotDeliveredForm() if request.form.get("step") == "could_not_deliver" else ProgressForm()
+    reason = form.reason.data if isinstance(form, NotDeliveredForm) else None
+    try:
+        result = tasks.report_progress(
+            volunteer, reference[:20], form.step.data, reason, form.idempotency_key.data, actor
+        )
+    except (Conflict, FieldErrors) as exc:
+        message = exc.message if not isinstance(exc, FieldErrors) else next(iter(exc.fields.values()))
+        flash(message, "info")
+        return redirect(url_for("volunteer.tasks_page"))
+    flash(f"{tasks.STEP_LABELS[result['step']]}: saved", "success")
+    return redirect(url_for("volunteer.tasks_page", _anchor=f"task-{reference[:20]}"))
+
+
+@bp.post("/tasks/<reference>/ok")
+@roles(VOLUNTEER)
+def i_am_ok(reference: str) -> Any:
+    volunteer, actor = _me()
+    tasks.answer_ok(volunteer, reference[:20], actor)
+    flash("Thank you. Glad you are OK", "success")
+    return redirect(url_for("volunteer.tasks_page"))
+
+
+@bp.get("/nearby")
+@roles(VOLUNTEER)
+def nearby_page() -> Any:
+    volunteer, _ = _me()
+    rows = nearby.list_nearby(volunteer)
+    return render_template("volunteer/nearby.html", rows=rows, volunteer=volunteer, form=ProgressForm(), title="Nearby")
+
+
+@bp.post("/nearby/<reference>/claim")
+@roles(VOLUNTEER)
+def claim(reference: str) -> Any:
+    volunteer, actor = _me()
+    try:
+        nearby.claim(volunteer, reference[:20], actor)
+    except Conflict as exc:
+        flash(exc.message, "info")
+        return redirect(url_for("volunteer.nearby_page"))
+    flash("It is yours. Thank you: the address and phone number are below", "success")
+    return redirect(url_for("volunteer.tasks_page", _anchor=f"task-{reference[:20]}"))

@@ -1,0 +1,125 @@
+"""Nearby: self-service types only, nearest first, and exactly one winner when many claim at once."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy import func, select
+
+from can_crm import unit_of_work
+from can_crm.models.enums import EventKind
+from can_crm.models.request import HelpRequest, RequestEvent
+from can_crm.services.common.errors import Conflict
+from can_crm.services.requests import operations as requests
+from can_crm.services.requests.events import Actor
+from can_crm.services.volunteers import nearby, profiles
+from tests.integration.volunteer_helpers import COORDINATOR, volunteer_with_account
+
+
+def _pool(make_request: Any, n: int = 1, **overrides: Any) -> list[Any]:
+    made = []
+    for _ in range(n):
+        req = make_request(**overrides)
+        requests.triage(req, {}, COORDINATOR)
+        made.append(req)
+    unit_of_work.commit()
+    return made
+
+
+def test_nearby_lists_only_types_opened_for_self_service_without_the_resident(
+    client: Any, db: Any, make_user: Any, make_volunteer: Any, make_request: Any, login: Any
+) -> None:
+    user, _ = volunteer_with_account(make_user, make_volunteer)
+    (shopping,) = _pool(make_request)
+    _pool(make_request, request={"type": "befriending"})
+    login(user)
+    assert client.get("/api/v1/me/nearby").get_json()["items"] == []
+    nearby.set_open_types(["shopping"], None)
+    unit_of_work.commit()
+    items = client.get("/api/v1/me/nearby").get_json()["items"]
+    assert [i["reference"] for i in items] == [shopping.reference]
+    assert "Margaret" not in str(items) and "Fulham Palace" not in str(items)
+    assert "Margaret" not in client.get("/volunteer/nearby").get_data(as_text=True)
+    claimed = client.post(f"/api/v1/me/nearby/{shopping.reference}/claim")
+    assert claimed.status_code == 200 and claimed.get_json()["status"] == "accepted"
+    again = client.post(f"/api/v1/me/nearby/{shopping.reference}/claim")
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "taken"
+
+
+def test_an_unvetted_volunteer_sees_nothing_nearby_and_cannot_claim(
+    client: Any, db: Any, make_user: Any, make_volunteer: Any, make_request: Any, login: Any
+) -> None:
+    user, _ = volunteer_with_account(make_user, make_volunteer, status="pending")
+    (req,) = _pool(make_request)
+    nearby.set_open_types(["shopping"], None)
+    unit_of_work.commit()
+    login(user)
+    assert client.get("/api/v1/me/nearby").get_json()["items"] == []
+    assert client.post(f"/api/v1/me/nearby/{req.reference}/claim").status_code == 403
+    assert client.get("/api/v1/me/offers").get_json()["items"] == []
+
+
+def _wide_app(app: Any) -> Any:
+    """The same database with a pool of 25 connections, so 20 claimers really run at once."""
+    from can_crm import create_app
+
+    config = {k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "POSTCODE_INDEX", "REDIS_URL")}
+    return create_app({"CAN_ENV": "test", "TESTING": True, **config, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25}})
+
+
+def test_twenty_volunteers_claiming_one_request_at_once_give_exactly_one_owner(
+    app: Any, db: Any, make_user: Any, make_volunteer: Any, make_request: Any
+) -> None:
+    wide = _wide_app(app)
+    volunteers = [
+        volunteer_with_account(make_user, make_volunteer, name="Volunteer " + "abcdefghijklmnopqrst"[n])[1]
+        for n in range(20)
+    ]
+    (req,) = _pool(make_request)
+    nearby.set_open_types(["shopping"], None)
+    unit_of_work.commit()
+    ids = [(v.id, v.user_id) for v in volunteers]
+    reference, request_id = req.reference, req.id
+    db.session.remove()
+    barrier = threading.Barrier(20)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def claim(volunteer_id: int, user_id: int) -> None:
+        with wide.app_context():
+            volunteer = profiles.get_volunteer(volunteer_id)
+            try:
+                barrier.wait(timeout=30)
+                nearby.claim(volunteer, reference, Actor("volunteer", user_id, volunteer_id))
+                unit_of_work.commit()
+                result = "won"
+            except Conflict:
+                unit_of_work.rollback()
+                result = "refused"
+            except threading.BrokenBarrierError:
+                unit_of_work.rollback()
+                result = "no start"
+            finally:
+                db.session.remove()
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=claim, args=pair) for pair in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    with wide.app_context():
+        db.engine.dispose()
+    assert sorted(outcomes).count("won") == 1 and outcomes.count("refused") == 19
+    row = db.session.get(HelpRequest, request_id)
+    assert row.status == "accepted" and row.volunteer_id in {i for i, _ in ids}
+    accepted = db.session.scalar(
+        select(func.count()).where(
+            RequestEvent.request_id == request_id,
+            RequestEvent.kind == EventKind.TRANSITION,
+            RequestEvent.to_status == "accepted",
+        )
+    )
+    assert accepted == 1
