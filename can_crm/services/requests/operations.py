@@ -33,6 +33,7 @@ from can_crm.services.common import areas, audit, policy
 from can_crm.services.common.errors import DomainError, FieldErrors, NotFound, TransitionRefused, ValidationError
 from can_crm.services.common.policy import restrict_requests
 from can_crm.services.common.validation import clean_choice, clean_text
+from can_crm.services.notifications import outgoing
 from can_crm.services.requests import lifecycle, safeguarding
 from can_crm.services.requests.events import Actor, record_event
 from can_crm.services.requests.occurrences import sla_due, unique_reference
@@ -162,6 +163,7 @@ def create_request(
     db.session.add(request)
     db.session.flush()
     record_event(request, actor, EventKind.CREATED, None, Status.NEW.value, f"Received by {channel.value}")
+    outgoing.on_request_created(request)
     return request
 
 
