@@ -30,6 +30,7 @@ class ShieldedImport(db.Model):  # type: ignore[name-defined,misc]
     # Row-level errors as a CSV (row number, column, message, value made safe against formula injection).
     error_csv: Mapped[str | None] = mapped_column(Text, info={"personal": True})
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_at_column()
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -52,9 +52,16 @@ def open_task(
     return task
 
 
-def open_tasks(limit: int = 200) -> list[CallTask]:
-    query = select(CallTask).where(CallTask.done_at.is_(None)).order_by(CallTask.created_at, CallTask.id).limit(limit)
-    return list(db.session.scalars(query))
+def open_tasks(limit: int = 200) -> list[tuple[CallTask, str | None]]:
+    """Open tasks, oldest first, each with its request's reference (None for a resident-only task)."""
+    query = (
+        select(CallTask, HelpRequest.reference)
+        .outerjoin(HelpRequest, HelpRequest.id == CallTask.request_id)
+        .where(CallTask.done_at.is_(None))
+        .order_by(CallTask.created_at, CallTask.id)
+        .limit(limit)
+    )
+    return [(task, reference) for task, reference in db.session.execute(query)]
 
 
 def complete(task_id: int, user_id: int) -> CallTask:
