@@ -130,13 +130,23 @@ def call_list(campaign: Campaign, limit: int = 100) -> list[tuple[CampaignContac
     return [(c, r) for c, r in db.session.execute(query)]
 
 
+def campaign_of(contact_id: int) -> int:
+    found = db.session.scalar(select(CampaignContact.campaign_id).where(CampaignContact.id == contact_id))
+    if found is None:
+        raise NotFound("No such person in this campaign")
+    return int(found)
+
+
 def record_outcome(contact_id: int, data: Mapping[str, Any], actor: Actor) -> CampaignContact:
     """A call's outcome. "Needs help" with a type of help raises the request there and then."""
     contact = db.session.get(CampaignContact, contact_id)
     if contact is None:
         raise NotFound("No such person in this campaign")
-    outcome = clean_choice(data.get("outcome"), values(ContactOutcome), "outcome", "what happened on the call")
-    note = clean_text(data.get("note"), "note", "notes", max_length=1000) or None
+    try:
+        outcome = clean_choice(data.get("outcome"), values(ContactOutcome), "outcome", "what happened on the call")
+        note = clean_text(data.get("note"), "note", "notes", max_length=1000) or None
+    except ValidationError as exc:
+        raise FieldErrors({exc.field or "outcome": exc.message}) from None
     if outcome == ContactOutcome.NEEDS_HELP.value and contact.request_id is None:
         if not data.get("type"):
             raise FieldErrors({"type": "Select what help they need"})
