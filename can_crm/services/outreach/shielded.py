@@ -171,9 +171,7 @@ def import_shielded(
         "created_at": now,
         "updated_at": now,
     }
-    for start in range(0, len(new_rows), 5000):
-        db.session.execute(insert(Resident), [{**defaults, **row} for row in new_rows[start : start + 5000]])
-        progress(75 + 20 * (start + 5000) // max(1, len(new_rows)), None)
+    _insert(new_rows, defaults, progress)
     # Rows updated in groups with the same columns: one executemany per shape.
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in updates:
@@ -182,6 +180,25 @@ def import_shielded(
         db.session.execute(update(Resident), group)
     db.session.flush()
     return summary, errors
+
+
+def _insert(new_rows: list[dict[str, Any]], defaults: dict[str, Any], progress: ProgressFn) -> None:
+    """New residents in the import's transaction: COPY on PostgreSQL (100,000 rows in seconds), else executemany."""
+    if not new_rows:
+        return
+    columns = [*defaults, *new_rows[0]]
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        db.session.execute(insert(Resident.__table__), [{**defaults, **row} for row in new_rows])
+        return
+    raw = connection.connection.driver_connection
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    with raw.cursor() as cursor, cursor.copy(f"COPY residents ({quoted}) FROM STDIN") as copy:  # type: ignore[union-attr]
+        for n, row in enumerate(new_rows, start=1):
+            merged = {**defaults, **row}
+            copy.write_row([merged[name] for name in columns])
+            if n % 20000 == 0:
+                progress(75 + 20 * n // len(new_rows), f"Saved {n:,} new residents")
 
 
 def start_import(content: bytes, filename: str, mapping: object, dry_run: bool, user_id: int | None) -> ShieldedImport:
