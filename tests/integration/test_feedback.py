@@ -236,3 +236,19 @@ def test_admin_sees_the_outbox(client: Any, db: Any, delivered: Any, make_user: 
     page = client.get("/admin/outbox")
     assert page.status_code == 200 and delivered.reference in page.get_data(as_text=True)
     assert db.session.scalar(select(Notification.id)) is not None
+
+
+def test_not_received_heat_map_layer_counts_requests_residents_said_no_to(client: Any, db: Any, delivered: Any) -> None:
+    from can_crm.services.maps import data as heatmap_data
+    from can_crm.services.maps.data import MapFilters
+    from geo import get_layer
+
+    assert "not-received" in heatmap_data.LAYER_KEYS
+    filters = MapFilters("not-received")
+    assert len(heatmap_data.load_inputs(filters).points.lat) == 0
+    client.post(f"/f/{feedback_token(db, delivered)}", data={"answer": "partly"})
+    points = heatmap_data.load_inputs(filters).points
+    assert len(points.lat) == 1
+    assert get_layer("not-received").title.startswith("Help not received")
+    heatmap = heatmap_data.build(filters, heatmap_data.load_inputs(filters))
+    assert heatmap is not None
