@@ -29,6 +29,7 @@ RESIDENT_FIELDS = (
     "email",
     "preferred_channel",
     "language",
+    "locale",
     "accessibility_needs",
     "shielding",
     "nhs_number",
