@@ -7,7 +7,7 @@ RUN_PORT ?= 5000
 export POSTCODE_INDEX ?= $(CURDIR)/instance/postcodes.npz
 DEMO_BOROUGHS := E09000013,E09000020,E09000033,E09000027,E09000009,E09000017
 
-.PHONY: help install preflight run test test-unit test-integration test-e2e lint bench clean
+.PHONY: help install preflight run test test-unit test-integration test-e2e lint bench clean translations
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -32,7 +32,10 @@ instance/postcodes.npz: $(VENV)/.installed
 	$(PY) -m geo make-onspd --out instance/onspd_demo.csv --per-borough 400 --seed 2020 --boroughs $(DEMO_BOROUGHS)
 	$(PY) -m geo import-onspd instance/onspd_demo.csv --out $@
 
-install: $(VENV)/.installed node_modules/.installed instance/secret_key instance/postcodes.npz ## Install what is missing (venv, npm assets, secret, postcodes)
+install: $(VENV)/.installed node_modules/.installed instance/secret_key instance/postcodes.npz translations ## Install what is missing (venv, npm assets, secret, postcodes, catalogues)
+
+translations: $(VENV)/.installed ## Compile the language catalogues (machine translations are fuzzy: used, and marked for review)
+	$(VENV)/bin/pybabel compile --use-fuzzy --statistics -d can_crm/translations
 
 # Development reads instance/secret_key itself when SECRET_KEY is unset, as every README command does.
 run: install ## Install, migrate, seed demo data and serve on http://127.0.0.1:5000 (SQLite, in-process jobs)
@@ -63,6 +66,7 @@ bench: install ## Benchmarks (print their figures)
 	$(PY) -m geo bench --points 100000
 	$(PY) scripts/bench_maps.py
 	$(PY) scripts/bench_tracing.py --compare
+	$(PY) scripts/bench_shielded_import.py
 
 clean: ## Remove the venv, node_modules and the instance folder
 	rm -rf $(VENV) node_modules instance

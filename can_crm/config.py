@@ -92,6 +92,25 @@ class BaseConfig:
     LONE_WORKING_MARGIN_MINUTES: int = 30
     # A DBS check counts for this many days after its certificate date (councils recheck every 3 years).
     DBS_VALID_DAYS: int = 1095
+    # Messages. With NOTIFY_API_KEY set they go through GOV.UK Notify; without it the outbox provider stores
+    # them in the database (admins read them at /admin/outbox). Each Notify template holds ((body)) (and
+    # ((subject)) for email): we write the text ourselves, in the resident's language.
+    NOTIFY_API_KEY: str | None = None
+    NOTIFY_BASE_URL: str = "https://api.notifications.service.gov.uk"
+    NOTIFY_CALLBACK_TOKEN: str | None = None
+    NOTIFY_SMS_TEMPLATE_ID: str = ""
+    NOTIFY_EMAIL_TEMPLATE_ID: str = ""
+    NOTIFY_LETTER_TEMPLATE_ID: str = ""
+    NOTIFY_TIMEOUT_SECONDS: int = 20
+    NOTIFY_MAX_ATTEMPTS: int = 5
+    NOTIFY_RETRY_SECONDS: int = 60  # the first back-off; doubled for each later attempt
+    # Where links in messages point (the public address of this service).
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:5000"
+    FEEDBACK_LINK_DAYS: int = 14
+    FEEDBACK_FOLLOW_UP_HOURS: int = 72
+    # Outreach: the automated-call provider ("fake" until a council contracts one).
+    CALL_PROVIDER: str = "fake"
+    SHIELDED_IMPORT_MAX_BYTES: int = 50 * 1024 * 1024
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = field(default_factory=dict)
 
     def as_mapping(self) -> dict[str, object]:
@@ -167,6 +186,20 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         VISIT_EXPECTED_MINUTES=_env_int("VISIT_EXPECTED_MINUTES", 90),
         LONE_WORKING_MARGIN_MINUTES=_env_int("LONE_WORKING_MARGIN_MINUTES", 30),
         DBS_VALID_DAYS=_env_int("DBS_VALID_DAYS", 1095),
+        NOTIFY_API_KEY=os.environ.get("NOTIFY_API_KEY") or None,
+        NOTIFY_BASE_URL=os.environ.get("NOTIFY_BASE_URL") or "https://api.notifications.service.gov.uk",
+        NOTIFY_CALLBACK_TOKEN=os.environ.get("NOTIFY_CALLBACK_TOKEN") or None,
+        NOTIFY_SMS_TEMPLATE_ID=os.environ.get("NOTIFY_SMS_TEMPLATE_ID", ""),
+        NOTIFY_EMAIL_TEMPLATE_ID=os.environ.get("NOTIFY_EMAIL_TEMPLATE_ID", ""),
+        NOTIFY_LETTER_TEMPLATE_ID=os.environ.get("NOTIFY_LETTER_TEMPLATE_ID", ""),
+        NOTIFY_TIMEOUT_SECONDS=_env_int("NOTIFY_TIMEOUT_SECONDS", 20),
+        NOTIFY_MAX_ATTEMPTS=_env_int("NOTIFY_MAX_ATTEMPTS", 5),
+        NOTIFY_RETRY_SECONDS=_env_int("NOTIFY_RETRY_SECONDS", 60),
+        PUBLIC_BASE_URL=(os.environ.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        FEEDBACK_LINK_DAYS=_env_int("FEEDBACK_LINK_DAYS", 14),
+        FEEDBACK_FOLLOW_UP_HOURS=_env_int("FEEDBACK_FOLLOW_UP_HOURS", 72),
+        CALL_PROVIDER=os.environ.get("CALL_PROVIDER") or "fake",
+        SHIELDED_IMPORT_MAX_BYTES=_env_int("SHIELDED_IMPORT_MAX_BYTES", 50 * 1024 * 1024),
     )
     if not (0 <= cfg.TRACING_DAYS_BEFORE <= 30 and 0 <= cfg.TRACING_DAYS_AFTER <= 30):
         raise ConfigError("TRACING_DAYS_BEFORE and TRACING_DAYS_AFTER must be between 0 and 30")
@@ -179,6 +212,10 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         raise ConfigError("production needs DATABASE_URL (PostgreSQL); set ALLOW_SQLITE=true for a pilot")
     if env == "test":
         cfg.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", False)
+    if cfg.NOTIFY_API_KEY and not (cfg.NOTIFY_SMS_TEMPLATE_ID and cfg.NOTIFY_EMAIL_TEMPLATE_ID):
+        raise ConfigError("NOTIFY_API_KEY is set: set NOTIFY_SMS_TEMPLATE_ID and NOTIFY_EMAIL_TEMPLATE_ID too")
+    if env == "production" and cfg.NOTIFY_API_KEY and not cfg.NOTIFY_CALLBACK_TOKEN:
+        raise ConfigError("NOTIFY_API_KEY is set: set NOTIFY_CALLBACK_TOKEN for Notify's callbacks")
     if cfg.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
         cfg.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": _env_int("DB_POOL_SIZE", 10)}
     return cfg

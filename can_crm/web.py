@@ -7,14 +7,16 @@ from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from werkzeug.routing import IntegerConverter
 
-from can_crm import http, unit_of_work
+from can_crm import http, i18n, unit_of_work
 from can_crm.admin.routes import bp as admin_bp
 from can_crm.api.v1 import init_api
 from can_crm.auth.routes import bp as auth_bp
+from can_crm.callbacks import routes as callbacks
 from can_crm.coordinator import bp as coordinator_bp
 from can_crm.coordinator.maps import bp as maps_bp
 from can_crm.coordinator.matching import bp as matching_bp
 from can_crm.extensions import csrf, login_manager
+from can_crm.feedback.routes import bp as feedback_bp
 from can_crm.main.routes import bp as main_bp
 from can_crm.models.enums import REQUEST_TYPE_LABELS, SKILLS, URGENCY_LABELS
 from can_crm.partner.routes import bp as partner_bp
@@ -42,6 +44,9 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(matching_bp)
     app.register_blueprint(volunteer_bp)
+    app.register_blueprint(feedback_bp)
+    callbacks.init_app(app)
+    i18n.init_app(app)
     init_api(app)
     http.init_app(app)
 

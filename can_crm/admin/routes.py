@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from can_crm.access import roles
@@ -13,6 +13,7 @@ from can_crm.forms import show_errors
 from can_crm.models.enums import Role
 from can_crm.services.accounts import users as user_service
 from can_crm.services.common.errors import Conflict, FieldErrors, ValidationError
+from can_crm.services.notifications import sending as outbox_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -138,3 +139,15 @@ def revoke_token(user_id: int, token_id: int) -> Any:
     user_service.revoke_user_token(user_service.get_user(user_id), token_id)
     flash("Token revoked", "success")
     return redirect(url_for("admin.user_detail", user_id=user_id))
+
+
+@bp.get("/outbox")
+@roles(Role.ADMIN)
+def outbox() -> Any:
+    """Messages the outbox provider stored (no NOTIFY_API_KEY): what residents would have received."""
+    return render_template(
+        "admin/outbox.html",
+        rows=outbox_service.recent(),
+        notify=bool(current_app.config.get("NOTIFY_API_KEY")),
+        title="Outbox",
+    )

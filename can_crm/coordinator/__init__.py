@@ -1,8 +1,11 @@
 """Coordinator pages, one module per area; the matching and maps pages have blueprints of their own here."""
 
 from can_crm.coordinator import (  # noqa: F401 - each adds its routes
+    calls,
+    dashboard,
     intake,
     locations,
+    outreach,
     requests,
     safeguarding,
     tracing,

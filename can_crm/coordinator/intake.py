@@ -28,6 +28,7 @@ RESIDENT_FIELDS = (
     "email",
     "preferred_channel",
     "language",
+    "locale",
     "accessibility_needs",
     "shielding",
     "nhs_number",

@@ -15,6 +15,9 @@ HANDLERS: dict[str, str] = {
     "selftest": "can_crm.jobs.handlers.selftest:selftest",
     "matching_run": "can_crm.jobs.handlers.matching:matching_run",
     "render_heatmap": "can_crm.jobs.handlers.maps:render_heatmap",
+    "send_notification": "can_crm.jobs.handlers.notifications:send_notification",
+    "import_shielded": "can_crm.jobs.handlers.outreach:import_shielded",
+    "campaign_contact": "can_crm.jobs.handlers.outreach:campaign_contact",
 }
 
 # What the timer thread in each app process runs every JOB_SWEEP_SECONDS, in order, one transaction each.
@@ -23,6 +26,8 @@ PERIODIC: tuple[str, ...] = (
     "can_crm.jobs.handlers.matching:run_scheduled",
     "can_crm.jobs.handlers.tracing:release_due",
     "can_crm.jobs.handlers.volunteers:lone_working",
+    "can_crm.jobs.handlers.notifications:retry_due",
+    "can_crm.jobs.handlers.notifications:follow_up_unanswered",
 )
 
 _resolved: dict[str, Callable[..., Any]] = {}

@@ -3,6 +3,8 @@
 from can_crm.models.audit import AuditEntry
 from can_crm.models.job import Job
 from can_crm.models.matching import MatchingRun, MatchingSetting, MatchProposal
+from can_crm.models.notification import CallTask, Feedback, FeedbackLink, InboundMessage, Notification, OutboxMessage
+from can_crm.models.outreach import Campaign, CampaignContact, ShieldedImport
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.safeguarding import SafeguardingConcern
@@ -11,6 +13,15 @@ from can_crm.models.user import ApiToken, User
 from can_crm.models.volunteer import SelfServiceType, Volunteer, VolunteerHours, VolunteerProgress
 
 __all__ = [
+    "CallTask",
+    "Campaign",
+    "CampaignContact",
+    "Feedback",
+    "FeedbackLink",
+    "InboundMessage",
+    "Notification",
+    "OutboxMessage",
+    "ShieldedImport",
     "ApiToken",
     "AuditEntry",
     "Case",

@@ -173,6 +173,66 @@ class EventKind(StrEnum):
     PROGRESS = "progress"
     # A visit overran its expected time: the coordinators were alerted.
     LONE_WORKING = "lone_working"
+    NOTIFICATION = "notification"  # a message to the resident was queued, sent or failed
+    FEEDBACK = "feedback"  # the resident said whether help arrived
+    CALL_TASK = "call_task"  # a coordinator must phone (no answer, no way to message, not received)
+    CAMPAIGN = "campaign"  # raised from an outreach campaign call
+
+
+class MessageChannel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+    LETTER = "letter"
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"  # written, waiting for the send job
+    RETRYING = "retrying"  # the provider failed; sent again after a back-off
+    SENT = "sent"  # the provider accepted it
+    DELIVERED = "delivered"  # the provider's receipt says it arrived
+    FAILED = "failed"  # out of attempts, or the provider says it can never arrive: a coordinator is told
+
+
+class FeedbackAnswer(StrEnum):
+    YES = "yes"
+    NO = "no"
+    PARTLY = "partly"
+
+
+class CallTaskKind(StrEnum):
+    NO_CONTACT = "no_contact"  # a message nobody could deliver: no phone, no email
+    MESSAGE_FAILED = "message_failed"  # the provider could not deliver it
+    NO_ANSWER = "no_answer"  # nobody said whether help arrived in time
+    NOT_RECEIVED = "not_received"  # the resident said help did not arrive, or only partly
+    UNCLEAR_REPLY = "unclear_reply"  # a text message we could not read as yes or no
+
+
+class CampaignChannel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+    LETTER = "letter"
+    AUTOMATED_CALL = "auto_call"
+    PHONE = "phone"  # a coordinator's call list
+
+
+class ContactOutcome(StrEnum):
+    NEEDS_HELP = "needs_help"
+    NO_HELP_NEEDED = "no_help_needed"
+    NO_ANSWER = "no_answer"  # try again later
+    WRONG_NUMBER = "wrong_number"
+    DECLINED = "declined"
+
+
+CONTACT_OUTCOME_LABELS = {
+    ContactOutcome.NEEDS_HELP: "Needs help",
+    ContactOutcome.NO_HELP_NEEDED: "No help needed",
+    ContactOutcome.NO_ANSWER: "No answer (try again later)",
+    ContactOutcome.WRONG_NUMBER: "Wrong number",
+    ContactOutcome.DECLINED: "Declined",
+}
+
+LOCALES = {"en": "English", "pl": "Polski", "ar": "العربية", "es": "Español", "so": "Soomaali"}
+RTL_LOCALES = frozenset({"ar"})
 
 
 class LocationSource(StrEnum):

@@ -13,7 +13,7 @@ from can_crm.models.base import UTCDateTime, created_at_column
 from can_crm.models.enums import JobState
 
 
-class Job(db.Model):  # type: ignore[name-defined,misc]
+class Job(db.Model):  # type: ignore[name-defined]
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_state", "state", "id"),)
 

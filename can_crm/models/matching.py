@@ -18,7 +18,7 @@ RUN_STATES = ("running", "proposed", "failed")
 DECISIONS = ("pending", "approved", "rejected", "overridden", "superseded")
 
 
-class MatchingRun(db.Model):  # type: ignore[name-defined,misc]
+class MatchingRun(db.Model):  # type: ignore[name-defined]
     __tablename__ = "matching_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,7 +43,7 @@ class MatchingRun(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class MatchProposal(db.Model):  # type: ignore[name-defined,misc]
+class MatchProposal(db.Model):  # type: ignore[name-defined]
     """One request in a run: a proposed volunteer with the engine's explanation, or why none."""
 
     __tablename__ = "match_proposals"
@@ -72,7 +72,7 @@ class MatchProposal(db.Model):  # type: ignore[name-defined,misc]
     override_volunteer: Mapped[Volunteer | None] = relationship(foreign_keys=[override_volunteer_id], lazy="raise")
 
 
-class MatchingSetting(db.Model):  # type: ignore[name-defined,misc]
+class MatchingSetting(db.Model):  # type: ignore[name-defined]
     """Per request type: run matching on a schedule, and (only if an admin allows it) auto-approve."""
 
     __tablename__ = "matching_settings"

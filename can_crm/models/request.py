@@ -19,7 +19,7 @@ _POOL_SQL = "status = 'triaged' AND volunteer_id IS NULL"
 _OPEN_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in Status if s in OPEN_STATUSES) + ")"
 
 
-class HelpRequest(db.Model):  # type: ignore[name-defined,misc]
+class HelpRequest(db.Model):  # type: ignore[name-defined]
     __tablename__ = "requests"
     __table_args__ = (
         enum_check("status", Status),
@@ -91,7 +91,7 @@ class HelpRequest(db.Model):  # type: ignore[name-defined,misc]
         return self.status in OPEN_STATUSES and self.sla_due_at < now
 
 
-class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
+class RequestEvent(db.Model):  # type: ignore[name-defined]
     """One line of a request's history. Rows are only ever inserted (a trigger enforces it on PostgreSQL)."""
 
     __tablename__ = "request_events"

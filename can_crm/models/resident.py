@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from can_crm.extensions import db
@@ -12,7 +12,7 @@ from can_crm.models.base import UTCDateTime, created_at_column, enum_check, utcn
 from can_crm.models.enums import ContactChannel, LawfulBasis
 
 
-class Resident(db.Model):  # type: ignore[name-defined,misc]
+class Resident(db.Model):  # type: ignore[name-defined]
     __tablename__ = "residents"
     __table_args__ = (
         enum_check("preferred_channel", ContactChannel),
@@ -22,6 +22,8 @@ class Resident(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_residents_h3_fine", "h3_fine"),
         Index("ix_residents_h3_map", "h3_map"),
         Index("ix_residents_updated_at", "updated_at"),
+        Index("ix_residents_nhs_number", "nhs_number"),
+        Index("ix_residents_name_dob_postcode", "name", "date_of_birth", "postcode"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +45,11 @@ class Resident(db.Model):  # type: ignore[name-defined,misc]
     email: Mapped[str | None] = mapped_column(String(254))
     preferred_channel: Mapped[str] = mapped_column(String(10), default=ContactChannel.PHONE.value)
     language: Mapped[str] = mapped_column(String(40), default="English")
+    # The language every message to this resident is written in (a LOCALES code), chosen on the form.
+    locale: Mapped[str] = mapped_column(String(5), default="en")
+    notifications_opt_out: Mapped[bool] = mapped_column(default=False)
+    mobile: Mapped[str | None] = mapped_column(String(20), info={"personal": True})
+    date_of_birth: Mapped[date | None] = mapped_column(Date, info={"personal": True})
     accessibility_needs: Mapped[str | None] = mapped_column(Text)
     shielding: Mapped[bool] = mapped_column(default=False)
     vulnerabilities: Mapped[str | None] = mapped_column(Text)

@@ -11,7 +11,7 @@ from can_crm.extensions import db
 from can_crm.models.base import UTCDateTime, created_at_column
 
 
-class SafeguardingConcern(db.Model):  # type: ignore[name-defined,misc]
+class SafeguardingConcern(db.Model):  # type: ignore[name-defined]
     __tablename__ = "safeguarding_concerns"
     __table_args__ = (Index("ix_safeguarding_concerns_status", "status", "created_at"),)
 

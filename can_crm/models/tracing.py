@@ -73,7 +73,7 @@ def _person_fk(table: str) -> Mapped[int | None]:
     return mapped_column(ForeignKey(f"{table}.id", ondelete="CASCADE"))
 
 
-class Interaction(db.Model):  # type: ignore[name-defined,misc]
+class Interaction(db.Model):  # type: ignore[name-defined]
     """Two people met: when, for how long, and where. A visit is volunteer (a) at a resident's (b) door."""
 
     __tablename__ = "interactions"
@@ -129,7 +129,7 @@ class Interaction(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = created_at_column()
 
 
-class Case(db.Model):  # type: ignore[name-defined,misc]
+class Case(db.Model):  # type: ignore[name-defined]
     """Someone tested positive or has symptoms. Kept for TRACING_RETENTION_DAYS (its own schedule)."""
 
     __tablename__ = "tracing_cases"
@@ -154,7 +154,7 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = created_at_column()
 
 
-class TraceContact(db.Model):  # type: ignore[name-defined,misc]
+class TraceContact(db.Model):  # type: ignore[name-defined]
     """Someone a case met in the infectious window (degree 1) or who met one of those (degree 2)."""
 
     __tablename__ = "tracing_contacts"
@@ -186,7 +186,7 @@ class TraceContact(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class ContactMessage(db.Model):  # type: ignore[name-defined,misc]
+class ContactMessage(db.Model):  # type: ignore[name-defined]
     """What the default ContactNotifier records: a message to give a person, as a coordinator's call to make."""
 
     __tablename__ = "tracing_messages"
@@ -207,7 +207,7 @@ class ContactMessage(db.Model):  # type: ignore[name-defined,misc]
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class TraceIdentity(db.Model):  # type: ignore[name-defined,misc]
+class TraceIdentity(db.Model):  # type: ignore[name-defined]
     """A person's NHS Test and Trace id, so the council's record and the national one can be joined up."""
 
     __tablename__ = "tracing_identities"

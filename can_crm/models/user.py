@@ -13,7 +13,7 @@ from can_crm.models.base import UTCDateTime, created_at_column, enum_check
 from can_crm.models.enums import Role
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "users"
     __table_args__ = (enum_check("role", Role),)
 
@@ -46,7 +46,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         return self.role in roles
 
 
-class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+class ApiToken(db.Model):  # type: ignore[name-defined]
     __tablename__ = "api_tokens"
     __table_args__ = (Index("ix_api_tokens_token_hash", "token_hash", unique=True),)
 

@@ -14,7 +14,7 @@ from can_crm.models.enums import DbsLevel, RequestType, VolunteerStatus
 PERSONAL = {"personal": True}
 
 
-class Volunteer(db.Model):  # type: ignore[name-defined,misc]
+class Volunteer(db.Model):  # type: ignore[name-defined]
     __tablename__ = "volunteers"
     __table_args__ = (
         enum_check("dbs_level", DbsLevel),
@@ -72,7 +72,7 @@ class Volunteer(db.Model):  # type: ignore[name-defined,misc]
         return not (self.isolating_until is not None and self.isolating_until >= today)
 
 
-class SelfServiceType(db.Model):  # type: ignore[name-defined,misc]
+class SelfServiceType(db.Model):  # type: ignore[name-defined]
     """A request type a coordinator opened for self-service: vetted volunteers may claim these from Nearby."""
 
     __tablename__ = "self_service_types"
@@ -83,7 +83,7 @@ class SelfServiceType(db.Model):  # type: ignore[name-defined,misc]
     opened_at: Mapped[datetime] = created_at_column()
 
 
-class VolunteerProgress(db.Model):  # type: ignore[name-defined,misc]
+class VolunteerProgress(db.Model):  # type: ignore[name-defined]
     """One progress update a volunteer sent, by its idempotency key: the same key again gets the first answer.
 
     The `on_my_way` row also times the visit for lone working (`alerted_at` once the coordinators were told).
@@ -108,7 +108,7 @@ class VolunteerProgress(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = created_at_column()
 
 
-class VolunteerHours(db.Model):  # type: ignore[name-defined,misc]
+class VolunteerHours(db.Model):  # type: ignore[name-defined]
     """Hours a volunteer logged (their own record, for references and the council's reports)."""
 
     __tablename__ = "volunteer_hours"

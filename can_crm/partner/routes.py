@@ -35,6 +35,7 @@ RESIDENT_FIELDS = (
     "email",
     "preferred_channel",
     "language",
+    "locale",
     "accessibility_needs",
     "shielding",
 )

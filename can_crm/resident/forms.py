@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -14,35 +15,47 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
 
 from can_crm.forms import LenientDateField
-from can_crm.models.enums import REQUEST_TYPE_LABELS
+from can_crm.models.enums import LOCALES, REQUEST_TYPE_LABELS
 
 
 class ResidentFields(FlaskForm):
-    name = StringField("Full name", widget=GovTextInput())
-    address_line1 = StringField("Address line 1", widget=GovTextInput())
-    address_line2 = StringField("Address line 2 (optional)", widget=GovTextInput())
-    town = StringField("Town or city (optional)", widget=GovTextInput())
-    postcode = StringField("Postcode", widget=GovTextInput())
+    name = StringField(_l("Full name"), widget=GovTextInput())
+    address_line1 = StringField(_l("Address line 1"), widget=GovTextInput())
+    address_line2 = StringField(_l("Address line 2 (optional)"), widget=GovTextInput())
+    town = StringField(_l("Town or city (optional)"), widget=GovTextInput())
+    postcode = StringField(_l("Postcode"), widget=GovTextInput())
     phone = StringField(
-        "Phone number", description="For example, 07911 123 456 or 020 8753 1000", widget=GovTextInput()
+        _l("Phone number"), description=_l("For example, 07911 123 456 or 020 8753 1000"), widget=GovTextInput()
     )
-    email = StringField("Email address (optional)", widget=GovTextInput())
+    email = StringField(_l("Email address (optional)"), widget=GovTextInput())
     preferred_channel = RadioField(
-        "How should we contact you?",
-        choices=[("phone", "Phone call"), ("sms", "Text message"), ("email", "Email"), ("letter", "Letter")],
+        _l("How should we contact you?"),
+        choices=[
+            ("phone", _l("Phone call")),
+            ("sms", _l("Text message")),
+            ("email", _l("Email")),
+            ("letter", _l("Letter")),
+        ],
         default="phone",
         validate_choice=False,
         widget=GovRadioInput(),
     )
-    language = StringField("Which language do you prefer? (optional)", widget=GovTextInput())
+    language = StringField(_l("Which language do you prefer? (optional)"), widget=GovTextInput())
+    locale = RadioField(
+        _l("Which language should we write to you in?"),
+        choices=list(LOCALES.items()),
+        default="en",
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )
     accessibility_needs = TextAreaField(
-        "Do you have any accessibility needs? (optional)",
-        description="For example, you use a wheelchair, are deaf or need large print",
+        _l("Do you have any accessibility needs? (optional)"),
+        description=_l("For example, you use a wheelchair, are deaf or need large print"),
         widget=GovCharacterCount(),
     )
     shielding = RadioField(
-        "Has the NHS told you that you are clinically extremely vulnerable or shielding?",
-        choices=[("yes", "Yes"), ("no", "No")],
+        _l("Has the NHS told you that you are clinically extremely vulnerable or shielding?"),
+        choices=[("yes", _l("Yes")), ("no", _l("No"))],
         validate_choice=False,
         widget=GovRadioInput(),
     )
@@ -50,29 +63,29 @@ class ResidentFields(FlaskForm):
 
 class HelpRequestForm(ResidentFields):
     type = RadioField(
-        "What do you need help with?",
-        choices=[(k.value, v) for k, v in REQUEST_TYPE_LABELS.items()],
+        _l("What do you need help with?"),
+        choices=[(k.value, _l(v)) for k, v in REQUEST_TYPE_LABELS.items()],
         validate_choice=False,
         widget=GovRadioInput(),
     )
     details = TextAreaField(
-        "Tell us what you need",
-        description="For example, a weekly shop for 2 people, or collecting a prescription from a named pharmacy",
+        _l("Tell us what you need"),
+        description=_l("For example, a weekly shop for 2 people, or collecting a prescription from a named pharmacy"),
         widget=GovCharacterCount(),
     )
     due_by = LenientDateField(
-        "When do you need help by? (optional)",
-        description="For example, 27 3 2027",
+        _l("When do you need help by? (optional)"),
+        description=_l("For example, 27 3 2027"),
         format="%d %m %Y",
         widget=GovDateInput(),
     )
     volunteer_notes = TextAreaField(
-        "Is there anything the volunteer should know? (optional)",
-        description="For example, ring the bell twice, or there is a dog",
+        _l("Is there anything the volunteer should know? (optional)"),
+        description=_l("For example, ring the bell twice, or there is a dog"),
         widget=GovCharacterCount(),
     )
     consent_given = BooleanField(
-        "I agree that the council and its volunteers can use these details to arrange help for me",
+        _l("I agree that the council and its volunteers can use these details to arrange help for me"),
         widget=GovCheckboxInput(),
     )
-    submit = SubmitField("Send request", widget=GovSubmitInput())
+    submit = SubmitField(_l("Send request"), widget=GovSubmitInput())

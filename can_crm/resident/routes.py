@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, session, url_for
 from flask import redirect as _redirect
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from wtforms import StringField, SubmitField
@@ -34,6 +35,7 @@ RESIDENT_FIELDS = (
     "email",
     "preferred_channel",
     "language",
+    "locale",
     "accessibility_needs",
     "shielding",
 )
@@ -50,6 +52,8 @@ def start() -> Any:
 @limiter.limit("20 per hour", methods=["POST"])
 def request_form() -> Any:
     form = HelpRequestForm()
+    if not form.is_submitted():
+        form.locale.data = str(get_locale() or "en")  # the page's language, unless they choose another
     if form.validate_on_submit():
         resident_data = {f: form[f].data for f in RESIDENT_FIELDS}
         resident_data["consent_given"] = bool(form.consent_given.data)

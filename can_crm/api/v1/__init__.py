@@ -14,7 +14,7 @@ from flask_smorest import Api, Blueprint
 
 from can_crm import http
 from can_crm.access import public
-from can_crm.api.v1 import errors, jobs, matching, me, requests, residents, tracing, volunteers
+from can_crm.api.v1 import errors, jobs, matching, me, notifications, requests, residents, tracing, volunteers
 from can_crm.api.v1.schemas import ErrorSchema
 
 API_DESCRIPTION = """\
@@ -38,7 +38,16 @@ residents in their ward), and of the resident only the name and postcode. Readin
 """
 
 api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1", description="CAN CRM JSON API, version 1")
-for child in (requests.blp, residents.blp, jobs.blp, matching.blp, volunteers.blp, me.blp, tracing.blp):
+for child in (
+    requests.blp,
+    residents.blp,
+    jobs.blp,
+    matching.blp,
+    volunteers.blp,
+    me.blp,
+    tracing.blp,
+    notifications.blp,
+):
     api_v1.register_blueprint(child)
 errors.install(api_v1)
 
@@ -51,7 +60,7 @@ def openapi_json() -> Any:
     return jsonify(current_app.extensions["can_api_v1"].spec.to_dict())
 
 
-class CanApi(Api):  # type: ignore[misc]
+class CanApi(Api):
     # Documents the envelope for the standard error responses (401, 404, 422, ...).
     ERROR_SCHEMA = ErrorSchema
 
@@ -76,6 +85,7 @@ def init_api(app: Flask) -> None:
                 {"name": "tracing", "description": "Local Track and Trace (coordinators with the tracing permission)"},
                 {"name": "volunteers", "description": "Volunteers and their vetting (coordinators)"},
                 {"name": "me", "description": "A volunteer's own offers, tasks and nearby requests"},
+                {"name": "notifications", "description": "Messages sent about a request"},
                 {"name": "meta", "description": "About the API"},
             ],
         },

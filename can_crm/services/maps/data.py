@@ -18,17 +18,35 @@ from sqlalchemy import DateTime, and_, cast, func, literal, null, or_, select, u
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
-from can_crm.models.enums import OPEN_STATUSES, REQUEST_TYPE_LABELS, RequestType, Status, VolunteerStatus
+from can_crm.models.enums import (
+    OPEN_STATUSES,
+    REQUEST_TYPE_LABELS,
+    FeedbackAnswer,
+    RequestType,
+    Status,
+    VolunteerStatus,
+)
+from can_crm.models.notification import Feedback
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common import areas
 from can_crm.services.common.errors import FieldErrors
+from can_crm.services.maps import layers as maps_layers
 
 log = logging.getLogger(__name__)
+NOT_RECEIVED_ANSWERS = (FeedbackAnswer.NO.value, FeedbackAnswer.PARTLY.value)
 
 # The order is part of the job arguments (a layer travels as its index): append, never reorder.
-LAYER_KEYS = ("open-requests", "unmet-need", "shielded", "volunteer-supply", "gap", "time-to-delivery")
+LAYER_KEYS = (
+    "open-requests",
+    "unmet-need",
+    "shielded",
+    "volunteer-supply",
+    "gap",
+    "time-to-delivery",
+    "not-received",
+)
 TYPE_KEYS = tuple(t.value for t in RequestType)
 SHAREABLE, INTERNAL = "shareable", "internal"
 AUDIENCES = (SHAREABLE, INTERNAL)
@@ -56,9 +74,9 @@ class MapFilters:
 
     @property
     def filterable(self) -> bool:
-        from geo import get_layer  # lazy: geo loads folium/geopandas
+        from can_crm.services.maps.layers import get_layer  # lazy: geo loads folium/geopandas
 
-        return get_layer(self.layer).filterable
+        return bool(get_layer(self.layer).filterable)
 
     def shareable(self) -> MapFilters:
         return MapFilters(self.layer, self.start, self.end, self.request_type, SHAREABLE, self.k)
@@ -122,7 +140,7 @@ def _parse_date(raw: Any, label: str, today: date) -> date | None:
 
 def clean_filters(raw: Mapping[str, Any], default_k: int, *, shareable_only: bool = False) -> MapFilters:
     """Check what a person (form, URL or CLI) asked for. Raises FieldErrors with GOV.UK messages."""
-    from geo import get_layer  # lazy: geo loads folium/geopandas
+    from can_crm.services.maps.layers import get_layer  # lazy: geo loads folium/geopandas
 
     errors: dict[str, str] = {}
     today = utcnow().date()
@@ -272,6 +290,7 @@ def load_inputs(filters: MapFilters, now: datetime | None = None) -> Any:
     """The layer's points (and volunteers), in bulk: coordinates, ids, dates and types only."""
     from geo import LayerInput, PointSet  # lazy: geo loads folium/geopandas
 
+    maps_layers.register()
     now = now or utcnow()
     layer = filters.layer
     if layer == "open-requests":
@@ -291,6 +310,9 @@ def load_inputs(filters: MapFilters, now: datetime | None = None) -> Any:
         )
     if layer == "volunteer-supply":
         return LayerInput(volunteers=_volunteers(now.date()))
+    if layer == "not-received":
+        said_no = select(Feedback.request_id).where(Feedback.answer.in_(NOT_RECEIVED_ANSWERS))
+        return LayerInput(points=_request_points(filters, HelpRequest.id.in_(said_no)))
     if layer == "shielded":
         rows = db.session.execute(
             select(Resident.id, Resident.lat, Resident.lon)
@@ -307,6 +329,7 @@ def build(filters: MapFilters, inputs: Any) -> Any:
     # lazy: geo loads folium/geopandas
     from geo import FINE_RESOLUTION, MAP_RESOLUTION, Audience, HexZoning, Period, PolygonZoning, build_heatmap
 
+    maps_layers.register()
     internal = filters.audience == INTERNAL
     ward_areas = areas.wards()
     if internal:
@@ -327,7 +350,7 @@ def build(filters: MapFilters, inputs: Any) -> Any:
 
 
 def layer_choices() -> list[tuple[str, str]]:
-    from geo import get_layer  # lazy: geo loads folium/geopandas
+    from can_crm.services.maps.layers import get_layer  # lazy: geo loads folium/geopandas
 
     return [(key, get_layer(key).title) for key in LAYER_KEYS]
 

@@ -21,6 +21,7 @@ from can_crm.models.enums import OPEN_STATUSES, Channel, EventKind, LawfulBasis,
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.services.common.errors import DomainError, FieldErrors
+from can_crm.services.notifications import outgoing
 from can_crm.services.requests.events import Actor, record_event
 from can_crm.services.requests.occurrences import sla_due, unique_reference
 from can_crm.services.requests.rules import clean_request
@@ -157,4 +158,5 @@ def submit(
     db.session.add(request)
     db.session.flush()
     record_event(request, actor, EventKind.CREATED, None, Status.NEW.value, f"Received by {channel.value}")
+    outgoing.on_request_created(request)
     return request

@@ -15,6 +15,7 @@ from can_crm.models.enums import RECURRENCE_DAYS, EventKind, Recurrence, Role, S
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.services.common.errors import TransitionRefused
 from can_crm.services.common.validation import clean_text
+from can_crm.services.notifications import outgoing
 from can_crm.services.requests.events import RESIDENT, SYSTEM, Actor, record_event
 from can_crm.services.requests.occurrences import create_next_occurrence
 from can_crm.services.tracing import interactions
@@ -143,6 +144,8 @@ def transition(request: HelpRequest, to: str, actor: Actor, reason: str | None =
         interactions.record_visit(request, now)
     if target in (Status.CONFIRMED, Status.CLOSED):
         _schedule_next_occurrence(request, actor)
+    # The one place the resident hears of a move: "volunteer on the way", "did help arrive?".
+    outgoing.on_transition(request, event)
     return event
 
 

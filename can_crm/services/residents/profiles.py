@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from can_crm.extensions import db
-from can_crm.models.enums import ContactChannel, LawfulBasis, LocationSource, values
+from can_crm.models.enums import LOCALES, ContactChannel, LawfulBasis, LocationSource, values
 from can_crm.models.resident import Resident
 from can_crm.services.common import areas, geocoding
 from can_crm.services.common.errors import FieldErrors, NotFound, ValidationError
@@ -35,6 +35,8 @@ _RULES: dict[str, Callable[[Any], Any]] = {
         v or ContactChannel.PHONE.value, values(ContactChannel), "preferred_channel", "how we should contact you"
     ),
     "language": lambda v: clean_text(v, "language", "language", max_length=40) or "English",
+    # The language of every message we send them (the form's language unless they choose another).
+    "locale": lambda v: clean_choice(v or "en", list(LOCALES), "locale", "the language for our messages"),
     "accessibility_needs": lambda v: (
         clean_text(v, "accessibility_needs", "accessibility needs", max_length=1000) or None
     ),

@@ -1,0 +1,1 @@
+"""The resident's "did help arrive?" page at /f/<token>: no account, no JavaScript, one request only."""

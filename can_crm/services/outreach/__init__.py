@@ -1,0 +1,1 @@
+"""Outreach to the shielded list: importing the council's CSV, campaigns, and the funnel."""

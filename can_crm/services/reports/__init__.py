@@ -1,0 +1,1 @@
+"""Figures for coordinators: the fulfilment dashboard."""

@@ -1,0 +1,88 @@
+"""Resident pages and messages in English, Polish, Arabic (right to left), Spanish and Somali."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from babel.messages.pofile import read_po
+from sqlalchemy import select
+
+from can_crm.config import PROJECT_ROOT
+from can_crm.models.resident import Resident
+from can_crm.services.notifications import messages
+from tests.integration.notify_helpers import deliver, feedback_token, messages_for
+
+CATALOGUES = PROJECT_ROOT / "can_crm" / "translations"
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("pl", "Twoja prośba"),
+        ("es", "Su solicitud"),
+        ("ar", "طلب المساعدة"),
+        ("so", "Codsigaaga"),
+        ("en", "Your request"),
+    ],
+)
+def test_messages_are_written_in_each_language(app: Any, locale: str, words: str) -> None:
+    with app.app_context():
+        subject, body = messages.render("request_received", locale, {"reference": "CAN-AAAA-BBBB", "authority": "X"})
+    assert words in subject and "CAN-AAAA-BBBB" in body and "%(" not in body
+
+
+def test_unknown_language_falls_back_to_english(app: Any) -> None:
+    with app.app_context():
+        _, body = messages.render("follow_up", "xx", {"reference": "CAN-AAAA-BBBB", "authority": "X"})
+    assert body.startswith("We have not heard")
+
+
+def test_machine_translations_are_marked_for_review() -> None:
+    for locale in ("pl", "es", "ar", "so"):
+        with open(CATALOGUES / locale / "LC_MESSAGES" / "messages.po", "rb") as po:
+            catalogue = read_po(po)
+        entries = [m for m in catalogue if m.id]
+        assert entries and all(m.fuzzy for m in entries), locale
+        assert (CATALOGUES / locale / "LC_MESSAGES" / "messages.mo").is_file()
+
+
+def test_arabic_pages_read_right_to_left(client: Any, db: Any) -> None:
+    html = client.get("/request-help?lang=ar").get_data(as_text=True)
+    assert '<html lang="ar"' in html and 'dir="rtl"' in html and "اطلب المساعدة" in html
+    # The choice is remembered for the next page.
+    assert 'dir="rtl"' in client.get("/request-help/form").get_data(as_text=True)
+    assert 'dir="ltr"' in client.get("/request-help?lang=en").get_data(as_text=True)
+
+
+def test_unsupported_lang_parameter_is_ignored(client: Any, db: Any) -> None:
+    html = client.get("/request-help?lang=<script>").get_data(as_text=True)
+    assert '<html lang="en"' in html and "<script>" not in html.split("<main")[1]
+
+
+def test_language_chosen_on_the_form_is_kept_for_every_message(
+    app: Any, client: Any, db: Any, resident_data: dict[str, Any], make_volunteer: Any
+) -> None:
+    form = {
+        **{k: v for k, v in resident_data.items() if k not in ("shielding", "consent_given")},
+        "shielding": "yes",
+        "consent_given": "y",
+        "preferred_channel": "sms",
+        "locale": "so",
+        "type": "shopping",
+        "details": "Weekly shop",
+    }
+    page = client.get("/request-help/form?lang=pl").get_data(as_text=True)
+    assert 'value="pl" checked' in page or 'checked value="pl"' in page or "Polski" in page
+    assert client.post("/request-help/form", data=form).status_code == 302
+    resident = db.session.scalar(select(Resident))
+    assert resident.locale == "so"
+    app.extensions["can_queue"].wait()
+    from can_crm.models.request import HelpRequest
+
+    request = deliver(app, db.session.scalar(select(HelpRequest)), make_volunteer())
+    sent = messages_for(db, request)
+    assert {m.locale for m in sent} == {"so"}
+    assert "Codsigaaga" in sent[0].body or "Golaha" in sent[0].body
+    page = client.get(f"/f/{feedback_token(db, request)}?lang=es").get_data(as_text=True)
+    assert "¿Le llegó la ayuda?" in page
