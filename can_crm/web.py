@@ -66,6 +66,8 @@ def init_app(app: Flask) -> None:
             return
         if not app.config["WTF_CSRF_ENABLED"] or request.method in ("GET", "HEAD", "OPTIONS"):
             return
+        if http.is_csrf_exempt():
+            return
         csrf.protect()
 
     @app.after_request

@@ -15,12 +15,14 @@ HANDLERS: dict[str, str] = {
     "selftest": "can_crm.jobs.handlers.selftest:selftest",
     "matching_run": "can_crm.jobs.handlers.matching:matching_run",
     "render_heatmap": "can_crm.jobs.handlers.maps:render_heatmap",
+    "push_handoffs": "can_crm.jobs.handlers.federation:push_handoffs",
 }
 
 # What the timer thread in each app process runs every JOB_SWEEP_SECONDS, in order, one transaction each.
 PERIODIC: tuple[str, ...] = (
     "can_crm.jobs.sweeper:sweep",
     "can_crm.jobs.handlers.matching:run_scheduled",
+    "can_crm.jobs.handlers.federation:retry_due_handoffs",
 )
 
 _resolved: dict[str, Callable[..., Any]] = {}

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate."""
 
 from can_crm.models.audit import AuditEntry
+from can_crm.models.federation import DataSharingEntry, Handoff, HandoffRefusal, Open311Key, Partner
 from can_crm.models.job import Job
 from can_crm.models.matching import MatchingRun, MatchingSetting, MatchProposal
 from can_crm.models.request import HelpRequest, RequestEvent
@@ -12,11 +13,16 @@ from can_crm.models.volunteer import Volunteer
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "DataSharingEntry",
+    "Handoff",
+    "HandoffRefusal",
     "HelpRequest",
     "Job",
     "MatchProposal",
     "MatchingRun",
     "MatchingSetting",
+    "Open311Key",
+    "Partner",
     "RequestEvent",
     "Resident",
     "SafeguardingConcern",

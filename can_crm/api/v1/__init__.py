@@ -14,7 +14,7 @@ from flask_smorest import Api, Blueprint
 
 from can_crm import http
 from can_crm.access import public
-from can_crm.api.v1 import errors, jobs, matching, requests, residents
+from can_crm.api.v1 import errors, handoffs, jobs, matching, requests, residents
 from can_crm.api.v1.schemas import ErrorSchema
 
 API_DESCRIPTION = """\
@@ -38,7 +38,7 @@ residents in their ward), and of the resident only the name and postcode. Readin
 """
 
 api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1", description="CAN CRM JSON API, version 1")
-for child in (requests.blp, residents.blp, jobs.blp, matching.blp):
+for child in (requests.blp, residents.blp, jobs.blp, matching.blp, handoffs.blp):
     api_v1.register_blueprint(child)
 errors.install(api_v1)
 
@@ -73,6 +73,7 @@ def init_api(app: Flask) -> None:
                 {"name": "residents", "description": "Residents (coordinators only)"},
                 {"name": "jobs", "description": "Background jobs started by the caller"},
                 {"name": "matching", "description": "Matching runs, their proposals and coordinators' decisions"},
+                {"name": "handoffs", "description": "Handoff between authorities: signed bundles, inbox, sharing log"},
                 {"name": "meta", "description": "About the API"},
             ],
         },

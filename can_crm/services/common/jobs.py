@@ -28,6 +28,7 @@ MAX_IDS = 10_000
 JOB_LABELS = {
     "selftest": "Queue self-test",
     "render_heatmap": "Heat map",
+    "push_handoffs": "Handoff to a partner authority",
 }
 
 

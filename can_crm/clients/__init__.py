@@ -1,0 +1,1 @@
+"""Outside services (peer authorities, ...), each with a fake behind the same interface."""
