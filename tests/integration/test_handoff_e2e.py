@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import requests
 import federation_helpers
+import requests
 from federation_helpers import AGREEMENT, Instance, coordinator_token
 from sqlalchemy import func, select
 
