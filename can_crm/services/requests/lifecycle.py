@@ -97,6 +97,12 @@ def allowed_targets(request: HelpRequest, actor: Actor) -> list[Status]:
     return [to for to, rule in TRANSITIONS[current].items() if rule.via is None and _permits(rule, request, actor)]
 
 
+def may_move(request: HelpRequest, to: Status, actor: Actor, *, via: str | None = None) -> bool:
+    """Whether `actor` may move `request` to `to` now through the service `via` (e.g. offer "hand off to ...")."""
+    rule = TRANSITIONS[Status(request.status)].get(to)
+    return rule is not None and rule.via == via and _permits(rule, request, actor)
+
+
 def _permits(rule: Rule, request: HelpRequest, actor: Actor) -> bool:
     if actor.role not in rule.roles:
         return False
