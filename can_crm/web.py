@@ -19,6 +19,8 @@ from can_crm.coordinator.matching import bp as matching_bp
 from can_crm.extensions import csrf, login_manager
 from can_crm.main.routes import bp as main_bp
 from can_crm.models.enums import REQUEST_TYPE_LABELS, SKILLS, URGENCY_LABELS
+from can_crm.open311 import routes as open311
+from can_crm.open_data import routes as open_data
 from can_crm.partner.routes import bp as partner_bp
 from can_crm.progress.routes import bp as progress_bp
 from can_crm.resident.routes import bp as resident_bp
@@ -43,6 +45,8 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(matching_bp)
     init_api(app)
+    open311.init_app(app)
+    open_data.init_app(app)
     http.init_app(app)
 
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
