@@ -114,7 +114,14 @@ def hand_off(data: dict[str, Any], reference: str) -> Any:
     security=[],
     requestBody={
         "required": True,
-        "content": {"application/json": {"schema": {"$ref": "/api/v1/schemas/can-handoff-1.json"}}},
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "A signed can-handoff/1 bundle (JSON Schema: /api/v1/schemas/can-handoff-1.json)",
+                }
+            }
+        },
     },
 )
 @blp.response(201, InboxAnswerSchema, description="Created, or the same answer again for a bundle already received")

@@ -2,8 +2,8 @@
 
 Checks, in order: JSON, schema, a known sender, us as the receiver, the signature (their current key, or the previous
 one within its grace period), the agreement; then a bundle already received gets the same answer again; then expiry.
-Any refusal is recorded (on its own connection) and raised; the import itself is one savepoint, so nothing is ever
-half-imported, and two deliveries racing each other create one request (a unique bundle id per direction).
+Any refusal is recorded (on its own connection) and raised, and the caller's transaction rolls back, so nothing is ever
+half-imported; two deliveries racing each other create one request (a unique bundle id per direction).
 """
 
 from __future__ import annotations
@@ -198,10 +198,11 @@ def receive(raw: bytes | str | dict[str, Any], channel: str = "http") -> Receive
         if bundles.parse_timestamp(checked["expires_at"]) <= utcnow():
             raise BundleRefused("expired", "The bundle has expired: ask the sender for a new one", 422)
         try:
-            with db.session.begin_nested():
-                return _create(checked, partner, channel)
+            return _create(checked, partner, channel)
         except IntegrityError:
-            # The same bundle, delivered twice at once: the other delivery created it; answer as it did.
+            # The same bundle, delivered twice at once: the other delivery created it; answer as it did. The
+            # transaction holds nothing else (one bundle per request or command), so rolling it all back is exact.
+            db.session.rollback()
             found = _existing(checked["bundle_id"], partner)
             if found is None:
                 raise
