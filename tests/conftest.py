@@ -91,8 +91,6 @@ def app(database_url: str, postcode_index: Path, tmp_path_factory: pytest.TempPa
     yield app
 
 
-
-
 @pytest.fixture
 def db(app: Any) -> Iterator[Any]:
     """An empty database for each test, and an app context around it."""

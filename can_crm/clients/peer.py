@@ -18,6 +18,9 @@ import requests
 from requests.adapters import HTTPAdapter
 
 INBOX_PATH = "/api/v1/handoffs/inbox"
+BATCH_PATH = "/api/v1/handoffs/inbox/batch"
+# Bundles per batch request: a bulk handoff sends a few large requests rather than thousands of small ones.
+BATCH_SIZE = 100
 _RETRY_STATUSES = frozenset({408, 425, 429})
 
 
@@ -80,11 +83,43 @@ class HttpPeerClient:
             body = None
         return read_answer(response.status_code, body, str(bundle.get("bundle_id")))
 
-    def deliver_many(self, base_url: str, bundles: Sequence[dict[str, Any]]) -> list[Delivery]:
-        if len(bundles) <= 1 or self.concurrency == 1:
+    def _deliver_batch(self, base_url: str, bundles: Sequence[dict[str, Any]]) -> list[Delivery]:
+        """One batch request; a partner without the batch inbox (404, 405) gets the bundles one by one."""
+        url = base_url.rstrip("/") + BATCH_PATH
+        try:
+            response = self._session().post(
+                url, data=json.dumps({"bundles": list(bundles)}).encode("utf-8"), timeout=self.timeout * 3
+            )
+        except requests.RequestException as exc:
+            return [Delivery("transient", code="unreachable", message=type(exc).__name__)] * len(bundles)
+        if response.status_code in (404, 405):
             return [self.deliver(base_url, b) for b in bundles]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(bundles))) as pool:
-            return list(pool.map(lambda b: self.deliver(base_url, b), bundles))
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        results = body.get("results") if isinstance(body, dict) and response.status_code == 200 else None
+        if not isinstance(results, list) or len(results) != len(bundles):
+            answer = read_answer(response.status_code, body, "")
+            return [Delivery("transient", code=answer.code, message=answer.message)] * len(bundles)
+        out = []
+        for bundle, result in zip(bundles, results, strict=True):
+            status = result.get("status") if isinstance(result, dict) else None
+            item = (
+                {"bundle_id": result.get("bundle_id"), "reference": result.get("reference")}
+                if status == 201
+                else result
+            )
+            out.append(read_answer(status if isinstance(status, int) else 502, item, str(bundle.get("bundle_id"))))
+        return out
+
+    def deliver_many(self, base_url: str, bundles: Sequence[dict[str, Any]]) -> list[Delivery]:
+        if len(bundles) <= 1:
+            return [self.deliver(base_url, b) for b in bundles]
+        batches = [bundles[i : i + BATCH_SIZE] for i in range(0, len(bundles), BATCH_SIZE)]
+        with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(batches)))) as pool:
+            answers = list(pool.map(lambda batch: self._deliver_batch(base_url, batch), batches))
+        return [delivery for batch in answers for delivery in batch]
 
 
 @dataclass

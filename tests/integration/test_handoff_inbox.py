@@ -255,3 +255,24 @@ def test_push_without_answer_backs_off_then_gives_up_and_returns_to_triage(
     finally:
         app.extensions.pop("can_peer_client", None)
         app.config["HANDOFF_MAX_ATTEMPTS"] = 8
+
+
+def test_batch_inbox_answers_each_bundle_as_the_single_inbox_would(
+    client: Any, db: Any, partner_key: Ed25519PrivateKey, hf_postcode: str
+) -> None:
+    good = signed(partner_key, unsigned(hf_postcode))
+    other = signed(partner_key, unsigned(hf_postcode))
+    stranger = signed(Ed25519PrivateKey.generate(), unsigned(hf_postcode))
+    response = client.post("/api/v1/handoffs/inbox/batch", json={"bundles": [good, stranger, good, other, "x"]})
+    assert response.status_code == 200, response.get_json()
+    results = response.get_json()["results"]
+    assert [r["status"] for r in results] == [201, 401, 201, 201, 400]
+    assert results[0]["reference"] == results[2]["reference"] != results[3]["reference"]
+    assert results[1]["error"]["code"] == "bad_signature"
+    assert counts(db) == (2, 2)
+    replay = client.post("/api/v1/handoffs/inbox", json=good)
+    assert replay.status_code == 201 and replay.get_json()["reference"] == results[0]["reference"]
+    for body, status in [(b"nope", 400), (b'{"bundles": []}', 400), (json.dumps({"bundles": [{}] * 501}), 413)]:
+        bad = client.post("/api/v1/handoffs/inbox/batch", data=body, content_type="application/json")
+        assert bad.status_code == status and bad.get_json()["error"]["code"], body
+    assert counts(db)[0] == 2

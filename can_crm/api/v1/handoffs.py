@@ -23,6 +23,8 @@ from can_crm.services.federation.schema import SCHEMA
 from can_crm.services.requests.references import normalise_reference
 
 blp = Blueprint("handoffs", __name__, url_prefix="", description="Handoff between authorities")
+MAX_BATCH = 500
+MAX_BATCH_BYTES = 16 * 1024 * 1024
 TAGS = ["handoffs"]
 
 
@@ -135,6 +137,66 @@ def inbox() -> Any:
     """
     received = receiving.receive(request.get_data(cache=False))
     return received.answer()
+
+
+class BatchResultSchema(ma.Schema):
+    class Meta:
+        ordered = True
+
+    bundle_id = fields.String(allow_none=True)
+    status = fields.Integer(metadata={"description": "What the single inbox would have answered: 201, or a 4xx"})
+    reference = fields.String(metadata={"description": "Our reference, when accepted (201)"})
+    error = fields.Nested(schemas.ErrorBodySchema, metadata={"description": "Why it was refused (4xx)"})
+
+
+class BatchAnswerSchema(ma.Schema):
+    results = fields.List(fields.Nested(BatchResultSchema), metadata={"description": "One per bundle, in order"})
+
+
+def _batch_result(raw: Any, outcome: receiving.Received | receiving.BundleRefused) -> dict[str, Any]:
+    if isinstance(outcome, receiving.Received):
+        return {"bundle_id": outcome.bundle_id, "status": 201, "reference": outcome.reference}
+    error: dict[str, Any] = {"code": outcome.code, "message": outcome.message}
+    if getattr(outcome, "fields", None):
+        error["fields"] = outcome.fields
+    bundle_id = raw.get("bundle_id") if isinstance(raw, dict) else None
+    return {
+        "bundle_id": bundle_id if isinstance(bundle_id, str) else None,
+        "status": outcome.http_status,
+        "error": error,
+    }
+
+
+@blp.route("/handoffs/inbox/batch", methods=["POST"], tags=TAGS)
+@public
+@csrf_exempt
+@blp.doc(
+    security=[],
+    requestBody={
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["bundles"],
+                    "properties": {"bundles": {"type": "array", "maxItems": MAX_BATCH, "items": {"type": "object"}}},
+                }
+            }
+        },
+    },
+)
+@blp.response(200, BatchAnswerSchema, description="One result per bundle, each as the single inbox would answer")
+@documents(blp, 400)
+def inbox_batch() -> Any:
+    """Receive up to 500 handoff bundles at once (bulk handoffs)
+
+    Each bundle is checked exactly as by `POST /api/v1/handoffs/inbox` and answered on its own: one bad bundle does
+    not stop the others. The accepted ones are written together.
+    """
+    request.max_content_length = MAX_BATCH_BYTES
+    document = receiving.parse_batch(request.get_data(cache=False), MAX_BATCH, MAX_BATCH_BYTES)
+    outcomes = receiving.receive_many(document)
+    return {"results": [_batch_result(raw, outcome) for raw, outcome in zip(document, outcomes, strict=True)]}
 
 
 @blp.route("/schemas/can-handoff-1.json", methods=["GET"], tags=TAGS)

@@ -9,7 +9,7 @@ history. Retries re-send the very same signed bundle, and the partner's inbox is
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -82,13 +82,14 @@ def clean_input(reason: object, notes: object = None) -> HandoffInput:
     return HandoffInput(cleaned_reason, cleaned_notes or None)
 
 
-def in_many(column: Any, items: Sequence[Any]) -> Any:
+def in_many(column: Any, items: Iterable[Any]) -> Any:
     """`column IN items` for thousands of items: one array parameter on PostgreSQL (a bulk handoff would otherwise
     send, and have the driver parse, 10,000 placeholders), a plain IN elsewhere."""
+    values = list(items)
     if db.session.get_bind().dialect.name == "postgresql":
-        element = String() if items and isinstance(items[0], str) else Integer()
-        return column == any_(cast(list(items), ARRAY(element)))
-    return column.in_(list(items))
+        element = String() if values and isinstance(values[0], str) else Integer()
+        return column == any_(cast(values, ARRAY(element)))
+    return column.in_(values)
 
 
 def _events_by_request(request_ids: Sequence[int]) -> dict[int, list[RequestEvent]]:

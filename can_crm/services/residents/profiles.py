@@ -97,11 +97,17 @@ def _apply(resident: Resident, cleaned: Mapping[str, Any]) -> None:
         resident.h3_fine, resident.h3_map = (place.h3_fine, place.h3_map) if place else (None, None)
 
 
-def create_resident(data: Mapping[str, Any], created_by_id: int | None) -> Resident:
+def build_resident(data: Mapping[str, Any], created_by_id: int | None) -> Resident:
+    """A validated resident added to the session, not yet flushed (bulk imports flush many at once)."""
     cleaned = clean_resident(data)
     resident = Resident(created_by_id=created_by_id)
     _apply(resident, cleaned)
     db.session.add(resident)
+    return resident
+
+
+def create_resident(data: Mapping[str, Any], created_by_id: int | None) -> Resident:
+    resident = build_resident(data, created_by_id)
     db.session.flush()
     return resident
 
