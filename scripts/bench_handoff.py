@@ -144,6 +144,26 @@ def seed(url: str, n: int, postcodes: list[str]) -> list[str]:
     return ordered
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children processes (gunicorn's workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as handle:
+            pids += [int(p) for p in handle.read().split()]
+    except OSError:
+        pass
+    for one in pids:
+        try:
+            with open(f"/proc/{one}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -268,12 +288,15 @@ def main() -> None:
 
         with hf.app_context():
             queue = hf.extensions["can_queue"]
+            sender_cpu0, receiver_cpu0 = time.process_time(), process_cpu_s(receiver.pid)
             t0 = time.perf_counter()
             made = sending.hand_off(None, references, KC[0], "Bench: residents who moved to Kensington and Chelsea")
             unit_of_work.commit()
             prepared_s = time.perf_counter() - t0
             queue.wait(timeout=600)
             elapsed = time.perf_counter() - t0
+            sender_cpu = time.process_time() - sender_cpu0
+            receiver_cpu = process_cpu_s(receiver.pid) - receiver_cpu0
             db.session.remove()
             states = dict(
                 db.session.execute(
@@ -298,6 +321,13 @@ def main() -> None:
                     "total_s": round(elapsed, 2),
                     "handoffs_per_s": round(len(made) / elapsed, 1),
                     "receiver": f"gunicorn {args.workers} workers x {args.threads} threads",
+                    # CPU spent per handoff, both sides (the rate a machine gives depends on how many cores are free).
+                    "cpu_ms_per_handoff": {
+                        "sender": round(1000 * sender_cpu / len(made), 2),
+                        "receiver": round(1000 * receiver_cpu / len(made), 2),
+                    },
+                    "load_average_1m": round(os.getloadavg()[0], 1),
+                    "cpus": os.cpu_count(),
                     "all_checks_passed": ok,
                 }
             )
