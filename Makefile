@@ -55,6 +55,7 @@ bench: install ## Benchmarks (print their figures)
 	$(PY) -m matching bench --requests 10000 --volunteers 5000
 	$(PY) -m geo bench --points 100000
 	$(PY) scripts/bench_maps.py
+	$(PY) scripts/bench_handoff.py
 
 clean: ## Remove the venv, node_modules and the instance folder
 	rm -rf $(VENV) node_modules instance

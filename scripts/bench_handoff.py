@@ -138,7 +138,7 @@ def seed(url: str, n: int, postcodes: list[str]) -> list[str]:
                 copy.write_row((i + 1, "created", None, "new", "Received by phone", "coordinator", now))
                 copy.write_row((i + 1, "transition", "new", "triaged", "Triaged", "coordinator", now))
         for table in ("residents", "requests", "request_events"):
-            # noqa below: the table names are the fixed tuple above, never input
+            # S608: the table names are the fixed tuple above, never input
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")  # noqa: S608
         conn.commit()
     return ordered
