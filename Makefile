@@ -67,6 +67,7 @@ bench: install ## Benchmarks (print their figures)
 	$(PY) scripts/bench_maps.py
 	$(PY) scripts/bench_tracing.py --compare
 	$(PY) scripts/bench_shielded_import.py
+	$(PY) scripts/bench_handoff.py
 
 clean: ## Remove the venv, node_modules and the instance folder
 	rm -rf $(VENV) node_modules instance

@@ -112,6 +112,16 @@ class BaseConfig:
     CALL_PROVIDER: str = "fake"
     SHIELDED_IMPORT_MAX_BYTES: int = 50 * 1024 * 1024
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = field(default_factory=dict)
+    # Handoff between authorities: where our Ed25519 keys live (default: instance/federation), how long a
+    # retired key still verifies, how long a bundle is valid, and how hard a push to a partner tries.
+    FEDERATION_KEYS_DIR: str | None = None
+    HANDOFF_KEY_GRACE_DAYS: int = 30
+    HANDOFF_BUNDLE_TTL_DAYS: int = 14
+    HANDOFF_MAX_ATTEMPTS: int = 8
+    HANDOFF_RETRY_BASE_SECONDS: int = 30
+    PEER_CLIENT: str = "http"
+    PEER_TIMEOUT_SECONDS: int = 10
+    PEER_CONCURRENCY: int = 8
 
     def as_mapping(self) -> dict[str, object]:
         return {k: v for k, v in vars(self).items() if k.isupper()}
@@ -200,6 +210,14 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         FEEDBACK_FOLLOW_UP_HOURS=_env_int("FEEDBACK_FOLLOW_UP_HOURS", 72),
         CALL_PROVIDER=os.environ.get("CALL_PROVIDER") or "fake",
         SHIELDED_IMPORT_MAX_BYTES=_env_int("SHIELDED_IMPORT_MAX_BYTES", 50 * 1024 * 1024),
+        FEDERATION_KEYS_DIR=os.environ.get("FEDERATION_KEYS_DIR") or None,
+        HANDOFF_KEY_GRACE_DAYS=_env_int("HANDOFF_KEY_GRACE_DAYS", 30),
+        HANDOFF_BUNDLE_TTL_DAYS=_env_int("HANDOFF_BUNDLE_TTL_DAYS", 14),
+        HANDOFF_MAX_ATTEMPTS=_env_int("HANDOFF_MAX_ATTEMPTS", 8),
+        HANDOFF_RETRY_BASE_SECONDS=_env_int("HANDOFF_RETRY_BASE_SECONDS", 30),
+        PEER_CLIENT=os.environ.get("PEER_CLIENT") or "http",
+        PEER_TIMEOUT_SECONDS=_env_int("PEER_TIMEOUT_SECONDS", 10),
+        PEER_CONCURRENCY=_env_int("PEER_CONCURRENCY", 8),
     )
     if not (0 <= cfg.TRACING_DAYS_BEFORE <= 30 and 0 <= cfg.TRACING_DAYS_AFTER <= 30):
         raise ConfigError("TRACING_DAYS_BEFORE and TRACING_DAYS_AFTER must be between 0 and 30")
@@ -207,6 +225,8 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         raise ConfigError("TRACING_VISIT_DEFAULT_MINUTES must be between 1 and TRACING_VISIT_MAX_MINUTES (<= 1440)")
     if cfg.TRACING_RETENTION_DAYS < 1:
         raise ConfigError("TRACING_RETENTION_DAYS must be at least 1")
+    if cfg.PEER_CLIENT not in {"http", "fake"}:
+        raise ConfigError(f"PEER_CLIENT must be http or fake, got {cfg.PEER_CLIENT!r}")
     sqlite = cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
     if env == "production" and sqlite and not _env_bool("ALLOW_SQLITE", False):
         raise ConfigError("production needs DATABASE_URL (PostgreSQL); set ALLOW_SQLITE=true for a pilot")

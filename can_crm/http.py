@@ -53,6 +53,20 @@ def json_blueprint(app: Flask, name: str, url_prefix: str) -> None:
     app.extensions.setdefault(_JSON_KEY, {})[name] = url_prefix.rstrip("/") + "/"
 
 
+CSRF_EXEMPT_ATTR = "_can_csrf_exempt"
+
+
+def csrf_exempt(view: Any) -> Any:
+    """This view takes no session cookie as proof of anything (a signed bundle, an API key): no CSRF token."""
+    setattr(view, CSRF_EXEMPT_ATTR, True)
+    return view
+
+
+def is_csrf_exempt() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, CSRF_EXEMPT_ATTR, False))
+
+
 def wants_json() -> bool:
     from_blueprints: dict[str, str] = current_app.extensions.get(_JSON_KEY, {})
     if request.blueprint:

@@ -19,6 +19,8 @@ from can_crm.extensions import csrf, login_manager
 from can_crm.feedback.routes import bp as feedback_bp
 from can_crm.main.routes import bp as main_bp
 from can_crm.models.enums import REQUEST_TYPE_LABELS, SKILLS, URGENCY_LABELS
+from can_crm.open311 import routes as open311
+from can_crm.open_data import routes as open_data
 from can_crm.partner.routes import bp as partner_bp
 from can_crm.progress.routes import bp as progress_bp
 from can_crm.resident.routes import bp as resident_bp
@@ -48,6 +50,8 @@ def init_app(app: Flask) -> None:
     callbacks.init_app(app)
     i18n.init_app(app)
     init_api(app)
+    open311.init_app(app)
+    open_data.init_app(app)
     http.init_app(app)
 
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
@@ -68,6 +72,8 @@ def init_app(app: Flask) -> None:
             g._login_user = users.user_for_token(token) or login_manager.anonymous_user()
             return
         if not app.config["WTF_CSRF_ENABLED"] or request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        if http.is_csrf_exempt():
             return
         csrf.protect()
 

@@ -67,7 +67,7 @@ class FreshUserClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, postcode_index: Path) -> Iterator[Any]:
+def app(database_url: str, postcode_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from flask_migrate import upgrade
 
     from can_crm import create_app
@@ -81,6 +81,8 @@ def app(database_url: str, postcode_index: Path) -> Iterator[Any]:
             "WTF_CSRF_ENABLED": False,
             "REDIS_URL": None,
             "POSTCODE_INDEX": str(postcode_index),
+            # Handoff signing keys of the test instance, never the instance folder's own.
+            "FEDERATION_KEYS_DIR": str(tmp_path_factory.mktemp("federation-keys")),
         }
     )
     app.test_client_class = FreshUserClient

@@ -42,3 +42,34 @@ class TokenForm(FlaskForm):
         "Token name", description="What the token is for, like ‘Food bank integration’", widget=GovTextInput()
     )
     submit = SubmitField("Issue an API token", widget=GovSubmitInput())
+
+
+LAWFUL_BASIS_CHOICES = [
+    ("public_task", "Public task"),
+    ("vital_interests", "Vital interests"),
+    ("legal_obligation", "Legal obligation"),
+    ("consent", "Consent"),
+]
+
+
+class PartnerForm(FlaskForm):
+    gss_code = StringField("GSS code", description="The authority's ONS code, like E09000020", widget=GovTextInput())
+    name = StringField("Authority name", widget=GovTextInput())
+    base_url = StringField(
+        "Web address of their CAN CRM (optional)",
+        description="Leave empty if you exchange handoff files only",
+        widget=GovTextInput(),
+    )
+    public_key = StringField(
+        "Their public key", description="As their `flask keys show` prints it (43 characters)", widget=GovTextInput()
+    )
+    agreement_ref = StringField("Data-sharing agreement reference", widget=GovTextInput())
+    lawful_basis = RadioField(
+        "Lawful basis for the handoffs", choices=LAWFUL_BASIS_CHOICES, validate_choice=False, widget=GovRadioInput()
+    )
+    submit = SubmitField("Save partner", widget=GovSubmitInput())
+
+
+class Open311KeyForm(FlaskForm):
+    name = StringField("Who the key is for", description="The civic app, like ‘FixMyStreet’", widget=GovTextInput())
+    submit = SubmitField("Issue an Open311 API key", widget=GovSubmitInput())

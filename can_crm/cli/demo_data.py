@@ -204,7 +204,8 @@ def seed(residents: int = 300, seed: int = 2020) -> Iterator[str]:
                 continue
             who = Actor(role=RESIDENT) if step == "confirmed" else coordinator
             reason = "Demo data" if step in ("cancelled", "unable_to_fulfil", "handed_off", "escalated") else None
-            lifecycle.transition(created, step, who, reason)
+            # Demo data only: real handoffs go through the federation service with a partner and a bundle.
+            lifecycle.transition(created, step, who, reason, via=lifecycle.HANDOFF if step == "handed_off" else None)
         if i % 50 == 0:
             db.session.flush()
     unit_of_work.commit()

@@ -1,1 +1,1 @@
-"""Outside services (GOV.UK Notify, automated calls), each with a fake behind the same interface."""
+"""Outside services (GOV.UK Notify, peer authorities, automated calls), each with a fake behind the same interface."""

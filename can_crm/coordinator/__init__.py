@@ -3,6 +3,7 @@
 from can_crm.coordinator import (  # noqa: F401 - each adds its routes
     calls,
     dashboard,
+    handoffs,
     intake,
     locations,
     outreach,

@@ -328,3 +328,17 @@ class SelfServiceForm(FlaskForm):
         widget=GovCheckboxesInput(),
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class HandoffForm(FlaskForm):
+    to = RadioField("Hand off to", choices=[], validate_choice=False, widget=GovRadioInput())
+    reason = TextAreaField(
+        "Why are you handing this request off?",
+        description="The partner authority sees this, and it is kept in both data-sharing logs",
+        widget=GovTextArea(),
+    )
+    notes = TextAreaField("Notes for the receiving authority (optional)", widget=GovTextArea())
+    all_open = BooleanField(
+        "Also hand off this resident's other open requests (they have moved)", widget=GovCheckboxInput()
+    )
+    submit = SubmitField("Hand off", widget=GovSubmitInput())

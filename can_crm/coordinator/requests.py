@@ -12,6 +12,7 @@ from can_crm.coordinator.blueprint import bp
 from can_crm.coordinator.forms import (
     AssignForm,
     ConcernForm,
+    HandoffForm,
     LocationForm,
     QueueFilterForm,
     TransitionForm,
@@ -19,9 +20,13 @@ from can_crm.coordinator.forms import (
 )
 from can_crm.forms import date_value, show_errors
 from can_crm.models.base import utcnow
+from can_crm.models.enums import Status
 from can_crm.page_cache import shared_page
 from can_crm.services.common import policy
 from can_crm.services.common.errors import FieldErrors, NotFound, TransitionRefused, ValidationError
+from can_crm.services.federation import partners as partner_service
+from can_crm.services.federation import sending as handoff_service
+from can_crm.services.requests import lifecycle
 from can_crm.services.requests import operations as request_service
 from can_crm.services.requests import worklist as queue_service
 
@@ -86,9 +91,13 @@ def render_request(reference: str, status: int = 200, **forms: Any) -> Any:
         (str(v.id), f"{v.name}{f' – {km} km' if km is not None else ''} – up to {v.max_km:g} km")
         for v, km in view.candidates
     ]
+    handoff_form, can_hand_off = _handoff_form(view, forms.get("handoff_form"))
     return render_template(
         "coordinator/request.html",
         view=view,
+        handoffs=handoff_service.handoffs_of(req.id),
+        handoff_form=handoff_form,
+        can_hand_off=can_hand_off,
         req=req,
         form=forms.get("error_form"),
         triage_form=triage_form,
@@ -101,6 +110,22 @@ def render_request(reference: str, status: int = 200, **forms: Any) -> Any:
         now=utcnow(),
         title=f"Request {req.reference}",
     ), status
+
+
+def _handoff_form(view: request_service.RequestPage, posted: HandoffForm | None) -> tuple[HandoffForm, bool]:
+    """The "hand off to ..." choice: registered partners, the one the out-of-area flag names chosen first."""
+    req = view.request
+    actor = policy.actor_for(current_user)
+    if not lifecycle.may_move(req, Status.HANDED_OFF, actor, via=lifecycle.HANDOFF):
+        return posted or HandoffForm(formdata=None), False
+    targets = partner_service.handoff_targets()
+    proposed = view.out_of_area.responsible.gss_code if view.out_of_area and view.out_of_area.responsible else None
+    form = posted or HandoffForm(formdata=None, to=proposed if any(p.gss_code == proposed for p in targets) else None)
+    form.to.choices = [
+        (p.gss_code, f"{p.name} ({p.gss_code})" + ("" if p.base_url else ": by file"))
+        for p in sorted(targets, key=lambda p: (p.gss_code != proposed, p.name))
+    ]
+    return form, bool(targets)
 
 
 @bp.get("/requests/<reference>")

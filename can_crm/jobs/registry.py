@@ -18,6 +18,7 @@ HANDLERS: dict[str, str] = {
     "send_notification": "can_crm.jobs.handlers.notifications:send_notification",
     "import_shielded": "can_crm.jobs.handlers.outreach:import_shielded",
     "campaign_contact": "can_crm.jobs.handlers.outreach:campaign_contact",
+    "push_handoffs": "can_crm.jobs.handlers.federation:push_handoffs",
 }
 
 # What the timer thread in each app process runs every JOB_SWEEP_SECONDS, in order, one transaction each.
@@ -28,6 +29,7 @@ PERIODIC: tuple[str, ...] = (
     "can_crm.jobs.handlers.volunteers:lone_working",
     "can_crm.jobs.handlers.notifications:retry_due",
     "can_crm.jobs.handlers.notifications:follow_up_unanswered",
+    "can_crm.jobs.handlers.federation:retry_due_handoffs",
 )
 
 _resolved: dict[str, Callable[..., Any]] = {}

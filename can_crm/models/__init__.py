@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate."""
 
 from can_crm.models.audit import AuditEntry
+from can_crm.models.federation import DataSharingEntry, Handoff, HandoffRefusal, Open311Key, Partner
 from can_crm.models.job import Job
 from can_crm.models.matching import MatchingRun, MatchingSetting, MatchProposal
 from can_crm.models.notification import CallTask, Feedback, FeedbackLink, InboundMessage, Notification, OutboxMessage
@@ -26,12 +27,17 @@ __all__ = [
     "AuditEntry",
     "Case",
     "ContactMessage",
+    "DataSharingEntry",
+    "Handoff",
+    "HandoffRefusal",
     "HelpRequest",
     "Interaction",
     "Job",
     "MatchProposal",
     "MatchingRun",
     "MatchingSetting",
+    "Open311Key",
+    "Partner",
     "RequestEvent",
     "Resident",
     "SafeguardingConcern",

@@ -73,6 +73,9 @@ class Channel(StrEnum):
     COUNCILLOR = "councillor"
     CAMPAIGN = "campaign"
     API = "api"
+    # Handed to us by another authority (a signed bundle), and civic apps through Open311.
+    HANDOFF = "handoff"
+    OPEN311 = "open311"
 
 
 class ContactChannel(StrEnum):

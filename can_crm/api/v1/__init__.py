@@ -14,7 +14,18 @@ from flask_smorest import Api, Blueprint
 
 from can_crm import http
 from can_crm.access import public
-from can_crm.api.v1 import errors, jobs, matching, me, notifications, requests, residents, tracing, volunteers
+from can_crm.api.v1 import (
+    errors,
+    handoffs,
+    jobs,
+    matching,
+    me,
+    notifications,
+    requests,
+    residents,
+    tracing,
+    volunteers,
+)
 from can_crm.api.v1.schemas import ErrorSchema
 
 API_DESCRIPTION = """\
@@ -47,6 +58,7 @@ for child in (
     me.blp,
     tracing.blp,
     notifications.blp,
+    handoffs.blp,
 ):
     api_v1.register_blueprint(child)
 errors.install(api_v1)
@@ -86,6 +98,7 @@ def init_api(app: Flask) -> None:
                 {"name": "volunteers", "description": "Volunteers and their vetting (coordinators)"},
                 {"name": "me", "description": "A volunteer's own offers, tasks and nearby requests"},
                 {"name": "notifications", "description": "Messages sent about a request"},
+                {"name": "handoffs", "description": "Handoff between authorities: signed bundles, inbox, sharing log"},
                 {"name": "meta", "description": "About the API"},
             ],
         },

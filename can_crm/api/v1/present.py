@@ -9,6 +9,7 @@ from flask import url_for
 
 from can_crm.models.base import utcnow
 from can_crm.models.enums import Role
+from can_crm.models.federation import Handoff
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.user import User
@@ -99,6 +100,28 @@ def request_out(
             }
             for e in events
         ]
+    return out
+
+
+def handoff_out(handoff: Handoff) -> dict[str, Any]:
+    """A handoff as coordinators see it (the partner is loaded with it)."""
+    out: dict[str, Any] = {
+        name: getattr(handoff, name)
+        for name in (
+            "bundle_id",
+            "direction",
+            "state",
+            "channel",
+            "partner_reference",
+            "rejection_reason",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+            "answered_at",
+        )
+    }
+    out["partner_gss"] = handoff.partner.gss_code
+    out["partner_name"] = handoff.partner.name
     return out
 
 

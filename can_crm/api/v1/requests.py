@@ -11,12 +11,13 @@ from flask_smorest import Blueprint
 from can_crm.access import RAISERS, STAFF, roles
 from can_crm.api.v1 import schemas
 from can_crm.api.v1.errors import documents, rename_fields
-from can_crm.api.v1.present import page_out, request_out, sees_full_resident
+from can_crm.api.v1.present import handoff_out, page_out, request_out, sees_full_resident
 from can_crm.models.enums import Channel, Role
 from can_crm.models.request import HelpRequest
 from can_crm.models.user import User
 from can_crm.services.common import audit, policy
 from can_crm.services.common.errors import FieldErrors, NotFound
+from can_crm.services.federation import sending
 from can_crm.services.requests import intake, locations
 from can_crm.services.requests import operations as request_service
 from can_crm.services.requests import worklist as queue_service
@@ -79,13 +80,16 @@ def _detail(req: HelpRequest, *, audited: bool = False) -> dict[str, Any]:
     if audited and sees_full_resident(user):
         # As on the coordinator's request page: seeing the resident's details is recorded.
         audit.record(user.id, "view_resident", "resident", req.resident_id)
-    return request_out(
+    out = request_out(
         req,
         user,
         policy.actor_for(user),
         residents.get_resident(req.resident_id),
         request_service.load_with_history(req),
     )
+    if sees_full_resident(user):
+        out["handoffs"] = [handoff_out(h) for h in sending.handoffs_of(req.id)]
+    return out
 
 
 @blp.route("", methods=["POST"], tags=TAGS)

@@ -273,8 +273,30 @@ class RequestOutSchema(ma.Schema):
     links = fields.Nested(LinksSchema)
 
 
+class HandoffOutSchema(ma.Schema):
+    class Meta:
+        ordered = True
+
+    bundle_id = fields.String()
+    direction = fields.String(metadata={"enum": ["out", "in"], "description": "out: we handed it; in: handed to us"})
+    state = fields.String(metadata={"enum": ["queued", "acknowledged", "rejected", "failed", "exported", "received"]})
+    channel = fields.String(metadata={"enum": ["http", "file"]})
+    partner_gss = fields.String()
+    partner_name = fields.String()
+    partner_reference = fields.String(allow_none=True, metadata={"description": "The other authority's reference"})
+    rejection_reason = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    next_attempt_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    answered_at = fields.DateTime(allow_none=True)
+
+
 class RequestDetailSchema(RequestOutSchema):
     events = fields.List(fields.Nested(EventOutSchema), metadata={"description": "The history, oldest first"})
+    handoffs = fields.List(
+        fields.Nested(HandoffOutSchema),
+        metadata={"description": "Coordinators only: handoffs to or from other authorities, oldest first"},
+    )
 
 
 class PageLinksSchema(ma.Schema):

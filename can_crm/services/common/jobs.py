@@ -29,6 +29,7 @@ JOB_LABELS = {
     "selftest": "Queue self-test",
     "render_heatmap": "Heat map",
     "import_shielded": "Shielded list import",
+    "push_handoffs": "Handoff to a partner authority",
 }
 
 

@@ -27,6 +27,9 @@ class Rule:
     reason_required: bool = False
     # A volunteer may only act on a request offered to them.
     own_volunteer_only: bool = True
+    # Taken only by the service named here (e.g. a handoff needs a partner, an agreement and a bundle), never as
+    # a bare status change, so no button or API call can mark a request handed off without handing it off.
+    via: str | None = None
 
 
 C = Role.COORDINATOR.value
@@ -35,14 +38,17 @@ P = Role.PARTNER.value
 CL = Role.COUNCILLOR.value
 
 
-def _r(*roles: str, reason: bool = False) -> Rule:
-    return Rule(frozenset(roles), reason)
+HANDOFF = "handoff"
+
+
+def _r(*roles: str, reason: bool = False, via: str | None = None) -> Rule:
+    return Rule(frozenset(roles), reason, via=via)
 
 
 _SIDE_EXITS = {
     Status.CANCELLED: _r(C, reason=True),
     Status.UNABLE_TO_FULFIL: _r(C, reason=True),
-    Status.HANDED_OFF: _r(C, reason=True),
+    Status.HANDED_OFF: _r(C, reason=True, via=HANDOFF),
     Status.ESCALATED: _r(C, reason=True),
 }
 
@@ -74,21 +80,29 @@ TRANSITIONS: dict[Status, dict[Status, Rule]] = {
         Status.TRIAGED: _r(C, reason=True),
         Status.CANCELLED: _r(C, reason=True),
         Status.CLOSED: _r(C, reason=True),
-        Status.HANDED_OFF: _r(C, reason=True),
+        Status.HANDED_OFF: _r(C, reason=True, via=HANDOFF),
     },
     Status.UNABLE_TO_FULFIL: {Status.TRIAGED: _r(C, reason=True)},
     Status.CLOSED: {},
     Status.CANCELLED: {},
-    Status.HANDED_OFF: {},
+    # The partner refused the handoff (or could not be reached): the request comes back for triage.
+    Status.HANDED_OFF: {Status.TRIAGED: _r(SYSTEM, C, reason=True, via=HANDOFF)},
 }
 
 _WITH_VOLUNTEER = {Status.MATCHED, Status.ACCEPTED, Status.IN_PROGRESS, Status.DELIVERED, Status.CONFIRMED}
 
 
 def allowed_targets(request: HelpRequest, actor: Actor) -> list[Status]:
-    """The states `actor` may move `request` to now, in a stable order (for buttons and the API)."""
+    """The states `actor` may move `request` to now with a plain status change, in a stable order (for buttons
+    and the API); moves that only a service makes (a handoff) are not among them."""
     current = Status(request.status)
-    return [to for to, rule in TRANSITIONS[current].items() if _permits(rule, request, actor)]
+    return [to for to, rule in TRANSITIONS[current].items() if rule.via is None and _permits(rule, request, actor)]
+
+
+def may_move(request: HelpRequest, to: Status, actor: Actor, *, via: str | None = None) -> bool:
+    """Whether `actor` may move `request` to `to` now through the service `via` (e.g. offer "hand off to ...")."""
+    rule = TRANSITIONS[Status(request.status)].get(to)
+    return rule is not None and rule.via == via and _permits(rule, request, actor)
 
 
 def _permits(rule: Rule, request: HelpRequest, actor: Actor) -> bool:
@@ -101,8 +115,11 @@ def _permits(rule: Rule, request: HelpRequest, actor: Actor) -> bool:
     return True
 
 
-def transition(request: HelpRequest, to: str, actor: Actor, reason: str | None = None) -> RequestEvent:
-    """Move `request` to `to` for `actor`, or raise `TransitionRefused` having changed nothing."""
+def transition(
+    request: HelpRequest, to: str, actor: Actor, reason: str | None = None, *, via: str | None = None
+) -> RequestEvent:
+    """Move `request` to `to` for `actor`, or raise `TransitionRefused` having changed nothing. `via` names the
+    service making the move, for the moves only a service may make (see `Rule.via`)."""
     try:
         target = Status(to)
     except ValueError:
@@ -116,6 +133,10 @@ def transition(request: HelpRequest, to: str, actor: Actor, reason: str | None =
         raise TransitionRefused(
             f"A request cannot move from {current.value} to {target.value} (allowed: {allowed})", "to"
         )
+    if rule.via is not None and via != rule.via:
+        raise TransitionRefused(
+            f"A request moves to {target.value} only through a {rule.via}: use the {rule.via} action"
+        )
     if not _permits(rule, request, actor):
         raise TransitionRefused(f"Your role ({actor.role}) cannot move a {current.value} request to {target.value}")
     # The reason is shown in every timeline: the same text rules as any other field (no HTML, bounded).
@@ -127,7 +148,8 @@ def transition(request: HelpRequest, to: str, actor: Actor, reason: str | None =
 
     now = utcnow()
     concerned = request.volunteer_id  # offered to, declining, or delivering: recorded before it is cleared
-    if target == Status.TRIAGED and current in _WITH_VOLUNTEER:
+    if (target == Status.TRIAGED and current in _WITH_VOLUNTEER) or target == Status.HANDED_OFF:
+        # Another authority's volunteers take a handed-off request: ours is released.
         request.volunteer_id = None
     if current == Status.DELIVERED and target == Status.TRIAGED:
         request.urgency = min(3, request.urgency + 1)
@@ -135,6 +157,8 @@ def transition(request: HelpRequest, to: str, actor: Actor, reason: str | None =
         request.delivered_at = now
     if target in (Status.CLOSED, Status.CANCELLED, Status.UNABLE_TO_FULFIL, Status.HANDED_OFF):
         request.closed_at = now
+    elif current == Status.HANDED_OFF:
+        request.closed_at = None
     request.status = target.value
     event = record_event(
         request, actor, EventKind.TRANSITION, current.value, target.value, reason, volunteer_id=concerned

@@ -105,13 +105,25 @@ def _apply(resident: Resident, cleaned: Mapping[str, Any]) -> None:
         _place(resident, geocoding.locate(cleaned["postcode"]), LocationSource.POSTCODE)
 
 
-def create_checked(cleaned: Mapping[str, Any], created_by_id: int | None) -> Resident:
-    """A resident from fields `clean_resident` already accepted (intake validates once)."""
+def build_checked(cleaned: Mapping[str, Any], created_by_id: int | None) -> Resident:
+    """A resident from fields `clean_resident` already accepted, added to the session but not flushed (bulk
+    imports flush many at once)."""
     resident = Resident(created_by_id=created_by_id)
     _apply(resident, cleaned)
     db.session.add(resident)
+    return resident
+
+
+def create_checked(cleaned: Mapping[str, Any], created_by_id: int | None) -> Resident:
+    """A resident from fields `clean_resident` already accepted (intake validates once)."""
+    resident = build_checked(cleaned, created_by_id)
     db.session.flush()
     return resident
+
+
+def build_resident(data: Mapping[str, Any], created_by_id: int | None) -> Resident:
+    """A validated resident added to the session, not yet flushed."""
+    return build_checked(clean_resident(data), created_by_id)
 
 
 def create_resident(data: Mapping[str, Any], created_by_id: int | None) -> Resident:

@@ -1,0 +1,1 @@
+"""The anonymised open-data export at /open-data."""
