@@ -73,10 +73,35 @@ class BaseConfig:
     HEATMAP_CACHE_DIR: str | None = None
     MAP_TILE_ATTRIBUTION: str = ""
     QUEUE_PAGE_SIZE: int = 50
+    # Days each record type is kept (see can_crm/services/privacy/retention.py); warn this many days before.
+    RETENTION_DAYS: dict[str, int] = field(default_factory=dict)
+    RETENTION_WARN_DAYS: int = 14
+    # Sessions: signed out after this much idle time, and after this long whatever happens.
+    SESSION_IDLE_MINUTES: int = 30
+    SESSION_ABSOLUTE_HOURS: int = 12
+    # Password re-entry is asked again for sensitive actions when the last one is older than this.
+    REAUTH_MINUTES: int = 5
+    TWO_FACTOR_ROLES: tuple[str, ...] = ("admin", "coordinator", "partner", "councillor")
+    TWO_FACTOR_RATE_LIMIT: str = "10 per minute"
+    PUBLIC_FORM_RATE_LIMIT: str = "20 per minute"
+    API_RATE_LIMIT: str = "600 per minute"
+    API_TOKEN_DAYS: int = 90
+    # Reads of more resident records than this in READ_ALERT_MINUTES flag the user for an admin's review.
+    READ_ALERT_RECORDS: int = 50
+    READ_ALERT_MINUTES: int = 10
+    # The Art. 30 record of processing: who the controller is and whom to contact.
+    CONTROLLER_NAME: str = ""
+    DPO_CONTACT: str = ""
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = field(default_factory=dict)
 
     def as_mapping(self) -> dict[str, object]:
         return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def _retention_days() -> dict[str, int]:
+    """RETENTION_DAYS_<RECORD_TYPE>=N overrides one schedule, e.g. RETENTION_DAYS_CLOSED_REQUESTS=400."""
+    prefix = "RETENTION_DAYS_"
+    return {k.removeprefix(prefix).lower(): _env_int(k, 0) for k in os.environ if k.startswith(prefix)}
 
 
 def _database_url(instance_path: Path) -> str:
@@ -125,7 +150,19 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         HEATMAP_CACHE_DIR=os.environ.get("HEATMAP_CACHE_DIR") or None,
         MAP_TILE_ATTRIBUTION=os.environ.get("MAP_TILE_ATTRIBUTION", ""),
         QUEUE_PAGE_SIZE=_env_int("QUEUE_PAGE_SIZE", 50),
+        RETENTION_DAYS=_retention_days(),
+        RETENTION_WARN_DAYS=_env_int("RETENTION_WARN_DAYS", 14),
+        SESSION_IDLE_MINUTES=_env_int("SESSION_IDLE_MINUTES", 30),
+        SESSION_ABSOLUTE_HOURS=_env_int("SESSION_ABSOLUTE_HOURS", 12),
+        API_TOKEN_DAYS=_env_int("API_TOKEN_DAYS", 90),
+        READ_ALERT_RECORDS=_env_int("READ_ALERT_RECORDS", 50),
+        READ_ALERT_MINUTES=_env_int("READ_ALERT_MINUTES", 10),
+        CONTROLLER_NAME=os.environ.get("CONTROLLER_NAME", ""),
+        DPO_CONTACT=os.environ.get("DPO_CONTACT", ""),
     )
+    if cfg.REDIS_URL and cfg.RATELIMIT_STORAGE_URI == "memory://":
+        # Limits must hold across processes: count in Redis whenever there is one.
+        cfg.RATELIMIT_STORAGE_URI = cfg.REDIS_URL
     sqlite = cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
     if env == "production" and sqlite and not _env_bool("ALLOW_SQLITE", False):
         raise ConfigError("production needs DATABASE_URL (PostgreSQL); set ALLOW_SQLITE=true for a pilot")

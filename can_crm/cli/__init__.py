@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from can_crm.cli import accounts, demo, maps, matching
+from can_crm.cli import accounts, demo, maps, matching, privacy
 
 
 def register_commands(app: Flask) -> None:
-    for domain in (accounts, demo, maps, matching):
+    for domain in (accounts, demo, maps, matching, privacy):
         domain.register(app.cli)

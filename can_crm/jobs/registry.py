@@ -21,6 +21,7 @@ HANDLERS: dict[str, str] = {
 PERIODIC: tuple[str, ...] = (
     "can_crm.jobs.sweeper:sweep",
     "can_crm.jobs.handlers.matching:run_scheduled",
+    "can_crm.jobs.handlers.privacy:retention_daily",
 )
 
 _resolved: dict[str, Callable[..., Any]] = {}

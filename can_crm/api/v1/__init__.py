@@ -14,7 +14,7 @@ from flask_smorest import Api, Blueprint
 
 from can_crm import http
 from can_crm.access import public
-from can_crm.api.v1 import errors, jobs, matching, requests, residents
+from can_crm.api.v1 import errors, jobs, matching, privacy, requests, residents
 from can_crm.api.v1.schemas import ErrorSchema
 
 API_DESCRIPTION = """\
@@ -33,12 +33,16 @@ with the session cookie. Bearer calls need no CSRF token. Session-cookie calls t
 413 `too_large`, 415 `unsupported_media_type` (send `Content-Type: application/json`), 422 `validation_failed`
 (wrong types, missing or unknown fields, bad values).
 
+**Tokens** are scoped (`read`, `write`, `privacy`; none listed means the user's whole role), expire, and can
+be listed and revoked (`flask --app wsgi tokens ...`). **Search terms never go in a URL**: POST them to
+`/api/v1/searches` and pass the returned key as `search=` to the list endpoints (`q=` is refused).
+
 **Data minimisation.** Partners and councillors see only the requests they raised (councillors also those of
 residents in their ward), and of the resident only the name and postcode. Reading a resident is audited.
 """
 
 api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1", description="CAN CRM JSON API, version 1")
-for child in (requests.blp, residents.blp, jobs.blp, matching.blp):
+for child in (requests.blp, residents.blp, jobs.blp, matching.blp, privacy.blp):
     api_v1.register_blueprint(child)
 errors.install(api_v1)
 
@@ -73,6 +77,7 @@ def init_api(app: Flask) -> None:
                 {"name": "residents", "description": "Residents (coordinators only)"},
                 {"name": "jobs", "description": "Background jobs started by the caller"},
                 {"name": "matching", "description": "Matching runs, their proposals and coordinators' decisions"},
+                {"name": "privacy", "description": "Subject access, erasure, the audit log, saved searches"},
                 {"name": "meta", "description": "About the API"},
             ],
         },
