@@ -21,8 +21,8 @@ class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(String(40))
-    object_type: Mapped[str] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(40), info={"personal": False})
+    object_type: Mapped[str] = mapped_column(String(30), info={"personal": False})
     object_id: Mapped[int]
     # The resident the entry concerns, when there is one: subject access lists who looked at them.
     resident_id: Mapped[int | None] = mapped_column(

@@ -240,7 +240,9 @@ def erase(resident_id: int, reason: str, actor_id: int | None, actor_role: str |
         raise ErasureBlocked(" ".join(why_not))
     report = ErasureReport(resident_id)
     _allow_history_redaction()
-    report.cancelled_requests = _cancel_open_requests(resident_id, Actor(role=actor_role or "system", user_id=actor_id))
+    # Cancelling is a coordinator's move in the state machine; erasure acts for the council's coordinators
+    # (from the CLI there is no user: the event then names the role only).
+    report.cancelled_requests = _cancel_open_requests(resident_id, Actor(role="coordinator", user_id=actor_id))
     holdings = catalogue.collect("residents", resident_id)
     secrets = _anonymise_rows(holdings, report)
     scrub_everywhere(secrets, holdings, report)
