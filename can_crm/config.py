@@ -73,6 +73,7 @@ class BaseConfig:
     HEATMAP_CACHE_DIR: str | None = None
     MAP_TILE_ATTRIBUTION: str = ""
     QUEUE_PAGE_SIZE: int = 50
+    LOG_FILE: str | None = None
     # Days each record type is kept (see can_crm/services/privacy/retention.py); warn this many days before.
     RETENTION_DAYS: dict[str, int] = field(default_factory=dict)
     RETENTION_WARN_DAYS: int = 14
@@ -150,6 +151,7 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         HEATMAP_CACHE_DIR=os.environ.get("HEATMAP_CACHE_DIR") or None,
         MAP_TILE_ATTRIBUTION=os.environ.get("MAP_TILE_ATTRIBUTION", ""),
         QUEUE_PAGE_SIZE=_env_int("QUEUE_PAGE_SIZE", 50),
+        LOG_FILE=os.environ.get("LOG_FILE") or None,
         RETENTION_DAYS=_retention_days(),
         RETENTION_WARN_DAYS=_env_int("RETENTION_WARN_DAYS", 14),
         SESSION_IDLE_MINUTES=_env_int("SESSION_IDLE_MINUTES", 30),

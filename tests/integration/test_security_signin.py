@@ -148,3 +148,38 @@ def test_a_role_change_asks_for_the_password_again(app: Any, client: Any, make_u
     assert client.post("/auth/confirm-password", data={"password": "nope"}).status_code == 400
     assert client.post("/auth/confirm-password", data={"password": PASSWORD}).status_code == 302
     assert client.post(f"/admin/users/{other.id}/role", data={"role": "coordinator"}).status_code == 302
+
+
+def test_second_factor_and_api_are_throttled_in_redis(
+    app: Any, db: Any, database_url: str, postcode_index: Any
+) -> None:
+    """Limits hold across processes: with REDIS_URL set they are counted in Redis. Own process, as in
+    test_auth's sign-in throttling test, so that no other test is throttled."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REDIS_URL, ROOT
+
+    script = (
+        "import redis\n"
+        "from can_crm import create_app\n"
+        "app = create_app({'TESTING': True, 'WTF_CSRF_ENABLED': False, 'API_RATE_LIMIT': '5 per minute'})\n"
+        "client = app.test_client()\n"
+        "codes = [client.post('/auth/two-factor', data={'code': '1'}).status_code for _ in range(11)]\n"
+        "api = [client.get('/api/v1/requests').status_code for _ in range(6)]\n"
+        "keys = [k for k in redis.Redis.from_url(app.config['REDIS_URL']).scan_iter('LIMITS*')]\n"
+        "print(codes[-1], api[-1], len(keys) > 0)\n"
+    )
+    env = {
+        **os.environ,
+        "CAN_ENV": "test",
+        "RATELIMIT_ENABLED": "true",
+        "REDIS_URL": REDIS_URL.rsplit("/", 1)[0] + "/13",
+        "DATABASE_URL": database_url,
+        "POSTCODE_INDEX": str(postcode_index),
+    }
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "429 429 True", done.stderr[-2000:]

@@ -16,6 +16,7 @@ from can_crm import http
 from can_crm.access import public
 from can_crm.api.v1 import errors, jobs, matching, privacy, requests, residents
 from can_crm.api.v1.schemas import ErrorSchema
+from can_crm.extensions import limiter
 
 API_DESCRIPTION = """\
 The CAN CRM API: raise requests for help, follow them through their lifecycle, manage residents.
@@ -45,6 +46,8 @@ api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1", description="CAN CR
 for child in (requests.blp, residents.blp, jobs.blp, matching.blp, privacy.blp):
     api_v1.register_blueprint(child)
 errors.install(api_v1)
+# Every API call counts against the caller's address (in Redis when REDIS_URL is set, across processes).
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(api_v1)
 
 
 @api_v1.route("/openapi.json", methods=["GET"], tags=["meta"])
