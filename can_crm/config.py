@@ -168,8 +168,8 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
     sqlite = cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
     if env == "production" and sqlite and not _env_bool("ALLOW_SQLITE", False):
         raise ConfigError("production needs DATABASE_URL (PostgreSQL); set ALLOW_SQLITE=true for a pilot")
-    if env == "test":
-        cfg.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", False)
+    # On by default except in tests; a local security scan turns it off so it measures the app, not the limiter.
+    cfg.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", env != "test")
     if cfg.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
         cfg.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": _env_int("DB_POOL_SIZE", 10)}
     return cfg
