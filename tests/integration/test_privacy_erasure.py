@@ -176,6 +176,10 @@ def test_api_subject_access_and_erasure_for_privacy_officers(
     assert erased.status_code == 200 and erased.get_json()["erased"] is True
     db.session.expire_all()
     assert db.session.get(Resident, req.resident_id).name == erasure.ERASED
+    # The touched tables were vacuumed once the erasure committed (old row versions gone).
+    db.session.rollback()  # a fresh transaction sees fresh statistics
+    vacuumed = db.session.scalar(text("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'residents'"))
+    assert vacuumed is not None
 
 
 def test_api_privacy_operations_refuse_without_the_permission_or_scope(

@@ -60,3 +60,10 @@ def test_an_undeclared_text_column_on_a_new_table_is_caught(app: Any) -> None:
         Column("status", String(12), info={"personal": False}),
     )
     assert catalogue.undeclared_columns(messages) == ["body", "to_phone"]
+
+
+def test_sqlite_connections_overwrite_deleted_content(app: Any) -> None:
+    from sqlalchemy import create_engine, text
+
+    with create_engine("sqlite://").connect() as conn:
+        assert conn.execute(text("PRAGMA secure_delete")).scalar() == 1

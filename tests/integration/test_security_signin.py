@@ -183,3 +183,20 @@ def test_second_factor_and_api_are_throttled_in_redis(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip().splitlines()[-1] == "429 429 True", done.stderr[-2000:]
+
+
+def test_tokens_are_listed_and_revoked_from_the_cli(app: Any, make_user: Any, db: Any) -> None:
+    import json
+
+    user = make_user("coordinator")
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["create-token", user.email, "--scope", "read", "--days", "7"])
+    assert made.exit_code == 0 and made.output.startswith("can_")
+    listed = [json.loads(line) for line in runner.invoke(args=["tokens", "list", user.email]).output.splitlines()]
+    assert [(t["scopes"], t["revoked"]) for t in listed] == [(["read"], False)]
+    assert made.output.strip() not in json.dumps(listed)
+    assert runner.invoke(args=["tokens", "revoke", str(listed[0]["id"])]).exit_code == 0
+    again = json.loads(runner.invoke(args=["tokens", "list", user.email]).output)
+    assert again["revoked"] is True
+    assert runner.invoke(args=["tokens", "revoke", "999999"]).exit_code == 2
+    assert runner.invoke(args=["create-token", user.email, "--days", "0"]).exit_code == 2
