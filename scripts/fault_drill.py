@@ -112,6 +112,7 @@ def main() -> int:  # noqa: PLR0915 - one linear drill reads best as one functio
     parser.add_argument("--phase-seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--drain-seconds", type=float, default=300.0)
     args = parser.parse_args()
 
     database = f"can_drill_{secrets.token_hex(3)}"
@@ -129,8 +130,8 @@ def main() -> int:  # noqa: PLR0915 - one linear drill reads best as one functio
         "RQ_QUEUE": queue,
         "RATELIMIT_ENABLED": "false",
         "JOB_SWEEP_SECONDS": "2",
-        "JOB_STALE_SECONDS": "8",
-        "JOB_LOST_SECONDS": "8",
+        "JOB_STALE_SECONDS": "10",
+        "JOB_LOST_SECONDS": "20",
         "POSTCODE_INDEX": os.environ.get("POSTCODE_INDEX", str(ROOT / "instance" / "postcodes.npz")),
         "DB_POOL_SIZE": "5",
     }
@@ -254,6 +255,7 @@ def main() -> int:  # noqa: PLR0915 - one linear drill reads best as one functio
         phase("after kill -9 worker")
         sh("redis-cli", "-p", str(args.redis_port), "FLUSHALL")
         phase("after Redis FLUSHALL")
+        load.phase = "PostgreSQL down"
         pg_ctl(args.cluster, "stop", "-m", "immediate")
         time.sleep(3)
         pg_ctl(args.cluster, "start")
@@ -262,8 +264,8 @@ def main() -> int:  # noqa: PLR0915 - one linear drill reads best as one functio
         for thread in [*clients, jobs_thread]:
             thread.join(timeout=15)
 
-        # Let the sweeper and workers finish what is left.
-        deadline = time.monotonic() + 90
+        # Let the sweeper and workers finish what is left (a loaded machine forks slowly).
+        deadline = time.monotonic() + args.drain_seconds
         with app.app_context():
             while time.monotonic() < deadline:
                 db.session.remove()
