@@ -27,6 +27,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if app.config.get("LOG_FILE"):
+        # The deployment's log file: the same lines as the console (ids only, never personal data).
+        handler = logging.FileHandler(app.config["LOG_FILE"])
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        app.logger.addHandler(handler)
+        logging.getLogger("werkzeug").addHandler(handler)
 
     app.jinja_loader = ChoiceLoader(
         [

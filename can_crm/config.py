@@ -111,6 +111,26 @@ class BaseConfig:
     # Outreach: the automated-call provider ("fake" until a council contracts one).
     CALL_PROVIDER: str = "fake"
     SHIELDED_IMPORT_MAX_BYTES: int = 50 * 1024 * 1024
+    LOG_FILE: str | None = None
+    # Days each record type is kept (see can_crm/services/privacy/retention.py); warn this many days before.
+    RETENTION_DAYS: dict[str, int] = field(default_factory=dict)
+    RETENTION_WARN_DAYS: int = 14
+    # Sessions: signed out after this much idle time, and after this long whatever happens.
+    SESSION_IDLE_MINUTES: int = 30
+    SESSION_ABSOLUTE_HOURS: int = 12
+    # Password re-entry is asked again for sensitive actions when the last one is older than this.
+    REAUTH_MINUTES: int = 5
+    TWO_FACTOR_ROLES: tuple[str, ...] = ("admin", "coordinator", "partner", "councillor")
+    TWO_FACTOR_RATE_LIMIT: str = "10 per minute"
+    PUBLIC_FORM_RATE_LIMIT: str = "20 per minute"
+    API_RATE_LIMIT: str = "600 per minute"
+    API_TOKEN_DAYS: int = 90
+    # Reads of more resident records than this in READ_ALERT_MINUTES flag the user for an admin's review.
+    READ_ALERT_RECORDS: int = 50
+    READ_ALERT_MINUTES: int = 10
+    # The Art. 30 record of processing: who the controller is and whom to contact.
+    CONTROLLER_NAME: str = ""
+    DPO_CONTACT: str = ""
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = field(default_factory=dict)
     # Handoff between authorities: where our Ed25519 keys live (default: instance/federation), how long a
     # retired key still verifies, how long a bundle is valid, and how hard a push to a partner tries.
@@ -125,6 +145,12 @@ class BaseConfig:
 
     def as_mapping(self) -> dict[str, object]:
         return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def _retention_days() -> dict[str, int]:
+    """RETENTION_DAYS_<RECORD_TYPE>=N overrides one schedule, e.g. RETENTION_DAYS_CLOSED_REQUESTS=400."""
+    prefix = "RETENTION_DAYS_"
+    return {k.removeprefix(prefix).lower(): _env_int(k, 0) for k in os.environ if k.startswith(prefix)}
 
 
 def _database_url(instance_path: Path) -> str:
@@ -218,6 +244,16 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         PEER_CLIENT=os.environ.get("PEER_CLIENT") or "http",
         PEER_TIMEOUT_SECONDS=_env_int("PEER_TIMEOUT_SECONDS", 10),
         PEER_CONCURRENCY=_env_int("PEER_CONCURRENCY", 8),
+        LOG_FILE=os.environ.get("LOG_FILE") or None,
+        RETENTION_DAYS=_retention_days(),
+        RETENTION_WARN_DAYS=_env_int("RETENTION_WARN_DAYS", 14),
+        SESSION_IDLE_MINUTES=_env_int("SESSION_IDLE_MINUTES", 30),
+        SESSION_ABSOLUTE_HOURS=_env_int("SESSION_ABSOLUTE_HOURS", 12),
+        API_TOKEN_DAYS=_env_int("API_TOKEN_DAYS", 90),
+        READ_ALERT_RECORDS=_env_int("READ_ALERT_RECORDS", 50),
+        READ_ALERT_MINUTES=_env_int("READ_ALERT_MINUTES", 10),
+        CONTROLLER_NAME=os.environ.get("CONTROLLER_NAME", ""),
+        DPO_CONTACT=os.environ.get("DPO_CONTACT", ""),
     )
     if not (0 <= cfg.TRACING_DAYS_BEFORE <= 30 and 0 <= cfg.TRACING_DAYS_AFTER <= 30):
         raise ConfigError("TRACING_DAYS_BEFORE and TRACING_DAYS_AFTER must be between 0 and 30")
@@ -230,8 +266,8 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
     sqlite = cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
     if env == "production" and sqlite and not _env_bool("ALLOW_SQLITE", False):
         raise ConfigError("production needs DATABASE_URL (PostgreSQL); set ALLOW_SQLITE=true for a pilot")
-    if env == "test":
-        cfg.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", False)
+    # On by default except in tests; a local security scan turns it off so it measures the app, not the limiter.
+    cfg.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", env != "test")
     if cfg.NOTIFY_API_KEY and not (cfg.NOTIFY_SMS_TEMPLATE_ID and cfg.NOTIFY_EMAIL_TEMPLATE_ID):
         raise ConfigError("NOTIFY_API_KEY is set: set NOTIFY_SMS_TEMPLATE_ID and NOTIFY_EMAIL_TEMPLATE_ID too")
     if env == "production" and cfg.NOTIFY_API_KEY and not cfg.NOTIFY_CALLBACK_TOKEN:

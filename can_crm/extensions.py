@@ -42,13 +42,15 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 # SQLite (the embedded default): Python's sqlite3 module starts and ends transactions on its own, which breaks
 # SAVEPOINT (a RELEASE outside its BEGIN would commit). Let SQLAlchemy own BEGIN, as its documentation advises,
-# and use write-ahead logging so the in-process job threads and page reads do not block each other.
+# and use write-ahead logging so the in-process job threads and page reads do not block each other. SQLite also
+# overwrites deleted content with zeros, so erased personal data does not linger in free pages.
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
 

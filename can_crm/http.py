@@ -114,6 +114,15 @@ def security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # Anything but our own front-end assets may carry personal data (a resident's form, tracking page, the
+    # API): never kept by the browser or a proxy. Assets set their own max-age when sent.
+    if "max-age" not in (response.headers.get("Cache-Control") or ""):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -48,7 +48,8 @@ def shared_page(version: Callable[[], tuple[Any, ...]]) -> Callable[[Callable[..
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             cache: PageCache = current_app.extensions.setdefault("can_page_cache", PageCache())
-            if request.method != "GET" or session.get("_flashes"):
+            # A saved search is one user's, and its reads are audited: never served from the shared cache.
+            if request.method != "GET" or session.get("_flashes") or "search" in request.args:
                 return view(*args, **kwargs)
             key = (request.endpoint, current_user.role, request.full_path, version(), utcnow().strftime("%Y%m%d%H%M"))
             body = cache.get(key)

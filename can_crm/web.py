@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 from can_crm import http, i18n, unit_of_work
 from can_crm.admin.routes import bp as admin_bp
 from can_crm.api.v1 import init_api
+from can_crm.auth import sessions
 from can_crm.auth.routes import bp as auth_bp
 from can_crm.callbacks import routes as callbacks
 from can_crm.coordinator import bp as coordinator_bp
@@ -64,18 +65,28 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(users.load_session_user)
 
     @app.before_request
-    def protect_forms() -> None:
+    def protect_forms() -> Response | None:
         token = _bearer_token() if http.wants_json() else None
         if token is not None:
             # A bearer call is that token's user and no one else, whatever session cookie comes with it;
             # a browser never sends the header on its own, so token calls need no CSRF token.
-            g._login_user = users.user_for_token(token) or login_manager.anonymous_user()
-            return
+            api_token = users.token_for(token)
+            g.api_token = api_token
+            g._login_user = api_token.user if api_token else login_manager.anonymous_user()
+            if api_token is not None and api_token.scopes:
+                needed = "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"
+                if needed not in api_token.scopes and "privacy" not in api_token.scopes:
+                    return http.json_error(403, "forbidden", f"This token lacks the '{needed}' scope")
+            return None
+        expired = sessions.check_session()
+        if expired is not None:
+            return expired
         if not app.config["WTF_CSRF_ENABLED"] or request.method in ("GET", "HEAD", "OPTIONS"):
-            return
+            return None
         if http.is_csrf_exempt():
-            return
+            return None
         csrf.protect()
+        return None
 
     @app.after_request
     def commit_once(response: Response) -> Response:

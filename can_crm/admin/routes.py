@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from can_crm.access import roles
 from can_crm.admin.forms import ActiveForm, NewUserForm, RoleForm, TokenForm
+from can_crm.auth import sensitive
 from can_crm.forms import show_errors
 from can_crm.models.enums import Role
 from can_crm.services.accounts import users as user_service
@@ -76,6 +77,10 @@ def user_detail(user_id: int) -> Any:
 def change_role(user_id: int) -> Any:
     form = RoleForm()
     user = user_service.get_user(user_id)
+    if not sensitive.password_recently_confirmed():
+        # A role change is sensitive: the admin confirms their password first, then sends it again.
+        flash("Confirm your password, then change the role again", "info")
+        return redirect(url_for("auth.confirm_password", next=url_for("admin.user_detail", user_id=user_id)))
     try:
         if user.id == current_user.id:
             raise ValidationError("You cannot change your own role", "role")
@@ -125,7 +130,9 @@ def issue_token(user_id: int) -> Any:
     form = TokenForm()
     user = user_service.get_user(user_id)
     try:
-        _token, plain = user_service.issue_token(user, form.name.data or "")
+        days = int(current_app.config["API_TOKEN_DAYS"])
+        scopes = [s for s in request.form.getlist("scopes") if s]
+        _token, plain = user_service.issue_token(user, form.name.data or "", scopes, days)
     except ValidationError as exc:
         show_errors(form, FieldErrors({"name": exc.message}))
         return _render_user(user_id, 400, token_form=form)

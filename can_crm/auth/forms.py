@@ -9,3 +9,19 @@ class LoginForm(FlaskForm):
     email = StringField("Email address", widget=GovTextInput())
     password = PasswordField("Password", widget=GovPasswordInput())
     submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Security code", widget=GovTextInput())
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class PasswordConfirmForm(FlaskForm):
+    password = PasswordField("Password", widget=GovPasswordInput())
+    submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password", widget=GovPasswordInput())
+    new_password = PasswordField("New password", widget=GovPasswordInput())
+    submit = SubmitField("Change password", widget=GovSubmitInput())

@@ -1,20 +1,35 @@
-"""Sign in and sign out for staff, partners, councillors and volunteers."""
+"""Sign in and sign out for staff, partners, councillors and volunteers.
+
+Staff roles (TWO_FACTOR_ROLES) sign in in two steps: the password, then a TOTP code (or a recovery
+code). Between the steps the session holds only the pending user's id; Flask-Login signs them in after the
+second factor. A staff user with no second factor yet enrols at that point."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from can_crm.access import public, signed_in
-from can_crm.auth.forms import LoginForm
+from can_crm.auth import sensitive, sessions
+from can_crm.auth.forms import CodeForm, LoginForm, PasswordChangeForm, PasswordConfirmForm
 from can_crm.auth.throttle import throttled
+from can_crm.extensions import db, limiter
 from can_crm.forms import ConfirmForm
+from can_crm.models.user import User
+from can_crm.services.accounts import two_factor as totp
 from can_crm.services.accounts import users
+from can_crm.services.common.errors import ValidationError
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+PENDING = "pending_user"
+PENDING_SECRET = "pending_totp_secret"  # noqa: S105 - a session key name
+PENDING_NEXT = "pending_next"
+NEW_CODES = "new_recovery_codes"
+# The password step is good for this long; after it the user starts again.
+PENDING_SECONDS = 300
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -24,6 +39,29 @@ def _safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+def _finish(user: User) -> Any:
+    target = session.pop(PENDING_NEXT, None)
+    for key in (PENDING, PENDING_SECRET):
+        session.pop(key, None)
+    login_user(user)
+    sessions.start()
+    sensitive.mark_password_confirmed()
+    return redirect(_safe_next(target) or url_for("main.index"))
+
+
+def _pending_user() -> User | None:
+    pending = session.get(PENDING)
+    if not isinstance(pending, list) or len(pending) != 3:
+        return None
+    user_id, version, at = pending
+    if sessions.now_ts() - float(at) > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -39,13 +77,107 @@ def login() -> Any:
             errors["password"] = "Enter your password"  # noqa: S105 - a message, not a password
         user = users.authenticate(form.email.data or "", form.password.data or "") if not errors else None
         if user is not None:
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
+            session.clear()
+            session[PENDING_NEXT] = _safe_next(request.args.get("next"))
+            if not totp.required_for(user, current_app.config["TWO_FACTOR_ROLES"]):
+                return _finish(user)
+            session[PENDING] = [user.id, user.session_version, sessions.now_ts()]
+            if user.totp_enrolled_at is None:
+                return redirect(url_for("auth.two_factor_setup"))
+            return redirect(url_for("auth.two_factor"))
         if not errors:
             errors["email"] = "Enter a correct email address and password"
         for name, message in errors.items():
             form[name].errors = [message]
     return render_template("auth/login.html", form=form, title="Sign in"), 200 if not form.errors else 400
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["TWO_FACTOR_RATE_LIMIT"], methods=["POST"])
+def two_factor() -> Any:
+    user = _pending_user()
+    if user is None or user.totp_enrolled_at is None:
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if totp.verify(user, form.code.data or ""):
+            return _finish(user)
+        form.code.errors = ["Enter the 6-digit code from your authenticator app, or a recovery code"]
+    status = 400 if form.errors else 200
+    return render_template("auth/two_factor.html", form=form, title="Enter your security code"), status
+
+
+@bp.route("/two-factor/setup", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["TWO_FACTOR_RATE_LIMIT"], methods=["POST"])
+def two_factor_setup() -> Any:
+    user = _pending_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    if user.totp_enrolled_at is not None:
+        return redirect(url_for("auth.two_factor"))
+    secret = session.get(PENDING_SECRET) or totp.new_secret()
+    session[PENDING_SECRET] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        codes = totp.enrol(user, secret, form.code.data or "")
+        if codes is not None:
+            _finish(user)
+            # Shown once on the next page, then gone from the session.
+            session[NEW_CODES] = codes
+            return redirect(url_for("auth.recovery_codes"))
+        form.code.errors = ["Enter the 6-digit code your authenticator app shows for CAN CRM"]
+    return render_template(
+        "auth/two_factor_setup.html",
+        form=form,
+        secret=secret,
+        uri=totp.provisioning_uri(user, secret),
+        title="Set up two-factor sign-in",
+    ), 400 if form.errors else 200
+
+
+@bp.get("/recovery-codes")
+@signed_in
+def recovery_codes() -> Any:
+    codes = session.pop(NEW_CODES, None)
+    if not codes:
+        return redirect(url_for("main.index"))
+    return render_template("auth/recovery_codes.html", codes=codes, title="Your recovery codes")
+
+
+@bp.route("/confirm-password", methods=["GET", "POST"])
+@signed_in
+def confirm_password() -> Any:
+    """Sensitive actions (role change, export, erasure) ask for the password again."""
+    form = PasswordConfirmForm()
+    if form.validate_on_submit():
+        if users.check_password(current_user, form.password.data or ""):
+            sensitive.mark_password_confirmed()
+            return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
+        form.password.errors = ["Your password is not right"]
+    return render_template(
+        "auth/confirm_password.html", form=form, title="Confirm your password"
+    ), 400 if form.errors else 200
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@signed_in
+def change_password() -> Any:
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            users.change_password(current_user, form.current_password.data or "", form.new_password.data or "")
+        except ValidationError as exc:
+            form[exc.field or "new_password"].errors = [exc.message]
+        else:
+            logout_user()
+            session.clear()
+            flash("Password changed: sign in again with the new one", "success")
+            return redirect(url_for("auth.login"))
+    return render_template(
+        "auth/change_password.html", form=form, title="Change your password"
+    ), 400 if form.errors else 200
 
 
 @bp.get("/sign-out")
@@ -61,6 +193,7 @@ def logout() -> Any:
     if form.validate_on_submit():
         users.end_sessions(current_user._get_current_object())
         logout_user()
+        session.clear()
         flash("You have signed out", "success")
         response = redirect(url_for("auth.login"))
         # The volunteer app keeps accepted tasks (residents' details) and queued updates on the phone: wipe them.

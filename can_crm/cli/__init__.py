@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from can_crm.cli import accounts, demo, federation, maps, matching, outreach, tracing
+from can_crm.cli import accounts, demo, federation, maps, matching, outreach, privacy, tracing
 
 
 def register_commands(app: Flask) -> None:
-    for domain in (accounts, demo, federation, maps, matching, outreach, tracing):
+    for domain in (accounts, demo, federation, maps, matching, outreach, privacy, tracing):
         domain.register(app.cli)

@@ -7,6 +7,7 @@ from can_crm.coordinator import (  # noqa: F401 - each adds its routes
     intake,
     locations,
     outreach,
+    privacy,
     requests,
     safeguarding,
     tracing,

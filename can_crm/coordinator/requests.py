@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
@@ -26,6 +27,7 @@ from can_crm.services.common import policy
 from can_crm.services.common.errors import FieldErrors, NotFound, TransitionRefused, ValidationError
 from can_crm.services.federation import partners as partner_service
 from can_crm.services.federation import sending as handoff_service
+from can_crm.services.privacy import reads, searches
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests import operations as request_service
 from can_crm.services.requests import worklist as queue_service
@@ -42,20 +44,47 @@ def _positive_int(raw: str | None, default: int, cap: int | None = None) -> int:
     return min(value, cap) if cap else value
 
 
+SEARCH_SCOPE = "queue"
+# Filters that say nothing about a person may stay in the URL (bookmarkable); the search box may not.
+URL_FILTERS = ("status", "type", "urgency", "ward", "overdue", "per_page")
+
+
+@bp.post("/")
+@roles(*STAFF)
+def queue_search() -> Any:
+    """The filter form posts here: search terms are saved server-side and the queue URL gets their key."""
+    kept: dict[str, Any] = {k: v for k in URL_FILTERS if (v := request.form.get(k))}
+    terms = (request.form.get("q") or "").strip()
+    if terms:
+        kept["search"] = searches.save(current_user.id, SEARCH_SCOPE, {"q": terms[:200]})
+    return redirect(url_for("coordinator.queue", **kept))
+
+
 @bp.get("/")
 @roles(*STAFF)
 @shared_page(queue_service.queue_data_version)
 def queue() -> Any:
-    form = QueueFilterForm(formdata=request.args if request.args else None, status="open")
+    if "q" in request.args:
+        # A name or postcode in a URL is in every access log line: search with the form (it posts).
+        abort(400, "Search with the form on the queue page: search terms are not accepted in the address")
+    search_key = request.args.get("search")
+    saved = searches.load(current_user.id, SEARCH_SCOPE, search_key) if search_key else None
+    args = {**request.args.to_dict(), **(saved or {})}
+    args.pop("search", None)
+    form = QueueFilterForm(formdata=MultiDict(args) if args else None, status="open")
     page_no = _positive_int(request.args.get("page"), 1)
     per_page = _positive_int(request.args.get("per_page"), current_app.config["QUEUE_PAGE_SIZE"], MAX_PER_PAGE)
     page = None
     try:
-        filters = queue_service.clean_filters({**request.args.to_dict(), "status": form.status.data or "all"})
+        filters = queue_service.clean_filters({**args, "status": form.status.data or "all"})
     except FieldErrors as exc:
         show_errors(form, exc)
     else:
         page = queue_service.queue(current_user, filters, page_no, per_page)
+        if filters.search:
+            reads.record_search(current_user, "queue", page.total)
+    if search_key and saved is None:
+        form.q.errors = ["That search has expired: search again"]
     kept: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("page", "submit") and v}
 
     def page_url(number: int) -> str:

@@ -30,6 +30,7 @@ PERIODIC: tuple[str, ...] = (
     "can_crm.jobs.handlers.notifications:retry_due",
     "can_crm.jobs.handlers.notifications:follow_up_unanswered",
     "can_crm.jobs.handlers.federation:retry_due_handoffs",
+    "can_crm.jobs.handlers.privacy:retention_daily",
 )
 
 _resolved: dict[str, Callable[..., Any]] = {}

@@ -6,11 +6,12 @@ from can_crm.models.job import Job
 from can_crm.models.matching import MatchingRun, MatchingSetting, MatchProposal
 from can_crm.models.notification import CallTask, Feedback, FeedbackLink, InboundMessage, Notification, OutboxMessage
 from can_crm.models.outreach import Campaign, CampaignContact, ShieldedImport
+from can_crm.models.privacy import Consent, RetentionNotice, RetentionRun, ReviewTask, SavedSearch
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.safeguarding import SafeguardingConcern
 from can_crm.models.tracing import Case, ContactMessage, Interaction, TraceContact, TraceIdentity
-from can_crm.models.user import ApiToken, User
+from can_crm.models.user import ApiToken, RecoveryCode, User
 from can_crm.models.volunteer import SelfServiceType, Volunteer, VolunteerHours, VolunteerProgress
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "DataSharingEntry",
     "Handoff",
     "HandoffRefusal",
+    "Consent",
     "HelpRequest",
     "Interaction",
     "Job",
@@ -38,8 +40,13 @@ __all__ = [
     "MatchingSetting",
     "Open311Key",
     "Partner",
+    "RecoveryCode",
     "RequestEvent",
     "Resident",
+    "RetentionNotice",
+    "RetentionRun",
+    "ReviewTask",
+    "SavedSearch",
     "SafeguardingConcern",
     "TraceContact",
     "TraceIdentity",

@@ -57,14 +57,14 @@ class MatchProposal(db.Model):  # type: ignore[name-defined]
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
     km: Mapped[float | None]
-    explanation: Mapped[str] = mapped_column(Text, default="")
-    unmatched_reason: Mapped[str | None] = mapped_column(String(40))
-    decision: Mapped[str] = mapped_column(String(12), default="pending")
+    explanation: Mapped[str] = mapped_column(Text, default="", info={"personal": True})
+    unmatched_reason: Mapped[str | None] = mapped_column(String(40), info={"personal": False})
+    decision: Mapped[str] = mapped_column(String(12), default="pending", info={"personal": False})
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the coordinator chose someone else, who, and why.
     override_volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
-    decision_note: Mapped[str | None] = mapped_column(Text)
+    decision_note: Mapped[str | None] = mapped_column(Text, info={"personal": True})
 
     run: Mapped[MatchingRun] = relationship(back_populates="proposals")
     request: Mapped[HelpRequest] = relationship(lazy="raise")

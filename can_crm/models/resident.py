@@ -27,37 +27,43 @@ class Resident(db.Model):  # type: ignore[name-defined]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120))
-    address_line1: Mapped[str] = mapped_column(String(120))
-    address_line2: Mapped[str | None] = mapped_column(String(120))
-    town: Mapped[str | None] = mapped_column(String(60))
-    postcode: Mapped[str] = mapped_column(String(8))
-    lat: Mapped[float | None]
-    lon: Mapped[float | None]
+    name: Mapped[str] = mapped_column(String(120), info={"personal": True})
+    address_line1: Mapped[str] = mapped_column(String(120), info={"personal": True})
+    address_line2: Mapped[str | None] = mapped_column(String(120), info={"personal": True})
+    town: Mapped[str | None] = mapped_column(String(60), info={"personal": True})
+    postcode: Mapped[str] = mapped_column(String(8), info={"personal": True})
+    lat: Mapped[float | None] = mapped_column(info={"personal": True})
+    lon: Mapped[float | None] = mapped_column(info={"personal": True})
     # A LocationSource; NULL: the postcode is real but the installed directory does not list it yet.
-    location_source: Mapped[str | None] = mapped_column(String(16))
-    h3_fine: Mapped[str | None] = mapped_column(String(16))
-    h3_map: Mapped[str | None] = mapped_column(String(16))
-    ward_code: Mapped[str | None] = mapped_column(String(12))
+    location_source: Mapped[str | None] = mapped_column(String(16), info={"personal": False})
+    h3_fine: Mapped[str | None] = mapped_column(String(16), info={"personal": True})
+    h3_map: Mapped[str | None] = mapped_column(String(16), info={"personal": False})
+    ward_code: Mapped[str | None] = mapped_column(String(12), info={"personal": False})
     # GSS code of the authority whose boundary contains the address, when known.
-    authority_code: Mapped[str | None] = mapped_column(String(12))
-    phone: Mapped[str | None] = mapped_column(String(20))
-    email: Mapped[str | None] = mapped_column(String(254))
-    preferred_channel: Mapped[str] = mapped_column(String(10), default=ContactChannel.PHONE.value)
-    language: Mapped[str] = mapped_column(String(40), default="English")
+    authority_code: Mapped[str | None] = mapped_column(String(12), info={"personal": False})
+    phone: Mapped[str | None] = mapped_column(String(20), info={"personal": True})
+    email: Mapped[str | None] = mapped_column(String(254), info={"personal": True})
+    preferred_channel: Mapped[str] = mapped_column(
+        String(10), default=ContactChannel.PHONE.value, info={"personal": False}
+    )
+    language: Mapped[str] = mapped_column(String(40), default="English", info={"personal": True})
     # The language every message to this resident is written in (a LOCALES code), chosen on the form.
-    locale: Mapped[str] = mapped_column(String(5), default="en")
-    notifications_opt_out: Mapped[bool] = mapped_column(default=False)
+    locale: Mapped[str] = mapped_column(String(5), default="en", info={"personal": False})
+    notifications_opt_out: Mapped[bool] = mapped_column(default=False, info={"personal": False})
     mobile: Mapped[str | None] = mapped_column(String(20), info={"personal": True})
     date_of_birth: Mapped[date | None] = mapped_column(Date, info={"personal": True})
-    accessibility_needs: Mapped[str | None] = mapped_column(Text)
-    shielding: Mapped[bool] = mapped_column(default=False)
-    vulnerabilities: Mapped[str | None] = mapped_column(Text)
-    nhs_number: Mapped[str | None] = mapped_column(String(10))
-    consent_given: Mapped[bool] = mapped_column(default=False)
-    lawful_basis: Mapped[str] = mapped_column(String(20), default=LawfulBasis.PUBLIC_TASK.value)
+    accessibility_needs: Mapped[str | None] = mapped_column(Text, info={"personal": True})
+    shielding: Mapped[bool] = mapped_column(default=False, info={"personal": True})
+    vulnerabilities: Mapped[str | None] = mapped_column(Text, info={"personal": True})
+    nhs_number: Mapped[str | None] = mapped_column(String(10), info={"personal": True})
+    consent_given: Mapped[bool] = mapped_column(default=False, info={"personal": False})
+    lawful_basis: Mapped[str] = mapped_column(
+        String(20), default=LawfulBasis.PUBLIC_TASK.value, info={"personal": False}
+    )
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Set when the record was anonymised on request (UK GDPR Art. 17) or by the retention schedule.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     @property

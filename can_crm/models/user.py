@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, false
+from sqlalchemy import JSON, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from can_crm.extensions import db
@@ -18,18 +18,23 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     __table_args__ = (enum_check("role", Role),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[str] = mapped_column(String(20))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(254), unique=True, info={"personal": True})
+    name: Mapped[str] = mapped_column(String(120), info={"personal": True})
+    role: Mapped[str] = mapped_column(String(20), info={"personal": False})
+    password_hash: Mapped[str] = mapped_column(String(255), info={"personal": False})
     active: Mapped[bool] = mapped_column(default=True)
-    organisation: Mapped[str | None] = mapped_column(String(120))
+    organisation: Mapped[str | None] = mapped_column(String(120), info={"personal": False})
     # Councillors follow the requests of residents in their ward (ONS ward code).
-    ward_code: Mapped[str | None] = mapped_column(String(12))
+    ward_code: Mapped[str | None] = mapped_column(String(12), info={"personal": False})
     # Bumped on logout and on disable: every session cookie carrying an older value stops working.
     session_version: Mapped[int] = mapped_column(default=1)
     # Coordinators with this may see Track and Trace cases and contacts (an admin grants it).
     can_trace: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # May run subject access and erasure (coordinators granted it by an admin).
+    privacy_officer: Mapped[bool] = mapped_column(default=False)
+    # TOTP second factor (RFC 6238): the shared secret, and when the user proved they hold it.
+    totp_secret: Mapped[str | None] = mapped_column(String(64), info={"personal": False})
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -52,12 +57,28 @@ class ApiToken(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(80), info={"personal": False})
     # Only a SHA-256 of the token is stored; the token itself is shown once.
-    token_hash: Mapped[str] = mapped_column(String(64))
-    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), info={"personal": False})
+    prefix: Mapped[str] = mapped_column(String(12), info={"personal": False})
+    # What the token may do ("read", "write", "privacy"); empty means the user's full role.
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list, info={"personal": False})
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined]
+    """A one-use code that stands in for the authenticator app; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (Index("ix_recovery_codes_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64), info={"personal": False})
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at_column()

@@ -31,21 +31,21 @@ class Volunteer(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(120), info=PERSONAL)
     phone: Mapped[str | None] = mapped_column(String(20), info=PERSONAL)
     email: Mapped[str | None] = mapped_column(String(254), info=PERSONAL)
-    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list, info=PERSONAL)
     # Empty until a volunteer made by `create-user` fills in their profile.
     home_postcode: Mapped[str] = mapped_column(String(8), default="", info=PERSONAL)
     lat: Mapped[float | None] = mapped_column(info=PERSONAL)
     lon: Mapped[float | None] = mapped_column(info=PERSONAL)
     h3_fine: Mapped[str | None] = mapped_column(String(16), info=PERSONAL)
-    h3_map: Mapped[str | None] = mapped_column(String(16))
+    h3_map: Mapped[str | None] = mapped_column(String(16), info={"personal": False})
     max_km: Mapped[float] = mapped_column(default=3.0)
     capacity: Mapped[int] = mapped_column(default=1)
     transport: Mapped[str | None] = mapped_column(String(20))
     dbs_level: Mapped[str] = mapped_column(String(10), default=DbsLevel.NONE.value)
-    dbs_certificate_date: Mapped[date | None] = mapped_column(Date)
+    dbs_certificate_date: Mapped[date | None] = mapped_column(Date, info=PERSONAL)
     dbs_certificate_number: Mapped[str | None] = mapped_column(String(20), info=PERSONAL)
     # {"mon": ["morning", "evening"], ...}
-    availability: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    availability: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict, info={"personal": True})
     active: Mapped[bool] = mapped_column(default=True)
     # Vetting: a VolunteerStatus. Nothing is offered to anyone but an `active` volunteer.
     status: Mapped[str] = mapped_column(
@@ -59,7 +59,7 @@ class Volunteer(db.Model):  # type: ignore[name-defined]
     vetting_reason: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     paused_until: Mapped[date | None] = mapped_column(Date)
     isolating_until: Mapped[date | None] = mapped_column(Date)
-    organisation: Mapped[str | None] = mapped_column(String(120))
+    organisation: Mapped[str | None] = mapped_column(String(120), info={"personal": False})
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from maps_helpers import postcode_in, requests_for_people  # noqa: E402
 
-from tests.e2e.browser_helpers import SCREENSHOTS, axe_violations, format_violations  # noqa: E402
+from tests.e2e.browser_helpers import SCREENSHOTS, axe_violations, format_violations, sign_in_page  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
@@ -23,11 +23,7 @@ def map_cache(live_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def sign_in(page: Any, email: str) -> None:
-    page.goto("/auth/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in_page(page, email, PASSWORD)
 
 
 def test_map_page_draws_the_layer_and_legend_from_this_machine_only(

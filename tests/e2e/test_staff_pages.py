@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_helpers import assert_accessible, no_horizontal_scroll, screenshot
+from browser_helpers import assert_accessible, no_horizontal_scroll, screenshot, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -26,11 +26,7 @@ STAFF_PAGES = [
 
 
 def sign_in(page: Any, user: Any) -> None:
-    page.goto("/auth/sign-in")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in_page(page, user.email, PASSWORD)
     assert "/auth/sign-in" not in page.url, f"sign-in failed for {user.role}: {page.url}"
 
 

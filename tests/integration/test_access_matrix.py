@@ -199,10 +199,10 @@ def _url(template: str, world: dict[str, Any], role: str, own: bool) -> str:
 def test_access_matrix(app: Any, world: dict[str, Any], login: Any, role: str) -> None:
     client = app.test_client()
     if role != "anonymous":
-        from tests.conftest import PASSWORD
+        from tests.conftest import sign_in
 
         user = world["users"][role]
-        assert client.post("/auth/sign-in", data={"email": user.email, "password": PASSWORD}).status_code == 302
+        assert sign_in(client, user).status_code == 302
     failures = []
     for template, expected in MATRIX:
         for own, want in zip((True, False), expected[role], strict=True):

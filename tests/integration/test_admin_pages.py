@@ -9,7 +9,7 @@ from flask import g
 from sqlalchemy import select
 
 from can_crm.models.user import ApiToken, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sign_in
 
 
 def text(response: Any) -> str:
@@ -120,7 +120,7 @@ def test_duplicate_email_is_refused_next_to_the_field(client: Any, admin: Any) -
 def test_change_role_ends_the_users_sessions(app: Any, client: Any, admin: Any, make_user: Any, db: Any) -> None:
     other = make_user("partner")
     other_client = app.test_client()
-    as_(other_client).post("/auth/sign-in", data={"email": other.email, "password": PASSWORD})
+    sign_in(as_(other_client), other)
     assert as_(other_client).get("/partner/").status_code == 200
     assert as_(client).post(f"/admin/users/{other.id}/role", data={"role": "coordinator"}).status_code == 302
     db.session.expire_all()
@@ -140,7 +140,7 @@ def test_disabling_a_user_ends_their_session_and_tokens(
 ) -> None:
     coordinator = make_user("coordinator")
     their_client = app.test_client()
-    as_(their_client).post("/auth/sign-in", data={"email": coordinator.email, "password": PASSWORD})
+    sign_in(as_(their_client), coordinator)
     assert as_(their_client).get("/coordinator/").status_code == 200
     issued = as_(client).post(f"/admin/users/{coordinator.id}/tokens", data={"name": "Integration"})
     assert issued.status_code == 200

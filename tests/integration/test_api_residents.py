@@ -47,9 +47,13 @@ def test_list_residents_paginates_and_searches(client: Any, db: Any, bearer: Any
     second = client.get(page["links"]["next"], headers=headers).get_json()
     assert [r["name"] for r in second["items"]] == ["Grace Hopper"] and second["links"]["next"] is None
 
-    found = client.get("/api/v1/residents?q=hopper", headers=headers).get_json()
+    saved = client.post("/api/v1/searches", json={"scope": "residents", "q": "hopper"}, headers=headers)
+    assert saved.status_code == 201
+    found = client.get(f"/api/v1/residents?search={saved.get_json()['search']}", headers=headers).get_json()
     assert [r["name"] for r in found["items"]] == ["Grace Hopper"]
-    assert "q=hopper" in found["links"]["self"]
+    assert "hopper" not in found["links"]["self"].lower() and "search=" in found["links"]["self"]
+    refused = client.get("/api/v1/residents?q=hopper", headers=headers)
+    assert refused.status_code == 422 and "not accepted in the URL" in refused.get_json()["error"]["message"]
 
 
 def test_reading_a_resident_is_audited(client: Any, db: Any, bearer: Any, make_request: Any) -> None:

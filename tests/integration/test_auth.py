@@ -10,7 +10,7 @@ from typing import Any
 
 from can_crm import unit_of_work
 from can_crm.services.accounts import users
-from tests.conftest import PASSWORD, ROOT
+from tests.conftest import PASSWORD, ROOT, sign_in
 
 
 def test_password_is_stored_as_an_argon2_hash(make_user: Any) -> None:
@@ -52,7 +52,7 @@ def test_disabling_a_user_ends_their_session(client: Any, make_user: Any, login:
 
 def test_open_redirect_after_sign_in_is_refused(client: Any, make_user: Any) -> None:
     user = make_user("coordinator")
-    response = client.post("/auth/sign-in?next=//evil.example/x", data={"email": user.email, "password": PASSWORD})
+    response = sign_in(client, user, next_url="//evil.example/x")
     assert response.headers["Location"] == "/"
 
 

@@ -124,10 +124,13 @@ def test_queue_open_by_default_and_any_status_on_request(
 def test_queue_search_finds_by_name_and_reference(client: Any, coordinator: Any, make_request: Any) -> None:
     one = make_request(resident={"name": "Ada Lovelace"})
     two = make_request(resident={"name": "Grace Hopper"})
-    page = text(client.get("/coordinator/?q=lovelace"))
+    found = client.post("/coordinator/", data={"q": "lovelace", "status": "open"})
+    assert found.status_code == 302 and "lovelace" not in found.headers["Location"].lower()
+    page = text(client.get(found.headers["Location"]))
     assert one.reference in page and two.reference not in page
-    page = text(client.get(f"/coordinator/?q={two.reference}"))
+    page = text(client.get(client.post("/coordinator/", data={"q": two.reference}).headers["Location"]))
     assert two.reference in page and one.reference not in page
+    assert client.get("/coordinator/?q=lovelace").status_code == 400
 
 
 def test_overdue_requests_are_marked_in_words_and_filterable(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, ROOT, FreshUserClient, postcode_in
+from tests.conftest import PASSWORD, ROOT, FreshUserClient, postcode_in, sign_in
 
 pytestmark = pytest.mark.sqlite
 
@@ -88,7 +88,7 @@ def test_embedded_default_runs_the_lifecycle_end_to_end(sqlite_app: Any, postcod
     reference = re.search(r"CAN-[A-Z0-9]{4}-[A-Z0-9]{4}", page).group(0)
 
     staff = sqlite_app.test_client()
-    assert staff.post("/auth/sign-in", data={"email": coordinator.email, "password": PASSWORD}).status_code == 302
+    assert sign_in(staff, coordinator).status_code == 302
     assert reference in staff.get("/coordinator/").get_data(as_text=True)
     triaged = staff.post(f"/coordinator/requests/{reference}/triage", data={"urgency": "3", "min_dbs": "none"})
     assert triaged.status_code in (200, 302)

@@ -17,6 +17,7 @@ from can_crm.models.audit import AuditEntry
 from can_crm.models.base import utcnow
 from can_crm.models.job import Job
 from can_crm.services.common.jobs import JobArgumentError, start_job
+from tests.conftest import sign_in as conftest_sign_in
 
 PASSWORD = "correct horse battery staple"  # tests/conftest.py
 
@@ -218,7 +219,7 @@ def test_heartbeat_keeps_a_silent_long_step_alive(app: Any, db: Any, monkeypatch
 
 def sign_in(app: Any, user: Any) -> Any:
     client = app.test_client()
-    response = client.post("/auth/sign-in", data={"email": user.email, "password": PASSWORD})
+    response = conftest_sign_in(client, user)
     assert response.status_code == 302
     return client
 

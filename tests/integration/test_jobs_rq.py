@@ -34,6 +34,7 @@ from can_crm.models.base import utcnow
 from can_crm.models.job import Job
 from can_crm.services.common.errors import Conflict
 from can_crm.services.common.jobs import JobArgumentError, start_job
+from tests.conftest import sign_in as conftest_sign_in
 
 pytestmark = pytest.mark.xdist_group("rq")
 
@@ -218,7 +219,7 @@ def started_job(db: Any, args: dict[str, Any], user_id: int | None = None) -> in
 
 def sign_in(app: Any, user: Any) -> Any:
     client = app.test_client()
-    assert client.post("/auth/sign-in", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    assert conftest_sign_in(client, user).status_code == 302
     return client
 
 

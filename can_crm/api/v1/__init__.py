@@ -21,12 +21,14 @@ from can_crm.api.v1 import (
     matching,
     me,
     notifications,
+    privacy,
     requests,
     residents,
     tracing,
     volunteers,
 )
 from can_crm.api.v1.schemas import ErrorSchema
+from can_crm.extensions import limiter
 
 API_DESCRIPTION = """\
 The CAN CRM API: raise requests for help, follow them through their lifecycle, manage residents.
@@ -44,6 +46,10 @@ with the session cookie. Bearer calls need no CSRF token. Session-cookie calls t
 413 `too_large`, 415 `unsupported_media_type` (send `Content-Type: application/json`), 422 `validation_failed`
 (wrong types, missing or unknown fields, bad values).
 
+**Tokens** are scoped (`read`, `write`, `privacy`; none listed means the user's whole role), expire, and can
+be listed and revoked (`flask --app wsgi tokens ...`). **Search terms never go in a URL**: POST them to
+`/api/v1/searches` and pass the returned key as `search=` to the list endpoints (`q=` is refused).
+
 **Data minimisation.** Partners and councillors see only the requests they raised (councillors also those of
 residents in their ward), and of the resident only the name and postcode. Reading a resident is audited.
 """
@@ -59,9 +65,12 @@ for child in (
     tracing.blp,
     notifications.blp,
     handoffs.blp,
+    privacy.blp,
 ):
     api_v1.register_blueprint(child)
 errors.install(api_v1)
+# Every API call counts against the caller's address (in Redis when REDIS_URL is set, across processes).
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(api_v1)
 
 
 @api_v1.route("/openapi.json", methods=["GET"], tags=["meta"])
@@ -99,6 +108,7 @@ def init_api(app: Flask) -> None:
                 {"name": "me", "description": "A volunteer's own offers, tasks and nearby requests"},
                 {"name": "notifications", "description": "Messages sent about a request"},
                 {"name": "handoffs", "description": "Handoff between authorities: signed bundles, inbox, sharing log"},
+                {"name": "privacy", "description": "Subject access, erasure, the audit log, saved searches"},
                 {"name": "meta", "description": "About the API"},
             ],
         },

@@ -18,6 +18,7 @@ from can_crm.models.user import User
 from can_crm.services.common import audit, policy
 from can_crm.services.common.errors import FieldErrors, NotFound
 from can_crm.services.federation import sending
+from can_crm.services.privacy import reads, searches
 from can_crm.services.requests import intake, locations
 from can_crm.services.requests import operations as request_service
 from can_crm.services.requests import worklist as queue_service
@@ -61,6 +62,25 @@ def resident_input(raw: dict[str, Any] | None, prefix: str) -> tuple[dict[str, A
     if "address_line1" in data:
         return data, {}
     return data, {service_key: client_key}
+
+
+def search_terms(args: dict[str, Any], scope: str) -> str | None:
+    """The saved search's terms for `search=KEY`; `q=` is refused (a name or postcode in a URL is in every
+    access log line)."""
+    if args.get("q"):
+        raise FieldErrors(
+            {
+                "q": "Search terms are not accepted in the URL: POST them to /api/v1/searches "
+                "and pass the returned key as search="
+            }
+        )
+    key = args.get("search")
+    if not key:
+        return None
+    saved = searches.load(current_user.id, scope, key)
+    if saved is None:
+        raise FieldErrors({"search": "Unknown or expired search: POST the terms to /api/v1/searches again"})
+    return str(saved.get("q") or "") or None
 
 
 def _user() -> User:
@@ -135,6 +155,7 @@ def list_requests(args: dict[str, Any]) -> Any:
     those they raised; councillors those they raised and those of residents in their ward.
     """
     user = _user()
+    terms = search_terms(args, "api_requests")
     filters = queue_service.clean_filters(
         {
             "status": args.get("status"),
@@ -142,10 +163,12 @@ def list_requests(args: dict[str, Any]) -> Any:
             "urgency": args.get("urgency"),
             "overdue": "true" if args.get("overdue") else "",
             "ward": args.get("ward"),
-            "q": args.get("q"),
+            "q": terms,
         }
     )
     page = queue_service.queue(user, filters, args["page"], args["per_page"])
+    if sees_full_resident(user) and page.items:
+        reads.record_search(user, "api_requests", len(page.items))
     actor = policy.actor_for(user)
     items = [request_out(req, user, actor, req.resident) for req in page.items]
     query = {k: v for k, v in args.items() if k not in ("page", "per_page")}

@@ -11,10 +11,11 @@ from can_crm.access import STAFF, roles
 from can_crm.api.v1 import schemas
 from can_crm.api.v1.errors import documents, rename_fields
 from can_crm.api.v1.present import page_out, resident_out
-from can_crm.api.v1.requests import resident_input
+from can_crm.api.v1.requests import resident_input, search_terms
 from can_crm.api.v1.schemas import MAX_ID
 from can_crm.services.common import audit
 from can_crm.services.common.errors import FieldErrors, NotFound
+from can_crm.services.privacy import reads
 from can_crm.services.residents import profiles as residents
 
 blp = Blueprint("residents", __name__, url_prefix="/residents", description="Residents (coordinators only)")
@@ -34,11 +35,12 @@ def _checked(resident_id: int) -> int:
 @blp.response(200, schemas.ResidentPageSchema)
 @documents(blp, 401, 403, 422)
 def list_residents(args: dict[str, Any]) -> Any:
-    """List residents, oldest record first, optionally searching name or postcode"""
-    search = (args.get("q") or "").strip()[:100] or None
+    """List residents, oldest record first, optionally searching name or postcode (a saved `search` key)"""
+    search = (search_terms(args, "api_residents") or "").strip()[:100] or None
     rows, total = residents.list_residents(args["page"], args["per_page"], search)
     items = [resident_out(resident, current_user) for resident in rows]
-    query = {"q": search} if search else {}
+    reads.record_search(current_user, "api_residents", len(items))
+    query = {"search": args["search"]} if search else {}
     return page_out(items, args["page"], args["per_page"], total, "api_v1.residents.list_residents", query)
 
 

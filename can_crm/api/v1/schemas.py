@@ -181,11 +181,19 @@ class RequestListArgsSchema(PageArgsSchema):
     urgency = QueryText(metadata={"enum": ["1", "2", "3"]})
     overdue = fields.Boolean(metadata={"description": "Only open requests past their SLA"})
     ward = QueryText(metadata={"description": "ONS ward code of the resident"})
-    q = QueryText(metadata={"description": "Reference, resident name or postcode contains"})
+    search = QueryText(
+        metadata={
+            "description": "Key from POST /api/v1/searches (scope requests): reference, name or postcode contains"
+        }
+    )
+    q = QueryText(metadata={"description": "Refused: search terms never go in a URL (use `search`)"})
 
 
 class ResidentListArgsSchema(PageArgsSchema):
-    q = QueryText(metadata={"description": "Name or postcode contains"})
+    search = QueryText(
+        metadata={"description": "Key from POST /api/v1/searches (scope residents): name or postcode contains"}
+    )
+    q = QueryText(metadata={"description": "Refused: search terms never go in a URL (use `search`)"})
 
 
 # Outputs -----------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -102,14 +103,37 @@ def end_sessions(user: User) -> None:
     user.session_version += 1
 
 
+def revoke_all_tokens(user: User) -> None:
+    for token in user.tokens:
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+
+
+@atomic
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the password; every session and token of the user ends (they sign in again)."""
+    try:
+        _hasher.verify(user.password_hash, current or "")
+    except (VerificationError, InvalidHashError):
+        raise ValidationError("Your current password is not right", "current_password") from None
+    user.password_hash = _hasher.hash(clean_password(new))
+    end_sessions(user)
+    revoke_all_tokens(user)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(user.password_hash, password or ""))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 @atomic
 def set_active(user: User, active: bool) -> None:
     user.active = active
     if not active:
         end_sessions(user)
-        for token in user.tokens:
-            if token.revoked_at is None:
-                token.revoked_at = utcnow()
+        revoke_all_tokens(user)
 
 
 @atomic
@@ -144,14 +168,35 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+TOKEN_SCOPES = ("read", "write", "privacy")
+
+
 @atomic
-def issue_token(user: User, name: str = "integration") -> tuple[ApiToken, str]:
-    """Create a bearer token for `user`; the plain token is returned once and only its hash is kept."""
+def issue_token(
+    user: User, name: str = "integration", scopes: list[str] | None = None, days: int | None = 90
+) -> tuple[ApiToken, str]:
+    """Create a bearer token for `user`; the plain token is returned once and only its hash is kept.
+
+    `scopes` limits what it may do (none: the user's whole role); it expires after `days` (None: never)."""
     if not user.active:
         raise ValidationError("Cannot issue a token to a disabled user", "user")
     label = clean_text(name, "name", "token name", max_length=80, required=True)
+    chosen = sorted(set(scopes or []))
+    unknown = [s for s in chosen if s not in TOKEN_SCOPES]
+    if unknown:
+        raise ValidationError(f"Unknown scope {unknown[0]!r} (scopes: {', '.join(TOKEN_SCOPES)})", "scopes")
+    if days is not None and not 1 <= days <= 3650:
+        raise ValidationError("A token lasts between 1 and 3650 days", "days")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=label, token_hash=_hash_token(plain), prefix=plain[:12])
+    expires = utcnow() + timedelta(days=days) if days is not None else None
+    token = ApiToken(
+        user_id=user.id,
+        name=label,
+        token_hash=_hash_token(plain),
+        prefix=plain[:12],
+        scopes=chosen,
+        expires_at=expires,
+    )
     db.session.add(token)
     db.session.flush()
     return token, plain
@@ -165,13 +210,21 @@ def revoke_token(token_id: int) -> None:
     token.revoked_at = token.revoked_at or utcnow()
 
 
-def user_for_token(plain: str) -> User | None:
+def token_for(plain: str) -> ApiToken | None:
+    """The live token (not revoked, not expired, its user active) for a presented bearer value."""
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    return token.user
+    if token.expires_at is not None and token.expires_at <= utcnow():
+        return None
+    return token
+
+
+def user_for_token(plain: str) -> User | None:
+    token = token_for(plain)
+    return token.user if token is not None else None
 
 
 @atomic

@@ -117,7 +117,7 @@ class RequestPage:
 def request_page(user: User, reference: str) -> RequestPage:
     """A request `user` may see, with its resident, volunteer and whole history loaded (404 otherwise).
 
-    A coordinator opening the page sees the resident's details, so the view is audited.
+    Every view shows some of the resident's details, so every view is audited.
     """
     query = restrict_requests(select(HelpRequest).where(HelpRequest.reference == reference), user).options(
         joinedload(HelpRequest.resident), joinedload(HelpRequest.volunteer), joinedload(HelpRequest.raised_by)
@@ -131,8 +131,10 @@ def request_page(user: User, reference: str) -> RequestPage:
     candidates: list[tuple[Volunteer, float | None]] = []
     concerns: list[SafeguardingConcern] = []
     out_of_area = None
+    # Every role that opens the page sees something of the resident (coordinators all of it, partners and
+    # councillors the name and postcode, the volunteer the address): each view is in the audit log.
+    audit.record(user.id, "view_resident", "resident", request.resident_id)
     if user.role == Role.COORDINATOR.value:
-        audit.record(user.id, "view_resident", "resident", request.resident_id)
         concerns = safeguarding.concerns_for_request(user, request)
         out_of_area = areas.responsible_authority(request.resident.lat, request.resident.lon)
         if request.status == Status.TRIAGED.value:
