@@ -13,13 +13,14 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from matching.bound import anytime_bound
 from matching.candidates import Pairs, all_feasible_pairs, feasible_only, nearest_pairs, price
 from matching.explain import build_assignments, build_unmatched
 from matching.flow import residual_labels, solve_flow
 from matching.geometry import chord_for_km
 from matching.greedy import greedy
 from matching.model import MatchResult, Request, SolveOptions, Volunteer
-from matching.problem import Problem, build_problem
+from matching.problem import IntArray, Problem, build_problem
 
 
 def solve(
@@ -29,10 +30,12 @@ def solve(
 
     Maximises urgency-3 requests served, then urgency-2, then urgency-1, then minimises total
     distance; among those answers keeps as many preferred (request, volunteer) pairs as possible.
-    The result is independent of input order. ``optimal`` is True when proven.
+    The result is independent of input order. ``optimal`` is True when proven; with
+    ``options.time_limit_s`` the best answer found in time comes back with a :class:`Bound`.
     """
     opts = options or SolveOptions()
     t0 = time.perf_counter()
+    deadline = None if opts.time_limit_s is None else t0 + max(0.0, opts.time_limit_s)
     p = build_problem(list(requests), list(volunteers))
     method = opts.method
     if method == "auto":
@@ -46,13 +49,23 @@ def solve(
         optimal, rounds, priced = True, 1, 0
         history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(pairs)))
     else:
-        pairs = _seed_pairs(p, opts.candidates_per_request)
+        g = greedy(p)
+        # The greedy answer is feasible: it is the answer if time runs out before the first flow.
+        history.append(_snapshot(p, g, time.perf_counter() - t0, 0))
+        vol_of, best = g, history[-1]
+        pairs = _seed_pairs(p, opts.candidates_per_request, g)
         t2 = time.perf_counter()
         optimal, rounds, priced = False, 0, 0
         while True:
+            if _out_of_time(deadline, history):
+                break
             sol = solve_flow(p, pairs)
             rounds += 1
             history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(pairs)))
+            if _better(history[-1], best):
+                vol_of, best = sol.vol_of, history[-1]
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
             dr, dv, _ = residual_labels(p, pairs, sol)
             # Look-ahead: also fetch pairs that are within ``margin`` of violating. Shifting the
             # request labels down by ``margin`` makes price() return every pair of reduced cost
@@ -71,10 +84,12 @@ def solve(
             priced += len(extra)
             merged = Pairs.concat([pairs, extra])
             pairs = merged.take(np.lexsort((merged.v, merged.r)))
+    if optimal:
+        vol_of = sol.vol_of
     t3 = time.perf_counter()
-    assignments = build_assignments(p, pairs, sol.vol_of, opts.explain)
-    unmatched = build_unmatched(p, pairs, sol.vol_of)
-    served = {u: int(((sol.vol_of >= 0) & (p.req_urgency == u)).sum()) for u in (3, 2, 1)}
+    assignments = build_assignments(p, pairs, vol_of, opts.explain)
+    unmatched = build_unmatched(p, pairs, vol_of)
+    served = {u: int(((vol_of >= 0) & (p.req_urgency == u)).sum()) for u in (3, 2, 1)}
     stats: dict[str, object] = {
         "method": method,
         "requests": p.n,
@@ -83,6 +98,7 @@ def solve(
         "rounds": rounds,
         "priced_pairs_added": priced,
         "distance_unit_m": p.unit_m,
+        "timed_out": not optimal and _out_of_time(deadline, history),
         "preferred_kept": sum(1 for a in assignments if a.preferred_kept),
         "build_seconds": round(t1 - t0, 4),
         "candidates_seconds": round(t2 - t1, 4),
@@ -94,19 +110,42 @@ def solve(
         assignments=tuple(assignments),
         unmatched=tuple(unmatched),
         served_by_urgency=served,
-        total_km=round(sum(a.km for a in assignments), 3),
+        # Whole metres summed as integers: total_km is exactly the sum of the printed km.
+        total_km=sum(round(a.km * 1000) for a in assignments) / 1000,
         optimal=optimal,
         stats=stats,
+        bound=None if optimal else anytime_bound(p, vol_of),
+        distance_unit_m=p.unit_m,
     )
 
 
-def _seed_pairs(p: Problem, k: int) -> Pairs:
+def _out_of_time(deadline: float | None, history: list[dict[str, object]]) -> bool:
+    """True when the next flow would likely end after the deadline (it cannot be interrupted).
+
+    The next round is assumed to take as long as the last one (rounds grow slowly as pairs are
+    added), so the answer comes back near the limit rather than one whole round after it.
+    """
+    if deadline is None:
+        return False
+    now = time.perf_counter()
+    times = [float(h["seconds"]) for h in history]  # type: ignore[arg-type]
+    last = times[-1] - times[-2] if len(times) >= 2 else 0.0
+    return now + last >= deadline
+
+
+def _better(a: dict[str, object], b: dict[str, object]) -> bool:
+    """Lexicographically better answer: more served by urgency (most urgent first), then fewer km."""
+    sa, sb, ka, kb = a["served"], b["served"], a["total_km"], b["total_km"]
+    assert isinstance(sa, list) and isinstance(sb, list) and isinstance(ka, float) and isinstance(kb, float)
+    return (sa, -ka) > (sb, -kb)
+
+
+def _seed_pairs(p: Problem, k: int, g: IntArray) -> Pairs:
     """Each request's ``k`` nearest feasible volunteers plus the greedy answer's pairs.
 
     The greedy pairs make the first restricted flow serve at least as many requests, urgency
     by urgency, as greedy does, so the first duals are already close and fewer rounds follow.
     """
-    g = greedy(p)
     s = np.flatnonzero(g >= 0)
     both = Pairs.concat([nearest_pairs(p, k), feasible_only(p, s, g[s])])
     both = both.take(np.lexsort((both.v, both.r)))
