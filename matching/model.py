@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -62,7 +63,8 @@ class SolveOptions:
     which saves the long tail of rounds that each add a handful of pairs (0 turns it off).
     ``time_limit_s``: stop pricing after this many seconds and return the best answer found,
     with ``optimal`` False and a :class:`Bound` (``None``: run until proven). The full-graph
-    method cannot be interrupted and ignores it.
+    method cannot be interrupted and ignores it. ``progress`` is called with each answer's
+    summary as it is found (seconds, served by urgency, km), so long runs are never silent.
     """
 
     method: Literal["auto", "full", "pricing"] = "auto"
@@ -72,6 +74,7 @@ class SolveOptions:
     lookahead_m: int = 300
     explain: bool = True
     time_limit_s: float | None = None
+    progress: Callable[[dict[str, object]], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,11 +47,11 @@ def solve(
         t2 = time.perf_counter()
         sol = solve_flow(p, pairs)
         optimal, rounds, priced = True, 1, 0
-        history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(pairs)))
+        history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(pairs), opts))
     else:
         g = greedy(p)
         # The greedy answer is feasible: it is the answer if time runs out before the first flow.
-        history.append(_snapshot(p, g, time.perf_counter() - t0, 0))
+        history.append(_snapshot(p, g, time.perf_counter() - t0, 0, opts))
         vol_of, best = g, history[-1]
         pairs = _seed_pairs(p, opts.candidates_per_request, g)
         t2 = time.perf_counter()
@@ -61,7 +61,7 @@ def solve(
                 break
             sol = solve_flow(p, pairs)
             rounds += 1
-            history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(pairs)))
+            history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(pairs), opts))
             if _better(history[-1], best):
                 vol_of, best = sol.vol_of, history[-1]
             if deadline is not None and time.perf_counter() >= deadline:
@@ -183,11 +183,19 @@ def estimate_pairs(p: Problem, sample: int = 256) -> int:
     return total * p.n // idx.size
 
 
-def _snapshot(p: Problem, vol_of: np.ndarray, seconds: float, pairs: int) -> dict[str, object]:  # type: ignore[type-arg]
+def _snapshot(p: Problem, vol_of: np.ndarray, seconds: float, pairs: int, opts: SolveOptions) -> dict[str, object]:  # type: ignore[type-arg]
     """Objective of one round, so the bench can tell when it came within 0.1% of the optimum."""
     from matching.geometry import haversine_km_arrays
 
     s = np.flatnonzero(vol_of >= 0)
     km = haversine_km_arrays(p.req_lat[s], p.req_lon[s], p.vol_lat[vol_of[s]], p.vol_lon[vol_of[s]])
     served = [int((p.req_urgency[s] == u).sum()) for u in (3, 2, 1)]
-    return {"seconds": round(seconds, 4), "served": served, "total_km": round(float(km.sum()), 3), "pairs": pairs}
+    snap: dict[str, object] = {
+        "seconds": round(seconds, 4),
+        "served": served,
+        "total_km": round(float(km.sum()), 3),
+        "pairs": pairs,
+    }
+    if opts.progress is not None:
+        opts.progress(snap)
+    return snap
