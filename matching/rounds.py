@@ -86,7 +86,7 @@ def _search(inst: RoundsInstance, km: FloatArray, time_limit_s: float) -> list[l
         routing.AddDisjunction([manager.NodeToIndex(i + 1)], pen)
 
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.SAVINGS
+    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     sol = routing.SolveWithParameters(params)
@@ -117,17 +117,28 @@ def drop_penalties(inst: RoundsInstance, metres: np.ndarray) -> list[int]:  # ty
 
 
 def _urgency_repair(inst: RoundsInstance, km: FloatArray, plans: list[list[int]]) -> list[list[int]]:
-    """Swap each dropped stop in for one less urgent stop of some round, where the round stays feasible."""
-    served = {i for plan in plans for i in plan}
-    dropped = sorted((i for i in range(len(inst.stops)) if i not in served), key=lambda i: -inst.stops[i].urgency)
-    for i in dropped:
-        best: tuple[float, int, list[int]] | None = None
-        for k, plan in enumerate(plans):
-            fit = best_swap(inst, km, k, plan, i)
-            if fit is not None and (best is None or fit[0] < best[0]):
-                best = (fit[0], k, fit[1])
-        if best is not None:
-            plans[best[1]] = best[2]
+    """Put each dropped stop in, where a round stays feasible, giving up at most one less urgent stop.
+
+    Repeats until nothing moves: a stop given up is tried elsewhere in the next pass. Every
+    move serves a more urgent stop in place of a less urgent one (or one more stop), so the
+    served counts rise lexicographically and the loop ends.
+    """
+    changed = True
+    while changed:
+        changed = False
+        served = {i for plan in plans for i in plan}
+        dropped = sorted((i for i in range(len(inst.stops)) if i not in served), key=lambda i: -inst.stops[i].urgency)
+        for i in dropped:
+            # A round with room (nobody given up) first, then the fewest km.
+            best: tuple[bool, float, int, list[int]] | None = None
+            for k, plan in enumerate(plans):
+                fit = best_swap(inst, km, k, plan, i)
+                if fit is not None:
+                    key = (len(fit[1]) <= len(plan), fit[0], k, fit[1])
+                    best = key if best is None or key[:2] < best[:2] else best
+            if best is not None:
+                plans[best[2]] = best[3]
+                changed = True
     return plans
 
 

@@ -39,7 +39,9 @@ def solve(
     p = build_problem(list(requests), list(volunteers))
     method = opts.method
     if method == "auto":
-        method = "full" if estimate_pairs(p) <= opts.full_graph_max_pairs else "pricing"
+        # The full graph is one uninterruptible flow, so a time limit always means pricing.
+        small = opts.time_limit_s is None and estimate_pairs(p) <= opts.full_graph_max_pairs
+        method = "full" if small else "pricing"
     history: list[dict[str, object]] = []
     t1 = time.perf_counter()
     if method == "full":
