@@ -1,8 +1,6 @@
 """``python -m matching bench-rounds``: the planner beside a nearest-neighbour + 2-opt baseline.
 
-The baseline is what a careful coordinator with a map does: each volunteer in turn drives to
-the nearest stop that still fits (parcels, window, back before the shift ends) until nothing
-fits, then each round is tidied with 2-opt. Both run on the same generated instance in one run.
+Both run on the same generated instance in one run (see :mod:`matching.rounds_baseline`).
 """
 
 from __future__ import annotations
@@ -14,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from matching.distances import StraightLine
-from matching.geometry import FloatArray
 from matching.rounds import build_result, plan_rounds
-from matching.rounds_model import RoundsInstance, Stop, Vehicle, parse_rounds, rounds_to_json, servable_alone, simulate
+from matching.rounds_baseline import nearest_neighbour
+from matching.rounds_model import RoundsInstance, Stop, Vehicle, parse_rounds, rounds_to_json, servable_alone
 
 HUB = (51.49, -0.22)
 KM_PER_DEG_LAT = 111.2
@@ -49,40 +47,6 @@ def rounds_instance(n_stops: int, n_vehicles: int, seed: int = 0) -> RoundsInsta
     shift = rng.choice(3, size=n_vehicles, p=[0.35, 0.35, 0.3])
     vehicles = tuple(Vehicle(f"V{k:04d}", int(rng.integers(20, 41)), SHIFTS[int(shift[k])]) for k in range(n_vehicles))
     return RoundsInstance(HUB, stops, vehicles, speed_kmh=30.0, road_factor=1.3)
-
-
-def nearest_neighbour(inst: RoundsInstance, km: FloatArray) -> list[list[int]]:
-    """Baseline: each vehicle takes the nearest stop that still fits, then its round gets 2-opt."""
-    left = set(range(len(inst.stops)))
-    plans: list[list[int]] = []
-    for veh in inst.vehicles:
-        plan: list[int] = []
-        here = 0
-        while left:
-            order = sorted(left, key=lambda i: (km[here, i + 1], i))
-            nxt = next((i for i in order if simulate(inst, km, veh, [*plan, i]).feasible), None)
-            if nxt is None:
-                break
-            plan.append(nxt)
-            left.discard(nxt)
-            here = nxt + 1
-        plans.append(two_opt(inst, km, veh, plan))
-    return plans
-
-
-def two_opt(inst: RoundsInstance, km: FloatArray, veh: Vehicle, plan: list[int]) -> list[int]:
-    """Reverse segments while that shortens the round and keeps it feasible (first improvement)."""
-    best = simulate(inst, km, veh, plan).km
-    improved = True
-    while improved:
-        improved = False
-        for i in range(len(plan) - 1):
-            for j in range(i + 1, len(plan)):
-                cand = plan[:i] + plan[i : j + 1][::-1] + plan[j + 1 :]
-                visit = simulate(inst, km, veh, cand)
-                if visit.feasible and visit.km < best - 1e-9:
-                    plan, best, improved = cand, visit.km, True
-    return plan
 
 
 def run_rounds_bench(n_stops: int, n_vehicles: int, time_limit_s: float, seed: int = 0) -> dict[str, Any]:

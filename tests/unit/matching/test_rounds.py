@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from matching.cli import main
 from matching.distances import RoutingServer, StraightLine
 from matching.rounds import best_swap, plan_rounds
-from matching.rounds_bench import nearest_neighbour, rounds_instance
+from matching.rounds_baseline import nearest_neighbour
+from matching.rounds_bench import rounds_instance
 from matching.rounds_model import RoundsInstance, RoundsInstanceError, Stop, Vehicle, parse_rounds, simulate
 
 HUB = (51.5, -0.2)
