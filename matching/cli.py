@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     p_bench.add_argument("--seed", type=int, default=0)
     p_bench.add_argument("--time-limit", type=_positive, default=None)
     p_bench.add_argument("--no-full", action="store_true", help="skip the full-graph baseline")
+    p_bench.add_argument("--no-greedy", action="store_true", help="skip the greedy baseline (minutes at 100k)")
     p_br = sub.add_parser("bench-rounds", help="benchmark rounds against nearest neighbour + 2-opt")
     p_br.add_argument("--stops", type=int, required=True)
     p_br.add_argument("--vehicles", type=int, required=True)
@@ -68,7 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from matching.bench import run_bench
 
         line = run_bench(
-            args.requests, args.volunteers, args.seed, full_baseline=not args.no_full, time_limit_s=args.time_limit
+            args.requests,
+            args.volunteers,
+            args.seed,
+            full_baseline=not args.no_full,
+            time_limit_s=args.time_limit,
+            greedy_baseline=not args.no_greedy,
         )
         print(json.dumps(line, sort_keys=True))
         return 0 if line["checks_passed"] else 1

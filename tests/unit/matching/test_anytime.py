@@ -84,3 +84,20 @@ def test_cli_refuses_a_bad_time_limit(tmp_path: Path, bad: str) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["solve", str(path), "--time-limit", bad])
     assert exc.value.code == 2
+
+
+def test_quick_first_answer_is_feasible_and_prefers_the_urgent() -> None:
+    from matching.candidates import nearest_pairs
+    from matching.problem import build_problem
+    from matching.quick import quick_answer
+
+    requests = [req("low", 0.1, urgency=1), req("urgent", 0.2, urgency=3)]
+    p = build_problem(requests, [vol("V1", 0.0, capacity=1)])
+    got = quick_answer(p, nearest_pairs(p, 4))
+    assert got.tolist() == [-1, 0]  # sorted by id: "low", "urgent"; the only place goes to the urgent one
+
+    requests2, volunteers2 = clustered_instance(2000, 700, 6)
+    p2 = build_problem(requests2, volunteers2)
+    vol_of = quick_answer(p2, nearest_pairs(p2, 4))
+    load = {j: int((vol_of == j).sum()) for j in set(vol_of.tolist()) if j >= 0}
+    assert all(load[j] <= p2.volunteers[j].capacity for j in load)
