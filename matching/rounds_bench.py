@@ -54,9 +54,11 @@ def run_rounds_bench(n_stops: int, n_vehicles: int, time_limit_s: float, seed: i
     inst = rounds_instance(n_stops, n_vehicles, seed)
     text = json.dumps(rounds_to_json(inst))
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     parsed = parse_rounds(json.loads(text))
     res = plan_rounds(parsed, time_limit_s)
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     km = StraightLine(inst.road_factor).matrix_km(inst.points())
     servable = sum(1 for why in servable_alone(inst, km) if why is None)
     t1 = time.perf_counter()
@@ -71,6 +73,7 @@ def run_rounds_bench(n_stops: int, n_vehicles: int, time_limit_s: float, seed: i
         "seed": seed,
         "time_limit_s": time_limit_s,
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
         "total_km": res.total_km,
         "served": served,
         "servable": servable,
