@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from matching.geometry import FloatArray
 from matching.model import DBS_LEVELS, Request, Volunteer
 
 CENTRE_LAT, CENTRE_LON = 51.49, -0.22
@@ -17,10 +18,10 @@ REQ_SKILL_W = (0.35, 0.25, 0.15, 0.12, 0.06, 0.05, 0.02)
 def _points(
     rng: np.random.Generator,
     count: int,
-    centres: np.ndarray,  # type: ignore[type-arg]
-    weights: np.ndarray,  # type: ignore[type-arg]
-    sigma_km: np.ndarray,  # type: ignore[type-arg]
-) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+    centres: FloatArray,
+    weights: FloatArray,
+    sigma_km: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
     """Gaussian clusters around neighbourhood centres, clipped to a ~10 km box."""
     c = rng.choice(len(centres), size=count, p=weights)
     dy = rng.normal(0, 1, count) * sigma_km[c]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from matching.model import DBS_LEVELS, MatchResult, Request, Volunteer
+from matching.model import DBS_LEVELS, Bound, MatchResult, Request, Volunteer
 
 
 class InstanceError(ValueError):
@@ -132,6 +132,16 @@ def result_to_json(result: MatchResult) -> dict[str, Any]:
         "unmatched": [{"request": u.request, "reason": u.reason, "detail": u.detail} for u in result.unmatched],
         "served_by_urgency": {str(k): v for k, v in result.served_by_urgency.items()},
         "total_km": result.total_km,
+        "distance_unit_m": result.distance_unit_m,
         "optimal": result.optimal,
+        **({"bound": bound_to_json(result.bound)} if result.bound is not None else {}),
         "stats": {k: v for k, v in result.stats.items() if k != "history"},
+    }
+
+
+def bound_to_json(bound: Bound) -> dict[str, Any]:
+    """The proven bound: most requests of each urgency any answer could serve, least km for this many."""
+    return {
+        "served_by_urgency": {str(k): v for k, v in bound.served_by_urgency.items()},
+        "km_lower_bound": bound.km_lower_bound,
     }

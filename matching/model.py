@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -54,11 +55,16 @@ class SolveOptions:
     """Tuning knobs; the defaults give a proven optimum at every size.
 
     ``method`` is ``"auto"`` (full graph when it is small, pricing otherwise), ``"full"`` (every
-    feasible pair in one min-cost flow) or ``"pricing"`` (candidate pairs plus dual pricing).
+    feasible pair in one OR-Tools min-cost flow, kept as the reference) or ``"pricing"``
+    (candidate pairs plus dual pricing, solved by warm-started shortest paths).
     ``candidates_per_request`` is how many nearest feasible volunteers seed the pricing method.
     ``full_graph_max_pairs`` is the estimated pair count under which ``auto`` uses the full graph.
     ``lookahead_m``: each pricing round also adds pairs within this many metres of violating,
     which saves the long tail of rounds that each add a handful of pairs (0 turns it off).
+    ``time_limit_s``: stop pricing after this many seconds and return the best answer found,
+    with ``optimal`` False and a :class:`Bound` (``None``: run until proven). The full-graph
+    method cannot be interrupted and ignores it. ``progress`` is called with each answer's
+    summary as it is found (seconds, served by urgency, km), so long runs are never silent.
     """
 
     method: Literal["auto", "full", "pricing"] = "auto"
@@ -67,6 +73,8 @@ class SolveOptions:
     max_rounds: int = 200
     lookahead_m: int = 300
     explain: bool = True
+    time_limit_s: float | None = None
+    progress: Callable[[dict[str, object]], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +101,19 @@ class Unmatched:
 
 
 @dataclass(frozen=True, slots=True)
+class Bound:
+    """What the best possible answer could reach, proven: shown beside an answer not proven optimal.
+
+    ``served_by_urgency[u]``: no answer serves more requests of urgency ``u``.
+    ``km_lower_bound``: no answer serving at least as many requests of each urgency as the
+    returned one travels fewer km (each request counts at least its nearest suitable volunteer).
+    """
+
+    served_by_urgency: dict[int, int]
+    km_lower_bound: float
+
+
+@dataclass(frozen=True, slots=True)
 class MatchResult:
     """The answer of :func:`matching.solve`; ``optimal`` is True only when optimality is proven."""
 
@@ -102,3 +123,5 @@ class MatchResult:
     total_km: float
     optimal: bool
     stats: dict[str, object] = field(default_factory=dict)
+    bound: Bound | None = None
+    distance_unit_m: int = 1

@@ -1,0 +1,216 @@
+"""Delivery rounds: hand-checked cases, the rules as properties, the urgency rule, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.cli import main
+from matching.distances import RoutingServer, StraightLine
+from matching.rounds import best_swap, plan_rounds
+from matching.rounds_baseline import nearest_neighbour
+from matching.rounds_bench import rounds_instance
+from matching.rounds_model import RoundsInstance, RoundsInstanceError, Stop, Vehicle, parse_rounds, simulate
+
+HUB = (51.5, -0.2)
+KM_LAT = 111.2
+
+
+def stop(
+    sid: str, km_north: float, parcels: int = 1, urgency: int = 1, window: tuple[float, float] = (0, 1440)
+) -> Stop:
+    return Stop(sid, HUB[0] + km_north / KM_LAT, HUB[1], parcels, urgency, window, 0.0)
+
+
+def instance(stops: list[Stop], vehicles: list[Vehicle], speed: float = 60.0) -> RoundsInstance:
+    return RoundsInstance(HUB, tuple(stops), tuple(vehicles), speed_kmh=speed, road_factor=1.0)
+
+
+def check_rules(inst: RoundsInstance, result: Any) -> None:
+    """Every round obeys capacity, windows and shift; every stop is served once or listed with a reason."""
+    km = StraightLine(inst.road_factor).matrix_km(inst.points())
+    index = {s.id: i for i, s in enumerate(inst.stops)}
+    vehicles = {v.id: v for v in inst.vehicles}
+    seen: list[str] = []
+    for r in result.routes:
+        plan = [index[s] for s in r.stops]
+        visit = simulate(inst, km, vehicles[r.vehicle], plan)
+        assert visit.feasible
+        veh = vehicles[r.vehicle]
+        assert sum(inst.stops[i].parcels for i in plan) <= veh.capacity
+        for i, t in zip(plan, r.arrivals, strict=True):
+            lo, hi = inst.stops[i].window
+            assert lo - 0.01 <= t <= hi + 0.01
+        assert veh.shift[0] - 0.01 <= r.end_min <= veh.shift[1] + 0.01
+        seen.extend(r.stops)
+    unserved = [i for i, _ in result.unserved]
+    assert all(why for _, why in result.unserved)
+    assert sorted(seen + unserved) == sorted(s.id for s in inst.stops)
+    assert len(seen) == len(set(seen))
+    assert abs(result.total_km - sum(r.km for r in result.routes)) < 1e-6
+
+
+def test_one_car_visits_both_stops_out_and_back() -> None:
+    inst = instance([stop("A", 2.0), stop("B", 4.0)], [Vehicle("V", 5, (0, 600))])
+    res = plan_rounds(inst, 1.0)
+    assert [r.stops for r in res.routes] == [("A", "B")]
+    assert res.routes[0].km == pytest.approx(8.0, abs=0.01)  # 4 km out, 4 km back
+    assert res.routes[0].arrivals == pytest.approx((2.0, 4.0), abs=0.01)  # 60 km/h: a km a minute
+    check_rules(inst, res)
+
+
+def test_parcels_beyond_every_capacity_are_unserved_with_the_reason() -> None:
+    inst = instance([stop("A", 1.0, parcels=9)], [Vehicle("V", 5, (0, 600))])
+    res = plan_rounds(inst, 1.0)
+    assert res.unserved == (("A", "more_parcels_than_any_vehicle_carries"),)
+
+
+def test_a_window_no_shift_reaches_is_unserved_with_the_reason() -> None:
+    inst = instance([stop("A", 30.0, window=(0, 10))], [Vehicle("V", 5, (0, 600))])  # 30 minutes away
+    res = plan_rounds(inst, 1.0)
+    assert res.unserved == (("A", "window_out_of_reach_of_every_shift"),)
+
+
+def test_the_urgent_stop_takes_the_only_place() -> None:
+    inst = instance([stop("low", 1.0, urgency=1), stop("urgent", 3.0, urgency=3)], [Vehicle("V", 1, (0, 600))])
+    res = plan_rounds(inst, 1.0)
+    assert [r.stops for r in res.routes] == [("urgent",)]
+    assert res.unserved == (("low", "no_room_on_any_round"),)
+    assert res.served_by_urgency == {3: 1, 2: 0, 1: 0}
+
+
+def test_swap_puts_an_urgent_stop_in_place_of_a_less_urgent_one() -> None:
+    inst = instance([stop("low", 1.0, urgency=1), stop("urgent", 3.0, urgency=3)], [Vehicle("V", 1, (0, 600))])
+    km = StraightLine(1.0).matrix_km(inst.points())
+    fit = best_swap(inst, km, 0, [0], 1)
+    assert fit is not None and fit[1] == [1]
+
+
+@st.composite
+def small_rounds(draw: st.DrawFn) -> RoundsInstance:
+    n = draw(st.integers(0, 9))
+    stops = [
+        Stop(
+            f"S{i}",
+            HUB[0] + draw(st.floats(-8, 8)) / KM_LAT,
+            HUB[1] + draw(st.floats(-8, 8)) / 69.2,
+            draw(st.integers(0, 4)),
+            draw(st.integers(1, 3)),
+            draw(st.sampled_from([(480.0, 720.0), (720.0, 1020.0), (480.0, 1020.0), (500.0, 510.0)])),
+            float(draw(st.integers(0, 20))),
+        )
+        for i in range(n)
+    ]
+    vehicles = [
+        Vehicle(
+            f"V{k}", draw(st.integers(0, 8)), draw(st.sampled_from([(480.0, 600.0), (480.0, 1020.0), (700.0, 800.0)]))
+        )
+        for k in range(draw(st.integers(1, 3)))
+    ]
+    return RoundsInstance(HUB, tuple(stops), tuple(vehicles), draw(st.sampled_from([15.0, 30.0])), 1.3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(small_rounds())
+def test_rounds_never_break_a_rule_and_urgent_stops_are_never_squeezed_out(inst: RoundsInstance) -> None:
+    res = plan_rounds(inst, 0.2)
+    check_rules(inst, res)
+    km = StraightLine(inst.road_factor).matrix_km(inst.points())
+    index = {s.id: i for i, s in enumerate(inst.stops)}
+    plans = {r.vehicle: [index[s] for s in r.stops] for r in res.routes}
+    for sid, _ in res.unserved:
+        i = index[sid]
+        for k, veh in enumerate(inst.vehicles):
+            # No round could take this stop by giving up at most one less urgent stop (or none).
+            assert best_swap(inst, km, k, plans.get(veh.id, []), i) is None
+
+
+def test_baseline_obeys_the_same_rules() -> None:
+    inst = rounds_instance(60, 6, 3)
+    km = StraightLine(inst.road_factor).matrix_km(inst.points())
+    for veh, plan in zip(inst.vehicles, nearest_neighbour(inst, km), strict=True):
+        assert simulate(inst, km, veh, plan).feasible
+
+
+def test_routing_server_provider_reads_an_osrm_table() -> None:
+    asked: list[str] = []
+
+    def fetch(url: str, timeout: float) -> Any:
+        asked.append(url)
+        return {"code": "Ok", "distances": [[0, 1500], [1600, 0]]}
+
+    km = RoutingServer("http://router.example/", fetch=fetch).matrix_km([(51.5, -0.2), (51.6, -0.1)])
+    assert np.allclose(km, [[0, 1.5], [1.6, 0]])
+    assert asked[0].startswith("http://router.example/table/v1/driving/-0.200000,51.500000;")
+
+
+def test_routing_server_errors_are_reported() -> None:
+    bad = RoutingServer("http://x", fetch=lambda url, t: {"code": "NoRoute"})
+    with pytest.raises(RuntimeError, match="without distances"):
+        bad.matrix_km([(51.5, -0.2)])
+
+
+GOOD: dict[str, Any] = {
+    "hub": {"lat": 51.5, "lon": -0.2},
+    "stops": [
+        {"id": "A", "lat": 51.51, "lon": -0.2, "parcels": 2, "urgency": 3, "window": [480, 720], "service_min": 5},
+        {"id": "B", "lat": 51.52, "lon": -0.21, "parcels": 1, "urgency": 1, "window": [480, 1020], "service_min": 3},
+    ],
+    "vehicles": [{"id": "V1", "capacity": 10, "shift": [480, 780]}],
+    "speed_kmh": 30,
+    "road_factor": 1.3,
+}
+
+
+def test_cli_rounds_prints_the_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(GOOD))
+    assert main(["rounds", str(path), "--time-limit", "1"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"routes", "unserved", "total_km", "served_by_urgency"}
+    assert doc["routes"][0]["vehicle"] == "V1" and sorted(doc["routes"][0]["stops"]) == ["A", "B"]
+    assert set(doc["routes"][0]) == {"vehicle", "stops", "arrivals", "km", "end_min"}
+    assert doc["unserved"] == [] and doc["served_by_urgency"] == {"3": 1, "2": 0, "1": 1}
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda d: d["stops"][1].update(parcels=-1), "stops[1] (id 'B')"),
+        (lambda d: d["stops"][0].update(window=[700, 600]), "stops[0] (id 'A')"),
+        (lambda d: d["stops"][0].pop("lat"), "stops[0] (id 'A')"),
+        (lambda d: d["stops"][1].update(id="A"), "duplicate"),
+        (lambda d: d["vehicles"][0].update(shift="morning"), "vehicles[0] (id 'V1')"),
+        (lambda d: d["vehicles"][0].update(capacity=2.5), "vehicles[0] (id 'V1')"),
+        (lambda d: d.pop("hub"), "hub"),
+        (lambda d: d.update(speed_kmh=0), "speed_kmh"),
+        (lambda d: d["stops"][0].update(urgency=4), "urgency"),
+    ],
+)
+def test_cli_rounds_refuses_bad_input_naming_the_item(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Any, named: str
+) -> None:
+    data = json.loads(json.dumps(GOOD))
+    change(data)
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(data))
+    assert main(["rounds", str(path)]) == 2
+    assert named in capsys.readouterr().err
+
+
+def test_parse_refuses_a_non_object() -> None:
+    with pytest.raises(RoundsInstanceError):
+        parse_rounds([1, 2])
+
+
+def test_bench_rounds_prints_one_json_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench-rounds", "--stops", "30", "--vehicles", "4", "--time-limit", "1"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert {"seconds", "total_km", "served", "baseline", "km_saving_vs_baseline"} <= set(line)
+    assert line["baseline"]["method"] == "nearest neighbour + 2-opt"
