@@ -10,7 +10,6 @@ from typing import Any
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from can_crm import unit_of_work
 from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
 from can_crm.extensions import db
@@ -64,7 +63,6 @@ def add_consent(resident_id: int) -> Any:
             current_user.id,
         )
     except FieldErrors as exc:
-        unit_of_work.rollback()
         return _render(resident, 400, exc.fields)
     flash("Consent recorded", "success")
     return redirect(url_for("coordinator.resident_privacy", resident_id=resident.id))
@@ -79,7 +77,6 @@ def add_review(resident_id: int) -> Any:
             resident.id, request.form.get("decision", ""), request.form.get("grounds", ""), current_user.id
         )
     except DomainError as exc:
-        unit_of_work.rollback()
         return _render(resident, 400, {exc.field or "decision": exc.message})
     flash("Review task opened", "success")
     return redirect(url_for("coordinator.resident_privacy", resident_id=resident.id))
@@ -122,10 +119,8 @@ def erase(resident_id: int) -> Any:
     try:
         erasure.erase(resident.id, request.form.get("reason", ""), current_user.id, current_user.role)
     except erasure.ErasureBlocked as exc:
-        unit_of_work.rollback()
         return _render(resident, 409, {"reason": exc.message})
     except DomainError as exc:
-        unit_of_work.rollback()
         return _render(resident, 400, {exc.field or "reason": exc.message})
     flash("The resident's record was anonymised", "success")
     return redirect(url_for("coordinator.resident_privacy", resident_id=resident.id))
@@ -145,7 +140,6 @@ def resolve_review(task_id: int) -> Any:
     try:
         consent.resolve_review(task_id, request.form.get("outcome", ""), current_user.id)
     except DomainError as exc:
-        unit_of_work.rollback()
         flash(exc.message, "error")
         return redirect(url_for("coordinator.reviews"))
     flash("Review resolved", "success")

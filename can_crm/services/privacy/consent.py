@@ -14,6 +14,7 @@ from can_crm.models.resident import Resident
 from can_crm.services.common import audit
 from can_crm.services.common.errors import FieldErrors, NotFound, ValidationError
 from can_crm.services.common.validation import clean_choice, clean_text
+from can_crm.unit_of_work import atomic
 
 PURPOSES = {
     "help_requests": "Arranging help with requests",
@@ -23,6 +24,7 @@ PURPOSES = {
 }
 
 
+@atomic
 def record_consent(
     resident_id: int, purpose: str, lawful_basis: str, given: bool, source: str, user_id: int | None
 ) -> Consent:
@@ -61,6 +63,7 @@ def consents_for(resident_id: int) -> list[Consent]:
     return list(db.session.scalars(select(Consent).where(Consent.resident_id == resident_id).order_by(Consent.id)))
 
 
+@atomic
 def open_review(
     resident_id: int, decision: str, grounds: str, user_id: int | None, request_id: int | None = None
 ) -> ReviewTask:
@@ -81,6 +84,7 @@ def open_review(
     return task
 
 
+@atomic
 def resolve_review(task_id: int, outcome: str, user_id: int) -> ReviewTask:
     task = db.session.get(ReviewTask, task_id)
     if task is None:

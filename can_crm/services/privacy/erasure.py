@@ -36,6 +36,7 @@ from can_crm.services.common.errors import DomainError, NotFound
 from can_crm.services.privacy import catalogue
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import Actor
+from can_crm.unit_of_work import atomic
 
 ERASED = "[erased]"
 # Values shorter than this are not hunted for elsewhere (a "12" would match every id in every JSON blob).
@@ -227,6 +228,7 @@ def _remove_cached_maps() -> int:
     return removed
 
 
+@atomic
 def erase(resident_id: int, reason: str, actor_id: int | None, actor_role: str | None = None) -> ErasureReport:
     """Anonymise everything held about one resident, or raise ErasureBlocked (changing nothing)."""
     reason = (reason or "").strip()
