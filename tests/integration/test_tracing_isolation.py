@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from can_crm import unit_of_work
 from can_crm.models.enums import Status
+from can_crm.models.notification import Notification
 from can_crm.models.request import HelpRequest, RequestEvent
+from can_crm.models.resident import Resident
 from can_crm.models.tracing import ContactMessage, TraceContact
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.matching import runs
@@ -141,3 +143,20 @@ def test_bad_statuses_are_refused(db: Any, tracer_client: Any, body: Any, field:
     assert response.status_code == 422, response.json
     assert field in response.json["error"]["fields"]
     assert tracer_client.post("/api/v1/contacts/99999/status", json={"status": "notified"}).status_code == 404
+
+
+def test_an_isolating_contact_is_sent_a_message_and_kept_on_the_call_list(db: Any, tracer_client: Any) -> None:
+    case, neighbour = resident("Index Case"), resident("Neighbour")
+    row = db.session.get(Resident, neighbour.id)
+    row.phone, row.preferred_channel = "+447911123456", "sms"
+    meet(case, neighbour, at(days_ago(2)))
+    unit_of_work.commit()
+    [contact] = contacts_of(tracer_client, case)
+    until = TODAY + timedelta(days=7)
+    body = {"status": "isolating", "until": until.isoformat()}
+    assert tracer_client.post(f"/api/v1/contacts/{contact['id']}/status", json=body).status_code == 200
+    sent = db.session.scalars(
+        select(Notification).where(Notification.resident_id == neighbour.id, Notification.template == "tracing_isolate")
+    ).all()
+    assert len(sent) == 1 and until.strftime("%-d %B %Y") in sent[0].body
+    assert [m.template for m in db.session.scalars(select(ContactMessage))] == ["tracing_isolate"]

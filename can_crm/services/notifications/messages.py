@@ -68,6 +68,17 @@ TEMPLATES: dict[str, Template] = {
             "We are arranging it again as a priority."
         ),
     ),
+    "tracing_isolate": Template(
+        N_("Please stay at home: %(authority)s Council"),
+        N_(
+            "%(authority)s Council: you were in contact with someone who has tested positive. Please stay at home "
+            "until %(until)s. We can bring food and medicine: call 020 8753 1000."
+        ),
+    ),
+    "tracing_released": Template(
+        N_("You may stop isolating: %(authority)s Council"),
+        N_("%(authority)s Council: you may stop isolating now. Thank you for staying at home."),
+    ),
     "contact_tracing": Template(
         N_("A message from %(authority)s Council"),
         N_(
@@ -78,7 +89,7 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
-_PLACEHOLDERS = ("authority", "reference", "link")
+_PLACEHOLDERS = ("authority", "reference", "link", "until")
 
 
 class UnknownTemplate(ValueError):

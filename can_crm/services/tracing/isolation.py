@@ -102,7 +102,7 @@ def set_status(contact: TraceContact, data: Mapping[str, Any], user_id: int) -> 
             changed = _isolate_volunteer(person.id, until, actor)
         else:
             changed = _offer_support(person.id, support, actor)
-        tell.notify_contact(person.kind, person.id, notifiers.ISOLATE, language)
+        tell.notify_contact(person.kind, person.id, notifiers.ISOLATE, language, {"until": until.strftime("%-d %B %Y")})
     elif status == ContactStatus.RELEASED.value:
         if person.kind == VOLUNTEER:
             _release_volunteer(person.id, contact.id, today)

@@ -16,6 +16,7 @@ from can_crm.models.base import utcnow
 from can_crm.models.tracing import ContactMessage, MessageState
 from can_crm.services.common import audit
 from can_crm.services.common.errors import Conflict, NotFound
+from can_crm.services.notifications import outgoing
 from can_crm.services.tracing.people import RESIDENT, VOLUNTEER
 from can_crm.unit_of_work import atomic
 
@@ -32,7 +33,9 @@ TEMPLATE_LABELS = {
 
 
 class ContactNotifier(Protocol):
-    def notify_contact(self, person_kind: str, person_id: int, template: str, language: str) -> None: ...
+    def notify_contact(
+        self, person_kind: str, person_id: int, template: str, language: str, params: dict[str, str] | None = None
+    ) -> None: ...
 
 
 class CallListNotifier:
@@ -41,7 +44,9 @@ class CallListNotifier:
     def __init__(self, user_id: int | None) -> None:
         self.user_id = user_id
 
-    def notify_contact(self, person_kind: str, person_id: int, template: str, language: str) -> None:
+    def notify_contact(
+        self, person_kind: str, person_id: int, template: str, language: str, params: dict[str, str] | None = None
+    ) -> None:
         if person_kind not in (RESIDENT, VOLUNTEER):
             raise ValueError(f"unknown person kind {person_kind!r}")
         message = ContactMessage(
@@ -56,9 +61,38 @@ class CallListNotifier:
         audit.record(self.user_id, f"notify_contact:{template}", person_kind, person_id)
 
 
+# Our tracing templates, as the notifications service names them (each in every resident-facing language).
+_MESSAGE_TEMPLATES = {EXPOSED: "contact_tracing", ISOLATE: "tracing_isolate", RELEASED: "tracing_released"}
+
+
+class MessageNotifier:
+    """Tells the contact through the notifications service (their channel, their language), and keeps the
+    call to make on the coordinators' call list: a message alone is not enough to be sure a contact knows."""
+
+    def __init__(self, user_id: int | None) -> None:
+        self.user_id = user_id
+        self.fallback = CallListNotifier(user_id)
+
+    def notify_contact(
+        self, person_kind: str, person_id: int, template: str, language: str, params: dict[str, str] | None = None
+    ) -> None:
+        if person_kind not in (RESIDENT, VOLUNTEER):
+            raise ValueError(f"unknown person kind {person_kind!r}")
+        # One message of a kind per person per day: a second case the same day does not repeat it.
+        key = f"{template}:{person_kind}{person_id}:{utcnow().date().isoformat()}"
+        outgoing.send(
+            _MESSAGE_TEMPLATES.get(template, "contact_tracing"),
+            resident_id=person_id if person_kind == RESIDENT else None,
+            volunteer_id=person_id if person_kind == VOLUNTEER else None,
+            dedupe_key=key,
+            params={"until": "the date we give you", **(params or {})},
+        )
+        self.fallback.notify_contact(person_kind, person_id, template, language, params)
+
+
 def notifier_for(user_id: int | None) -> ContactNotifier:
-    """The notifier contacts are told through (the seam the notifications service plugs into)."""
-    return CallListNotifier(user_id)
+    """The notifier contacts are told through: the notifications service, with the call list behind it."""
+    return MessageNotifier(user_id)
 
 
 def calls_to_make(limit: int = 100) -> list[ContactMessage]:
