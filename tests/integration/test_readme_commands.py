@@ -33,6 +33,16 @@ EXEMPT = {
     ".venv/bin/python -m matching bench --requests 10000 --volunteers 5000": "benchmark: minutes of solving",
     ".venv/bin/python -m geo bench --points 100000": "benchmark: prints figures, checks nothing",
     ".venv/bin/python scripts/bench_maps.py": "benchmark: builds a 100,000-request database",
+    ".venv/bin/python scripts/bench_tracing.py --compare": "benchmark: 1,000,000 interactions in PostgreSQL",
+    ".venv/bin/python scripts/bench_handoff.py": "benchmark: 10,000 handoffs between two local instances",
+    # Handoff needs a second authority's instance and key: tests/integration/test_handoff_e2e.py and
+    # test_handoff_keys.py run these commands between two instances of the app (two databases, two keys).
+    'flask --app wsgi partners add --gss E09000020 --name "Kensington and Chelsea" [--url https://...] '
+    "--key PUBLIC_KEY --agreement ISA-2026-014 --lawful-basis public_task": "needs a partner's public key",
+    'flask --app wsgi handoff export CAN-XXXX-XXXX --to E09000020 --out bundle.json --reason "Moved borough"': (
+        "needs a registered partner and a request"
+    ),
+    "flask --app wsgi handoff import bundle.json": "needs a bundle signed by a partner for this authority",
 }
 # Serve until stopped: started, checked on /healthz, then stopped.
 LONG_RUNNING = {"make run"}
@@ -69,7 +79,8 @@ NEWCOMER_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TERM", "USER", "TMPDIR")
 def readme_commands(text: str) -> list[str]:
     commands = []
     for block in SH_BLOCK.findall(text):
-        for line in block.splitlines():
+        # A line ending in a backslash continues on the next, as in a shell.
+        for line in re.sub(r"\\\n\s*", "", block).splitlines():
             command = re.sub(r"\s+#\s.*$", "", line).strip()  # a comment after the command explains it
             if command and not command.startswith("#"):
                 commands.append(command)
