@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import event
+
 from can_crm.services.tracing.trace import Window, trace
 from tests.integration.tracing_helpers import at, days_ago, meet, resident
 
@@ -80,8 +82,6 @@ def test_contacts_are_ranked_inside_before_doorstep_then_by_duration(db: Any) ->
 
 
 def test_the_trace_is_two_queries_however_many_contacts(db: Any, app: Any) -> None:
-    from sqlalchemy import event
-
     onset = days_ago(20)
     case = resident("Case")
     for i in range(8):

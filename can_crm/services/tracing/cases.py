@@ -127,8 +127,6 @@ def contacts_of(case: Case, degree: int, user_id: int | None) -> list[ContactVie
         if row is None:
             row = TraceContact(case_id=case.id, **contact.person.columns(), status=ContactStatus.TO_NOTIFY.value)
             db.session.add(row)
-        elif row.degree < contact.degree:
-            continue  # reached at degree 1 before (e.g. asked now for degree 2 only): keep the closer link
         row.degree = contact.degree
         row.exposure = contact.exposure
         row.exposure_minutes = contact.minutes
