@@ -10,9 +10,7 @@ from sqlalchemy import func, select
 
 from can_crm import unit_of_work
 from can_crm.clients.notify import OutboxProvider, SendFailed
-from can_crm.models.enums import EventKind
 from can_crm.models.notification import CallTask, Notification, OutboxMessage
-from can_crm.models.request import RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.services.notifications import outgoing, sending
 from tests.integration.notify_helpers import deliver, messages_for
@@ -30,8 +28,6 @@ def test_request_received_is_sent_after_the_commit_with_its_reference(app: Any, 
     assert message.recipient == "+447911123456"
     stored = db.session.scalar(select(OutboxMessage))
     assert req.reference in stored.payload["body"] and stored.reference == f"can-n-{message.id}"
-    kinds = db.session.scalars(select(RequestEvent.kind).where(RequestEvent.request_id == req.id)).all()
-    assert EventKind.NOTIFICATION in kinds
 
 
 def test_a_request_that_rolls_back_sends_nothing(app: Any, db: Any, resident_data: dict[str, Any]) -> None:

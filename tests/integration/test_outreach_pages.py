@@ -163,3 +163,22 @@ def test_coordinator_records_a_phone_answer(
     assert db.session.get(HelpRequest, req.id).status == "confirmed"
     again = coordinator.post(f"/coordinator/requests/{req.reference}/feedback", data={"answer": "yes"})
     assert again.status_code in (302, 303)
+
+
+def test_help_reply_to_a_campaign_text_puts_them_on_the_call_list(
+    app: Any, coordinator: Any, db: Any, postcodes: list[str]
+) -> None:
+    from can_crm import unit_of_work
+    from can_crm.models.base import utcnow
+    from can_crm.services.notifications import feedback
+
+    import_cohort(db, postcodes, 3)
+    coordinator.post("/coordinator/outreach/campaigns", data={"name": "Texts", "channel": "sms"})
+    app.extensions["can_queue"].wait()
+    inbound = feedback.inbound_sms("in-help-1", "+447911000001", "Help please", utcnow())
+    unit_of_work.commit()
+    assert inbound.understood_as == "help"
+    contact = db.session.scalar(select(CampaignContact).where(CampaignContact.outcome == "needs_help"))
+    assert contact is not None and contact.request_id is None
+    page = coordinator.get(f"/coordinator/outreach/campaigns/{contact.campaign_id}").get_data(as_text=True)
+    assert "Needs help" in page

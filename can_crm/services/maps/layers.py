@@ -12,7 +12,7 @@ NOT_RECEIVED = "not-received"
 
 def register() -> None:
     from geo import LAYERS, LayerSpec, register_layer  # lazy: geo loads folium/geopandas
-    from geo.layers import count_points
+    from geo.layers import count_points  # lazy: as above
 
     if NOT_RECEIVED in LAYERS:
         return

@@ -21,6 +21,7 @@ from can_crm.models.request import HelpRequest
 from can_crm.services.common.errors import FieldErrors, TransitionRefused
 from can_crm.services.common.validation import clean_text
 from can_crm.services.notifications import calltasks, outgoing
+from can_crm.services.outreach import campaigns
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import RESIDENT, Actor, record_event
 from can_crm.unit_of_work import atomic
@@ -165,6 +166,11 @@ def inbound_sms(provider_id: str, source_number: str, message: str, received_at:
     db.session.flush()
     request = _awaiting_answer_from(source_number)
     if request is None:
+        # Not about a delivery: perhaps a reply to an outreach text ("HELP").
+        resident_id = _resident_texted(source_number)
+        if resident_id is not None:
+            outcome = campaigns.reply_from(resident_id, message)
+            inbound.understood_as = {"needs_help": "help", "no_help_needed": "no_help"}.get(outcome or "")
         return inbound
     inbound.request_id = request.id
     answer = parse_reply(message)
@@ -190,6 +196,21 @@ def _awaiting_answer_from(number: str) -> HelpRequest | None:
             Notification.channel == MessageChannel.SMS.value,
             Notification.recipient == normalised,
             HelpRequest.status == Status.DELIVERED.value,
+        )
+        .order_by(Notification.id.desc())
+        .limit(1)
+    )
+    return db.session.scalar(query)
+
+
+def _resident_texted(number: str) -> int | None:
+    """The resident our latest campaign text to this number went to."""
+    query = (
+        select(Notification.resident_id)
+        .where(
+            Notification.template == "campaign_check_in",
+            Notification.recipient == _e164(number),
+            Notification.resident_id.is_not(None),
         )
         .order_by(Notification.id.desc())
         .limit(1)

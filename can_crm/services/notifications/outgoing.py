@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
-from can_crm.models.enums import CallTaskKind, ContactChannel, EventKind, MessageChannel, MessageStatus, Status
+from can_crm.models.enums import CallTaskKind, ContactChannel, MessageChannel, MessageStatus, Status
 from can_crm.models.notification import Notification
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
@@ -25,7 +25,6 @@ from can_crm.services.common.errors import NotFound
 from can_crm.services.common.jobs import start_job
 from can_crm.services.common.validation import is_mobile
 from can_crm.services.notifications import calltasks, links, messages
-from can_crm.services.requests.events import SYSTEM, Actor, record_event
 
 SEND_JOB = "send_notification"
 
@@ -135,8 +134,7 @@ def send(
     )
     db.session.add(notification)
     db.session.flush()
-    if request is not None:
-        record_event(request, Actor(role=SYSTEM), EventKind.NOTIFICATION, reason=f"{template} by {route.channel}")
+    # No history line for a message queued (the request's messages are listed on their own); a failure is one.
     start_job(SEND_JOB, {"notification_id": notification.id}, None)
     return notification
 

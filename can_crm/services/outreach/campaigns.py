@@ -117,6 +117,44 @@ def make_contact(contact_id: int) -> dict[str, Any]:
     return {"outcome": result.outcome}
 
 
+_HELP_WORDS = {"help", "yes", "pomoc", "ayuda", "caawimaad", "caawi", "مساعدة"}
+_NO_HELP_WORDS = {"no", "nie", "maya", "لا", "fine", "ok"}
+
+
+def reply_from(resident_id: int, text: str) -> str | None:
+    """A text reply to a campaign message: "HELP" marks them as asking for help (a coordinator then calls and
+    raises the request), "no"/"fine" as needing none. Returns the outcome recorded, or None."""
+    words = text.strip().lower().split()
+    first = words[0].strip(".,!?") if words else ""
+    outcome = (
+        ContactOutcome.NEEDS_HELP.value
+        if first in _HELP_WORDS
+        else ContactOutcome.NO_HELP_NEEDED.value
+        if first in _NO_HELP_WORDS
+        else None
+    )
+    if outcome is None:
+        return None
+    query = (
+        select(CampaignContact)
+        .join(Campaign, Campaign.id == CampaignContact.campaign_id)
+        .where(
+            CampaignContact.resident_id == resident_id,
+            Campaign.channel == CampaignChannel.SMS.value,
+            CampaignContact.contacted_at.is_not(None),
+            CampaignContact.request_id.is_(None),
+        )
+        .order_by(CampaignContact.id.desc())
+        .limit(1)
+    )
+    contact = db.session.scalar(query)
+    if contact is None:
+        return None
+    contact.outcome = outcome
+    db.session.flush()
+    return outcome
+
+
 def call_list(campaign: Campaign, limit: int = 100) -> list[tuple[CampaignContact, Resident]]:
     """Who a coordinator should call next: never reached, or no answer last time (fewest attempts first)."""
     query = (
