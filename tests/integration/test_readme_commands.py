@@ -54,7 +54,16 @@ PLACEHOLDERS = {
     "EMAIL": EMAIL,
     "INSTANCE.json": "instance.json",
     "ONSPD.csv": "instance/onspd_demo.csv",  # the ONSPD-format file `make install` generates
+    "FILE.csv": "shielded.csv",
+    "FILE.json": "mapping.json",
 }
+# A council's shielded list as it arrives (one good row, one with a wrong NHS number), and its header mapping.
+SHIELDED_CSV = (
+    "NHS No,First name,Surname,DOB,Address 1,Postcode,Phone\n"
+    "9434765919,Joan,Smith,1941-03-02,3 Lillie Road,W6 9AA,020 7946 0000\n"
+    "1234567890,Amir,Khan,1950-11-30,1 Fulham Road,W6 9AB,\n"
+)
+SHIELDED_MAPPING = {"nhs_number": "NHS No", "last_name": "Surname"}
 INSTANCE = {
     "requests": [
         {
@@ -187,6 +196,8 @@ def test_every_readme_command_works_as_written_after_make_install(tmp_path: Path
     checkout.mkdir()
     fresh_checkout(checkout)
     (checkout / "instance.json").write_text(json.dumps(INSTANCE))
+    (checkout / "shielded.csv").write_text(SHIELDED_CSV)
+    (checkout / "mapping.json").write_text(json.dumps(SHIELDED_MAPPING))
     env = {name: os.environ[name] for name in NEWCOMER_ENV if name in os.environ}
 
     def run(command: str) -> subprocess.CompletedProcess[str]:
