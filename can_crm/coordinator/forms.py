@@ -9,7 +9,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -18,7 +17,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     RadioField,
     SelectField,
@@ -28,7 +26,7 @@ from wtforms import (
     TextAreaField,
 )
 
-from can_crm.forms import date_value
+from can_crm.forms import GovDateField, date_value
 from can_crm.models.enums import (
     REQUEST_TYPE_LABELS,
     SKILLS,
@@ -74,15 +72,6 @@ RECURRENCE_LABELS = [
     ("weekly", "Every week"),
     ("fortnightly", "Every 2 weeks"),
 ]
-
-
-class SafeDateInput(GovDateInput):
-    """GOV.UK date input that copes with a tampered post carrying fewer than 3 parts (no 500)."""
-
-    def map_gov_params(self, field: Any, **kwargs: Any) -> Any:
-        if field.raw_data is not None and len(field.raw_data) != 3:
-            field.raw_data = ([*field.raw_data, "", "", ""])[:3]
-        return super().map_gov_params(field, **kwargs)
 
 
 def checkbox_field(label: str, choices: list[tuple[str, str]], **kwargs: Any) -> SelectMultipleField:
@@ -133,9 +122,7 @@ class TriageForm(FlaskForm):
         validate_choice=False,
         widget=GovRadioInput(),
     )
-    due_by = DateField(
-        "Help needed by (optional)", description="For example, 27 3 2027", format="%d %m %Y", widget=SafeDateInput()
-    )
+    due_by = GovDateField("Help needed by (optional)")
     coordinator_notes = TextAreaField(
         "Coordinator notes (optional)", description="Only coordinators see these", widget=GovCharacterCount()
     )
@@ -216,12 +203,7 @@ class VolunteerForm(FlaskForm):
         validate_choice=False,
         widget=GovRadioInput(),
     )
-    dbs_certificate_date = DateField(
-        "DBS certificate date (optional)",
-        description="For example, 27 3 2024",
-        format="%d %m %Y",
-        widget=SafeDateInput(),
-    )
+    dbs_certificate_date = GovDateField("DBS certificate date (optional)", description="For example, 27 3 2024")
     avail_mon = checkbox_field("Monday", [(s, s.title()) for s in SLOTS])
     avail_tue = checkbox_field("Tuesday", [(s, s.title()) for s in SLOTS])
     avail_wed = checkbox_field("Wednesday", [(s, s.title()) for s in SLOTS])
@@ -232,9 +214,7 @@ class VolunteerForm(FlaskForm):
     active = RadioField(
         "Active", choices=[("yes", "Yes"), ("no", "No")], default="yes", validate_choice=False, widget=GovRadioInput()
     )
-    paused_until = DateField(
-        "Paused until (optional)", description="For example, 27 3 2027", format="%d %m %Y", widget=SafeDateInput()
-    )
+    paused_until = GovDateField("Paused until (optional)")
     organisation = StringField("Organisation (optional)", widget=GovTextInput())
     submit = SubmitField("Save volunteer", widget=GovSubmitInput())
 

@@ -20,7 +20,7 @@ from can_crm.coordinator.forms import (
 from can_crm.forms import date_value, show_errors
 from can_crm.models.base import utcnow
 from can_crm.page_cache import shared_page
-from can_crm.services.common import policy
+from can_crm.services.common import ids, policy
 from can_crm.services.common.errors import FieldErrors, NotFound, TransitionRefused, ValidationError
 from can_crm.services.requests import operations as request_service
 from can_crm.services.requests import worklist as queue_service
@@ -153,12 +153,12 @@ def transition(reference: str) -> Any:
 @roles(*STAFF)
 def assign(reference: str) -> Any:
     form = AssignForm()
-    raw = form.volunteer_id.data or ""
     try:
-        if not raw.isdigit():
-            raise FieldErrors({"volunteer_id": "Choose a volunteer"})
+        volunteer_id = ids.parse_id(
+            form.volunteer_id.data, "volunteer_id", "Choose a volunteer", unknown="No volunteer with that id"
+        )
         req = policy.require_request(current_user, reference)
-        request_service.assign_volunteer(req, int(raw), policy.actor_for(current_user))
+        request_service.assign_volunteer(req, volunteer_id, policy.actor_for(current_user))
     except FieldErrors as exc:
         unit_of_work.rollback()
         show_errors(form, exc)
