@@ -129,10 +129,46 @@ class TriageForm(FlaskForm):
     submit = SubmitField("Save triage", widget=GovSubmitInput())
 
 
-class TransitionForm(FlaskForm):
-    to = HiddenField()
-    reason = TextAreaField("Reason", widget=GovTextArea())
-    submit = SubmitField("Move", widget=GovSubmitInput())
+# What each next state means, for the one "change status" form: (label, hint).
+STATUS_ACTIONS = {
+    "new": ("New", "Back to the start"),
+    "triaged": ("Return to triage", "Ready to be matched again"),
+    "matched": ("Matched", "A volunteer has been chosen"),
+    "accepted": ("Accepted", "The volunteer said yes"),
+    "in_progress": ("In progress", "The volunteer is helping now"),
+    "delivered": ("Delivered", "The volunteer says the help arrived"),
+    "confirmed": ("Confirmed", "The resident says the help arrived"),
+    "closed": ("Closed", "Nothing more to do"),
+    "cancelled": ("Cancelled", "The resident no longer needs help"),
+    "unable_to_fulfil": ("Unable to fulfil", "We cannot help with this request"),
+    "handed_off": ("Handed off", "Another authority or service is taking it on"),
+    "escalated": ("Escalated", "It needs a senior coordinator"),
+}
+
+
+class ChangeStatusForm(FlaskForm):
+    """One form for every status change: the allowed next states as radios, one reason, one button."""
+
+    to = RadioField("New status", choices=[], validate_choice=False, widget=GovRadioInput())
+    reason = TextAreaField(
+        "Reason", description="Needed when you cancel, cannot fulfil, hand off or escalate", widget=GovCharacterCount()
+    )
+    submit = SubmitField("Change status", widget=GovSubmitInput())
+
+    def offer(self, targets: list[str], reason_required: dict[str, bool]) -> None:
+        """Offer exactly the states the request may move to now (the state machine decides which)."""
+        self.to.choices = [
+            (t, STATUS_ACTIONS.get(t, (t, ""))[0] + (" (give a reason)" if reason_required.get(t) else ""))
+            for t in targets
+        ]
+
+    def radio_params(self) -> dict[str, Any]:
+        """The GOV.UK radios' legend and each state's hint (merged item by item into the widget's items)."""
+        return {
+            "fieldset": {"legend": {"text": "Change the status to", "classes": "govuk-fieldset__legend--s"}},
+            "hint": None,
+            "items": [{"hint": {"text": STATUS_ACTIONS.get(value, ("", ""))[1]}} for value, _ in self.to.choices],
+        }
 
 
 class AssignForm(FlaskForm):

@@ -12,9 +12,9 @@ from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
 from can_crm.coordinator.forms import (
     AssignForm,
+    ChangeStatusForm,
     ConcernForm,
     QueueFilterForm,
-    TransitionForm,
     TriageForm,
 )
 from can_crm.forms import date_value, show_errors
@@ -83,9 +83,12 @@ def render_request(reference: str, status: int = 200, **forms: Any) -> Any:
     )
     assign_form = forms.get("assign_form") or AssignForm(formdata=None)
     assign_form.volunteer_id.choices = [("", "Choose a volunteer")] + [
-        (str(v.id), f"{v.name}{f' – {km} km' if km is not None else ''} – up to {v.max_km:g} km")
-        for v, km in view.candidates
+        (str(c.id), f"{c.name}{f' – {c.km} km' if c.km is not None else ''} – up to {c.max_km:g} km")
+        for c in view.candidates
     ]
+    status_form = forms.get("status_form") or ChangeStatusForm(formdata=None)
+    # "Matched" needs a volunteer: that is the assign form's job, not a bare status change.
+    status_form.offer([t.value for t in view.targets if t.value != "matched"], view.reason_required)
     return render_template(
         "coordinator/request.html",
         view=view,
@@ -93,10 +96,9 @@ def render_request(reference: str, status: int = 200, **forms: Any) -> Any:
         form=forms.get("error_form"),
         triage_form=triage_form,
         assign_form=assign_form,
+        status_form=status_form,
         concern_form=forms.get("concern_form") or ConcernForm(formdata=None),
         transition_error=forms.get("transition_error"),
-        posted_to=forms.get("posted_to"),
-        posted_reason=forms.get("posted_reason"),
         now=utcnow(),
         title=f"Request {req.reference}",
     ), status
@@ -137,14 +139,20 @@ def triage(reference: str) -> Any:
 @bp.post("/requests/<reference>/transition")
 @roles(*STAFF)
 def transition(reference: str) -> Any:
-    form = TransitionForm()
+    form = ChangeStatusForm()
     try:
-        req = request_service.move(current_user, reference, form.to.data or "", form.reason.data)
+        if not form.to.data:
+            raise FieldErrors({"to": "Select the new status"})
+        req = request_service.move(current_user, reference, form.to.data, form.reason.data)
     except TransitionRefused as exc:
         unit_of_work.rollback()
-        return render_request(
-            reference, 409, transition_error=exc.message, posted_to=form.to.data, posted_reason=form.reason.data
-        )
+        show_errors(form, FieldErrors({"reason" if exc.field == "reason" else "to": exc.message}))
+        return render_request(reference, 409, status_form=form, error_form=form)
+    except ValidationError as exc:  # the reason itself is refused (HTML, too long, control characters)
+        unit_of_work.rollback()
+        errors = exc.fields if isinstance(exc, FieldErrors) else {exc.field or "reason": exc.message}
+        show_errors(form, FieldErrors(errors))
+        return render_request(reference, 400, status_form=form, error_form=form)
     flash(f"Request moved to {req.status.replace('_', ' ')}", "success")
     return redirect(url_for("coordinator.request_detail", reference=reference))
 
