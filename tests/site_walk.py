@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+from tests.conftest import PASSWORD
+
 # Pages that change something on a GET or end the session: never followed.
 SKIP_PREFIXES = ("/auth/sign-out", "/static/", "/assets/", "/govuk/", "/healthz")
 # The same kind of page (one request, one volunteer...) is visited at most this many times.
@@ -195,3 +197,88 @@ def walk(get: Callable[[str], tuple[int, str, str]], start: list[str], max_pages
                 result.forms.append(form)
         queue += [link for link in links if link not in result.pages]
     return result
+
+
+# -- the accounts and requests a walk starts from ----------------------------------------------------------
+
+
+def seed(postcode: str) -> dict[str, str]:
+    """One account for each role and requests in the states that show the most forms. Returns role -> email."""
+    from can_crm import unit_of_work
+    from can_crm.extensions import db
+    from can_crm.models.enums import Channel
+    from can_crm.models.resident import Resident
+    from can_crm.services.accounts import users
+    from can_crm.services.requests import operations as requests
+    from can_crm.services.requests import safeguarding
+    from can_crm.services.requests.events import Actor
+    from can_crm.services.volunteers import profiles as volunteers
+
+    resident = {
+        "name": "Margaret Okafor",
+        "address_line1": "12 Fulham Palace Road",
+        "postcode": postcode,
+        "phone": "07911 123456",
+        "preferred_channel": "phone",
+        "shielding": True,
+        "consent_given": True,
+    }
+    coordinator = users.create_user("coordinator@example.gov.uk", "Casey Coordinator", "coordinator", PASSWORD)
+    admin = users.create_user("admin@example.gov.uk", "Ada Admin", "admin", PASSWORD)
+    partner = users.create_user("partner@example.gov.uk", "Pat Partner", "partner", PASSWORD, "Age UK")
+    volunteer_user = users.create_user("volunteer@example.gov.uk", "Val Volunteer", "volunteer", PASSWORD)
+    volunteer = volunteers.create_volunteer(
+        {
+            "name": "Val Volunteer",
+            "home_postcode": postcode,
+            "skills": ["shopping"],
+            "max_km": "5",
+            "capacity": "3",
+            "dbs_level": "basic",
+            "active": True,
+        }
+    )
+    staff = Actor(role="coordinator", user_id=coordinator.id)
+    new = requests.create_request(
+        {"type": "shopping", "urgency": 2, "details": "Shop"}, staff, Channel.PHONE, resident_data=resident
+    )
+    triaged = requests.create_request(
+        {"type": "prescription", "urgency": 3}, staff, Channel.PHONE, resident_data=resident
+    )
+    matched = requests.create_request(
+        {"type": "dog_walking", "urgency": 1}, staff, Channel.PHONE, resident_data=resident
+    )
+    requests.create_request(
+        {"type": "shopping", "urgency": 1},
+        Actor(role="partner", user_id=partner.id),
+        Channel.PARTNER,
+        resident_data=resident,
+    )
+    db.session.flush()
+    for req in (triaged, matched):
+        requests.triage(req, {"urgency": str(req.urgency), "min_dbs": "none"}, staff)
+    requests.assign_volunteer(matched, volunteer.id, staff)
+    ward = db.session.get(Resident, new.resident_id).ward_code
+    councillor = users.create_user("councillor@example.gov.uk", "Cal Councillor", "councillor", PASSWORD, None, ward)
+    unit_of_work.commit()
+    safeguarding.raise_concern(coordinator, new.reference, "Seems confused about the dates")
+    unit_of_work.commit()
+    accounts = {"admin": admin, "coordinator": coordinator, "partner": partner, "councillor": councillor}
+    accounts["volunteer"] = volunteer_user
+    return {role: user.email for role, user in accounts.items()}
+
+
+def restore_accounts(emails: dict[str, str]) -> None:
+    """A fuzzed admin form may demote or deactivate a seeded account: put each back, so the walk goes on."""
+    from sqlalchemy import select
+
+    from can_crm import unit_of_work
+    from can_crm.extensions import db
+    from can_crm.models.user import User
+
+    db.session.rollback()
+    for role, email in emails.items():
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is not None and (user.role != role or not user.active):
+            user.role, user.active = role, True
+    unit_of_work.commit()

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 from flask import g
-from site_walk import Form, parse, walk
+from site_walk import Form, parse, restore_accounts, seed, walk
 
 from tests.conftest import PASSWORD, ROOT, FreshUserClient, postcode_in
 
@@ -86,89 +86,6 @@ def csrf_app(
         _db.engine.dispose()
 
 
-def seed(postcode_index: Path) -> dict[str, str]:
-    """One account for each role and requests in the states that show the most forms. Returns role -> email."""
-    from can_crm import unit_of_work
-    from can_crm.extensions import db
-    from can_crm.models.enums import Channel
-    from can_crm.models.resident import Resident
-    from can_crm.services.accounts import users
-    from can_crm.services.requests import operations as requests
-    from can_crm.services.requests import safeguarding
-    from can_crm.services.requests.events import Actor
-    from can_crm.services.volunteers import profiles as volunteers
-
-    postcode = postcode_in(postcode_index)
-    resident = {
-        "name": "Margaret Okafor",
-        "address_line1": "12 Fulham Palace Road",
-        "postcode": postcode,
-        "phone": "07911 123456",
-        "preferred_channel": "phone",
-        "shielding": True,
-        "consent_given": True,
-    }
-    coordinator = users.create_user("coordinator@example.gov.uk", "Casey Coordinator", "coordinator", PASSWORD)
-    admin = users.create_user("admin@example.gov.uk", "Ada Admin", "admin", PASSWORD)
-    partner = users.create_user("partner@example.gov.uk", "Pat Partner", "partner", PASSWORD, "Age UK")
-    volunteer_user = users.create_user("volunteer@example.gov.uk", "Val Volunteer", "volunteer", PASSWORD)
-    volunteer = volunteers.create_volunteer(
-        {
-            "name": "Val Volunteer",
-            "home_postcode": postcode,
-            "skills": ["shopping"],
-            "max_km": "5",
-            "capacity": "3",
-            "dbs_level": "basic",
-            "active": True,
-        }
-    )
-    staff = Actor(role="coordinator", user_id=coordinator.id)
-    new = requests.create_request(
-        {"type": "shopping", "urgency": 2, "details": "Shop"}, staff, Channel.PHONE, resident_data=resident
-    )
-    triaged = requests.create_request(
-        {"type": "prescription", "urgency": 3}, staff, Channel.PHONE, resident_data=resident
-    )
-    matched = requests.create_request(
-        {"type": "dog_walking", "urgency": 1}, staff, Channel.PHONE, resident_data=resident
-    )
-    requests.create_request(
-        {"type": "shopping", "urgency": 1},
-        Actor(role="partner", user_id=partner.id),
-        Channel.PARTNER,
-        resident_data=resident,
-    )
-    db.session.flush()
-    for req in (triaged, matched):
-        requests.triage(req, {"urgency": str(req.urgency), "min_dbs": "none"}, staff)
-    requests.assign_volunteer(matched, volunteer.id, staff)
-    ward = db.session.get(Resident, new.resident_id).ward_code
-    councillor = users.create_user("councillor@example.gov.uk", "Cal Councillor", "councillor", PASSWORD, None, ward)
-    unit_of_work.commit()
-    safeguarding.raise_concern(coordinator, new.reference, "Seems confused about the dates")
-    unit_of_work.commit()
-    accounts = {"admin": admin, "coordinator": coordinator, "partner": partner, "councillor": councillor}
-    accounts["volunteer"] = volunteer_user
-    return {role: user.email for role, user in accounts.items()}
-
-
-def restore_accounts(emails: dict[str, str]) -> None:
-    """A fuzzed admin form may demote or deactivate a seeded account: put each back, so the walk goes on."""
-    from sqlalchemy import select
-
-    from can_crm import unit_of_work
-    from can_crm.extensions import db
-    from can_crm.models.user import User
-
-    db.session.rollback()
-    for role, email in emails.items():
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is not None and (user.role != role or not user.active):
-            user.role, user.active = role, True
-    unit_of_work.commit()
-
-
 class FreshTokenClient(FreshUserClient):
     """The test holds an app context open, so `g` outlives a request: forget the CSRF token Flask-WTF keeps
     there too, or one client's page would carry the token of the client before it."""
@@ -195,7 +112,9 @@ class Browser:
         response = self.client.post(
             "/auth/sign-in", data={"email": self.email, "password": PASSWORD, "csrf_token": token or ""}
         )
-        problems = re.findall(r"govuk-error-message.*?</p>|<p class=.govuk-body.>.*?</p>", response.get_data(as_text=True), re.S)
+        problems = re.findall(
+            r"govuk-error-message.*?</p>|<p class=.govuk-body.>.*?</p>", response.get_data(as_text=True), re.S
+        )
         assert response.status_code == 302, f"sign-in as {self.email}: {response.status_code} {problems}"
 
     def get(self, path: str) -> tuple[int, str, str]:
@@ -284,8 +203,8 @@ def mutations(form: Form, postcode: str) -> Iterator[tuple[str, list[tuple[str, 
 
 
 def test_every_form_answers_bad_input_without_a_server_error(csrf_app: Any, postcode_index: Path) -> None:
-    emails = seed(postcode_index)
     postcode = postcode_in(postcode_index)
+    emails = seed(postcode)
     failures: list[str] = []
     forms_seen = posts = 0
     for role in ROLES:
