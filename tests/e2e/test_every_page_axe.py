@@ -31,6 +31,8 @@ def pages_for(live_app: Any, email: str | None) -> list[str]:
 
     def get(path: str) -> tuple[int, str, str]:
         response = client.get(path, follow_redirects=True)
+        if "attachment" in response.headers.get("Content-Disposition", ""):
+            return response.status_code, "application/x-download", ""  # a file to save, not a page to check
         return response.status_code, response.content_type or "", response.get_data(as_text=True)
 
     found = walk(get, START)

@@ -185,9 +185,7 @@ class Candidate:
     km: float | None
 
 
-def candidates_for(
-    lat: float | None, lon: float | None, today: date, limit: int = CANDIDATE_LIMIT
-) -> list[Candidate]:
+def candidates_for(lat: float | None, lon: float | None, today: date, limit: int = CANDIDATE_LIMIT) -> list[Candidate]:
     """The `limit` nearest volunteers who can be given work today; those without a place after, by name.
 
     A page offers these in a drop-down: thousands of options help nobody and cost a page render each, so only
