@@ -813,8 +813,9 @@ def main(argv: list[str] | None = None) -> int:
         # so the ratios to the ceiling stay meaningful even when the absolute figures move.
         for round_no in range(1, args.rounds + 1):
             for name, target in chosen.items():
+                where = f"{len(target.paths)} different URLs in turn" if target.paths else target.path
                 log(
-                    f"round {round_no}/{args.rounds}: {name} ({target.method} {target.path}) "
+                    f"round {round_no}/{args.rounds}: {name} ({target.method} {where}) "
                     f"at {args.concurrency} connections"
                 )
                 part = load(
