@@ -11,7 +11,10 @@ What it does, in one run:
 5. prints requests/s, p50 and p95 for each target and the ratio of its throughput to the ceiling's,
    as a table and as one JSON line; then drops the database.
 
-The goal in the CRM core issue: the queue page at >= 30% of the ceiling's throughput with p95 under 150 ms.
+Targets: `queue` (one URL, so mostly served by the page cache), `queue_uncached` (a different filter or page
+on every call, so every call renders), `request_page` (a different open request on every call).
+Goals: the cached queue at >= 30% of the ceiling's throughput; the uncached queue and the request page at
+>= 25%; each with p95 under 150 ms.
 
     .venv/bin/python scripts/bench_web.py [--requests 100000] [--workers 5] [--concurrency 16] [--seconds 10]
 """
@@ -45,7 +48,9 @@ sys.path.insert(0, str(ROOT))
 ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench-password-not-secret-1234"  # noqa: S105 - a throwaway account in a throwaway database
 USER_AGENT = "can-bench/1.0"
-GOAL_RATIO = 0.30
+# The cached queue (identical URL) from the CRM core issue; the uncached queue and the request page from the
+# "pages, not the cache" goal: each page rendered for real must still reach a quarter of the ceiling.
+GOALS = {"queue": 0.30, "queue_uncached": 0.25, "request_page": 0.25}
 GOAL_P95_MS = 150.0
 
 # A plausible borough-scale spread: most history is finished, about one request in seven is open.
@@ -540,6 +545,18 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
     expect: tuple[int, ...] = (200,)
+    # When set, each call takes the next path of this cycle instead of `path` (a page no cache can serve).
+    paths: list[str] | None = None
+    _next: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_path(self) -> str:
+        if not self.paths:
+            return self.path
+        with self._lock:
+            path = self.paths[self._next % len(self.paths)]
+            self._next += 1
+        return path
 
 
 @dataclass
@@ -600,7 +617,7 @@ def load(target: Target, concurrency: int, seconds: float, max_requests: int, wa
                     issued += 1
             begin = time.perf_counter()
             try:
-                conn.request(target.method, target.path, body=target.body, headers=headers)
+                conn.request(target.method, target.next_path(), body=target.body, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -634,6 +651,28 @@ def load(target: Target, concurrency: int, seconds: float, max_requests: int, wa
     for t in threads:
         t.join(timeout=35)
     return Result(target.name, len(latencies), errors, elapsed, latencies, statuses)
+
+
+def queue_paths(rng: random.Random) -> list[str]:
+    """Every filter a coordinator might set, on its first five pages, shuffled: thousands of distinct URLs.
+
+    Taken in a cycle far longer than a worker's page cache (256 pages, least recently used first out), so no
+    call is ever served from the cache: each one renders the page.
+    """
+    statuses = ["open", "all", *STATUS_WEIGHTS]
+    types = ["", *SLA_HOURS]
+    urgencies = ["", "1", "2", "3"]
+    paths = []
+    for status in statuses:
+        for rtype in types:
+            for urgency in urgencies:
+                for overdue in ("", "true"):
+                    for page in range(1, 6):
+                        query = {"status": status, "type": rtype, "urgency": urgency, "overdue": overdue}
+                        query = {k: v for k, v in query.items() if v}
+                        paths.append(f"/coordinator/?{urlencode({**query, 'page': page})}")
+    rng.shuffle(paths)
+    return paths
 
 
 def api_available(port: int, token: str) -> bool:
@@ -672,7 +711,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="load a database a --keep-database run left (no seeding); keeps it",
     )
-    parser.add_argument("--only", nargs="*", choices=["ceiling", "queue", "request_page", "api_create"])
+    parser.add_argument(
+        "--only", nargs="*", choices=["ceiling", "queue", "queue_uncached", "request_page", "api_create"]
+    )
     parser.add_argument("--seed", type=int, default=2020)
     return parser.parse_args(argv)
 
@@ -732,8 +773,20 @@ def main(argv: list[str] | None = None) -> int:
         targets = {
             "ceiling": Target("ceiling", ceiling_server.port, "GET", "/rows"),
             "queue": Target("queue", app_server.port, "GET", "/coordinator/", {"Cookie": cookie}),
+            "queue_uncached": Target(
+                "queue_uncached", app_server.port, "GET", "/coordinator/", {"Cookie": cookie}, paths=queue_paths(rng)
+            ),
             "request_page": Target(
-                "request_page", app_server.port, "GET", f"/coordinator/requests/{reference}", {"Cookie": cookie}
+                "request_page",
+                app_server.port,
+                "GET",
+                f"/coordinator/requests/{reference}",
+                {"Cookie": cookie},
+                # A different open request on each call, as a coordinator working down the queue.
+                paths=[
+                    f"/coordinator/requests/{ref}"
+                    for ref in rng.sample(seeded["open_refs"], k=min(2000, len(seeded["open_refs"])))
+                ],
             ),
         }
         skipped: dict[str, str] = {}
@@ -760,8 +813,9 @@ def main(argv: list[str] | None = None) -> int:
         # so the ratios to the ceiling stay meaningful even when the absolute figures move.
         for round_no in range(1, args.rounds + 1):
             for name, target in chosen.items():
+                where = f"{len(target.paths)} different URLs in turn" if target.paths else target.path
                 log(
-                    f"round {round_no}/{args.rounds}: {name} ({target.method} {target.path}) "
+                    f"round {round_no}/{args.rounds}: {name} ({target.method} {where}) "
                     f"at {args.concurrency} connections"
                 )
                 part = load(
@@ -811,15 +865,17 @@ def report(results: dict[str, Result], skipped: dict[str, str], args: argparse.N
         )
     for name, why in skipped.items():
         print(f"{name:<14} skipped: {why}")
-    if "queue" in summary["results"]:
-        q = summary["results"]["queue"]
-        summary["goal"] = {
-            "queue_ratio_min": GOAL_RATIO,
-            "queue_p95_max_ms": GOAL_P95_MS,
-            "met": q["ratio_to_ceiling"] >= GOAL_RATIO and q["p95_ms"] < GOAL_P95_MS and q["errors"] == 0,
-        }
-        verdict = "MET" if summary["goal"]["met"] else "MISSED"
-        print(f"\ngoal (queue >= {GOAL_RATIO:.0%} of ceiling, p95 < {GOAL_P95_MS:.0f} ms, no errors): {verdict}")
+    summary["goals"] = {}
+    for name, minimum in GOALS.items():
+        if name not in summary["results"]:
+            continue
+        r = summary["results"][name]
+        met = r["ratio_to_ceiling"] >= minimum and r["p95_ms"] < GOAL_P95_MS and r["errors"] == 0
+        summary["goals"][name] = {"ratio_min": minimum, "p95_max_ms": GOAL_P95_MS, "met": met}
+        print(
+            f"goal ({name} >= {minimum:.0%} of ceiling, p95 < {GOAL_P95_MS:.0f} ms, no errors): "
+            f"{'MET' if met else 'MISSED'}"
+        )
     print(json.dumps(summary, separators=(",", ":")))
 
 

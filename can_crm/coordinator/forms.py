@@ -9,7 +9,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -18,7 +17,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     RadioField,
     SelectField,
@@ -28,7 +26,7 @@ from wtforms import (
     TextAreaField,
 )
 
-from can_crm.forms import date_value
+from can_crm.forms import GovDateField, date_value
 from can_crm.models.enums import (
     REQUEST_TYPE_LABELS,
     SKILLS,
@@ -74,15 +72,6 @@ RECURRENCE_LABELS = [
     ("weekly", "Every week"),
     ("fortnightly", "Every 2 weeks"),
 ]
-
-
-class SafeDateInput(GovDateInput):
-    """GOV.UK date input that copes with a tampered post carrying fewer than 3 parts (no 500)."""
-
-    def map_gov_params(self, field: Any, **kwargs: Any) -> Any:
-        if field.raw_data is not None and len(field.raw_data) != 3:
-            field.raw_data = ([*field.raw_data, "", "", ""])[:3]
-        return super().map_gov_params(field, **kwargs)
 
 
 def checkbox_field(label: str, choices: list[tuple[str, str]], **kwargs: Any) -> SelectMultipleField:
@@ -138,19 +127,55 @@ class TriageForm(FlaskForm):
         validate_choice=False,
         widget=GovRadioInput(),
     )
-    due_by = DateField(
-        "Help needed by (optional)", description="For example, 27 3 2027", format="%d %m %Y", widget=SafeDateInput()
-    )
+    due_by = GovDateField("Help needed by (optional)")
     coordinator_notes = TextAreaField(
         "Coordinator notes (optional)", description="Only coordinators see these", widget=GovCharacterCount()
     )
     submit = SubmitField("Save triage", widget=GovSubmitInput())
 
 
-class TransitionForm(FlaskForm):
-    to = HiddenField()
-    reason = TextAreaField("Reason", widget=GovTextArea())
-    submit = SubmitField("Move", widget=GovSubmitInput())
+# What each next state means, for the one "change status" form: (label, hint).
+STATUS_ACTIONS = {
+    "new": ("New", "Back to the start"),
+    "triaged": ("Return to triage", "Ready to be matched again"),
+    "matched": ("Matched", "A volunteer has been chosen"),
+    "accepted": ("Accepted", "The volunteer said yes"),
+    "in_progress": ("In progress", "The volunteer is helping now"),
+    "delivered": ("Delivered", "The volunteer says the help arrived"),
+    "confirmed": ("Confirmed", "The resident says the help arrived"),
+    "closed": ("Closed", "Nothing more to do"),
+    "cancelled": ("Cancelled", "The resident no longer needs help"),
+    "unable_to_fulfil": ("Unable to fulfil", "We cannot help with this request"),
+    "handed_off": ("Handed off", "Another authority or service is taking it on"),
+    "escalated": ("Escalated", "It needs a senior coordinator"),
+}
+
+
+class ChangeStatusForm(FlaskForm):
+    """One form for every status change: the allowed next states as radios, one reason, one button."""
+
+    to = RadioField("New status", choices=[], validate_choice=False, widget=GovRadioInput())
+    reason = TextAreaField(
+        "Reason", description="Needed when you cancel, cannot fulfil, hand off or escalate", widget=GovCharacterCount()
+    )
+    submit = SubmitField("Change status", widget=GovSubmitInput())
+
+    def offer(self, targets: list[str], reason_required: dict[str, bool]) -> None:
+        """Offer exactly the states the request may move to now (the state machine decides which)."""
+        self.to.choices = [
+            (t, STATUS_ACTIONS.get(t, (t, ""))[0] + (" (give a reason)" if reason_required.get(t) else ""))
+            for t in targets
+        ]
+
+    def radio_params(self) -> dict[str, Any]:
+        """The GOV.UK radios' legend and each state's hint (merged item by item into the widget's items)."""
+        return {
+            "fieldset": {"legend": {"text": "Change the status to", "classes": "govuk-fieldset__legend--s"}},
+            "hint": None,
+            "items": [
+                {"hint": {"text": STATUS_ACTIONS.get(str(choice[0]), ("", ""))[1]}} for choice in self.to.choices or []
+            ],
+        }
 
 
 class AssignForm(FlaskForm):
@@ -221,12 +246,7 @@ class VolunteerForm(FlaskForm):
         validate_choice=False,
         widget=GovRadioInput(),
     )
-    dbs_certificate_date = DateField(
-        "DBS certificate date (optional)",
-        description="For example, 27 3 2024",
-        format="%d %m %Y",
-        widget=SafeDateInput(),
-    )
+    dbs_certificate_date = GovDateField("DBS certificate date (optional)", description="For example, 27 3 2024")
     avail_mon = checkbox_field("Monday", [(s, s.title()) for s in SLOTS])
     avail_tue = checkbox_field("Tuesday", [(s, s.title()) for s in SLOTS])
     avail_wed = checkbox_field("Wednesday", [(s, s.title()) for s in SLOTS])
@@ -237,9 +257,7 @@ class VolunteerForm(FlaskForm):
     active = RadioField(
         "Active", choices=[("yes", "Yes"), ("no", "No")], default="yes", validate_choice=False, widget=GovRadioInput()
     )
-    paused_until = DateField(
-        "Paused until (optional)", description="For example, 27 3 2027", format="%d %m %Y", widget=SafeDateInput()
-    )
+    paused_until = GovDateField("Paused until (optional)")
     organisation = StringField("Organisation (optional)", widget=GovTextInput())
     submit = SubmitField("Save volunteer", widget=GovSubmitInput())
 
@@ -292,12 +310,7 @@ class VettingForm(FlaskForm):
         widget=GovRadioInput(),
     )
     dbs_certificate_number = StringField("DBS certificate number (optional)", widget=GovTextInput())
-    dbs_certificate_date = DateField(
-        "DBS certificate date (optional)",
-        description="For example, 27 3 2024",
-        format="%d %m %Y",
-        widget=SafeDateInput(),
-    )
+    dbs_certificate_date = GovDateField("DBS certificate date (optional)", description="For example, 27 3 2024")
     decision = RadioField(
         "Decision",
         choices=[("approved", "Approve: they can be offered work"), ("rejected", "Reject")],

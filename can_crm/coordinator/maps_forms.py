@@ -5,25 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovSelect, GovSubmitInput
-from wtforms import DateField, RadioField, SelectField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput
+from wtforms import RadioField, SelectField, SubmitField
 from wtforms.fields import Field
 
+from can_crm.forms import GovDateField
 from can_crm.services.maps import data as heatmap_data
 
 DETAIL_CHOICES = [
     (heatmap_data.SHAREABLE, "Shareable: neighbourhood areas, and areas with too few people hidden (default)"),
     (heatmap_data.INTERNAL, "Internal: finer areas, for coordinators only (downloads are always shareable)"),
 ]
-
-
-class SafeDateInput(GovDateInput):
-    """The GOV.UK date input, coping with a URL that carries fewer than 3 parts (no 500)."""
-
-    def map_gov_params(self, field: Any, **kwargs: Any) -> Any:
-        if field.raw_data is not None and len(field.raw_data) != 3:
-            field.raw_data = ([*field.raw_data, "", "", ""])[:3]
-        return super().map_gov_params(field, **kwargs)
 
 
 def date_text(field: Field) -> str | None:
@@ -45,18 +37,8 @@ class MapFilterForm(FlaskForm):
         validate_choice=False,
         widget=GovRadioInput(),
     )
-    date_from = DateField(
-        "From (optional)",
-        description="Requests made on or after this day. For example, 1 3 2020",
-        format="%d %m %Y",
-        widget=SafeDateInput(),
-    )
-    date_to = DateField(
-        "To (optional)",
-        description="Requests made on or before this day. For example, 30 6 2020",
-        format="%d %m %Y",
-        widget=SafeDateInput(),
-    )
+    date_from = GovDateField("From (optional)", "Requests made on or after this day. For example, 1 3 2020")
+    date_to = GovDateField("To (optional)", "Requests made on or before this day. For example, 30 6 2020")
     type = SelectField(
         "Request type",
         choices=[("", "Any type"), *heatmap_data.type_choices()],

@@ -10,6 +10,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 
 from can_crm.coordinator.forms import checkbox_field
 from can_crm.models.enums import REQUEST_TYPE_LABELS, RequestType
+from can_crm.services.common import ids
 
 
 class StartRunForm(FlaskForm):
@@ -26,7 +27,8 @@ class ApproveForm(FlaskForm):
     action = StringField()
 
     def ids(self) -> list[int]:
-        return [int(v) for v in (self.proposal_ids.data or []) if str(v).isdigit() and len(str(v)) < 10]
+        """The ticked proposals; a tampered value is a field error (FieldErrors), never a database error."""
+        return ids.parse_ids(self.proposal_ids.data or [], "proposal_ids", "Select proposals from this run")
 
 
 class RejectForm(FlaskForm):

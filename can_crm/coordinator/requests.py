@@ -12,18 +12,18 @@ from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
 from can_crm.coordinator.forms import (
     AssignForm,
+    ChangeStatusForm,
     ConcernForm,
     HandoffForm,
     LocationForm,
     QueueFilterForm,
-    TransitionForm,
     TriageForm,
 )
 from can_crm.forms import date_value, show_errors
 from can_crm.models.base import utcnow
 from can_crm.models.enums import Status
 from can_crm.page_cache import shared_page
-from can_crm.services.common import policy
+from can_crm.services.common import ids, policy
 from can_crm.services.common.errors import FieldErrors, NotFound, TransitionRefused, ValidationError
 from can_crm.services.federation import partners as partner_service
 from can_crm.services.federation import sending as handoff_service
@@ -117,10 +117,14 @@ def render_request(reference: str, status: int = 200, **forms: Any) -> Any:
     )
     assign_form = forms.get("assign_form") or AssignForm(formdata=None)
     assign_form.volunteer_id.choices = [("", "Choose a volunteer")] + [
-        (str(v.id), f"{v.name}{f' – {km} km' if km is not None else ''} – up to {v.max_km:g} km")
-        for v, km in view.candidates
+        (str(c.id), f"{c.name}{f' – {c.km} km' if c.km is not None else ''} – up to {c.max_km:g} km")
+        for c in view.candidates
     ]
     handoff_form, can_hand_off = _handoff_form(view, forms.get("handoff_form"))
+    status_form = forms.get("status_form") or ChangeStatusForm(formdata=None)
+    # "Matched" needs a volunteer: that is the assign form's job, not a bare status change.
+    # "Handed off" goes through the handoff section (a partner, an agreement, a signed bundle).
+    status_form.offer([t.value for t in view.targets if t.value not in ("matched", "handed_off")], view.reason_required)
     return render_template(
         "coordinator/request.html",
         view=view,
@@ -131,11 +135,10 @@ def render_request(reference: str, status: int = 200, **forms: Any) -> Any:
         form=forms.get("error_form"),
         triage_form=triage_form,
         assign_form=assign_form,
+        status_form=status_form,
         concern_form=forms.get("concern_form") or ConcernForm(formdata=None),
         location_form=forms.get("location_form") or LocationForm(formdata=None),
         transition_error=forms.get("transition_error"),
-        posted_to=forms.get("posted_to"),
-        posted_reason=forms.get("posted_reason"),
         now=utcnow(),
         title=f"Request {req.reference}",
     ), status
@@ -190,13 +193,18 @@ def triage(reference: str) -> Any:
 @bp.post("/requests/<reference>/transition")
 @roles(*STAFF)
 def transition(reference: str) -> Any:
-    form = TransitionForm()
+    form = ChangeStatusForm()
     try:
-        req = request_service.move(current_user, reference, form.to.data or "", form.reason.data)
+        if not form.to.data:
+            raise FieldErrors({"to": "Select the new status"})
+        req = request_service.move(current_user, reference, form.to.data, form.reason.data)
     except TransitionRefused as exc:
-        return render_request(
-            reference, 409, transition_error=exc.message, posted_to=form.to.data, posted_reason=form.reason.data
-        )
+        show_errors(form, FieldErrors({"reason" if exc.field == "reason" else "to": exc.message}))
+        return render_request(reference, 409, status_form=form, error_form=form)
+    except ValidationError as exc:  # the reason itself is refused (HTML, too long, control characters)
+        errors = exc.fields if isinstance(exc, FieldErrors) else {exc.field or "reason": exc.message}
+        show_errors(form, FieldErrors(errors))
+        return render_request(reference, 400, status_form=form, error_form=form)
     flash(f"Request moved to {req.status.replace('_', ' ')}", "success")
     return redirect(url_for("coordinator.request_detail", reference=reference))
 
@@ -205,12 +213,12 @@ def transition(reference: str) -> Any:
 @roles(*STAFF)
 def assign(reference: str) -> Any:
     form = AssignForm()
-    raw = form.volunteer_id.data or ""
     try:
-        if not raw.isdigit():
-            raise FieldErrors({"volunteer_id": "Choose a volunteer"})
+        volunteer_id = ids.parse_id(
+            form.volunteer_id.data, "volunteer_id", "Choose a volunteer", unknown="No volunteer with that id"
+        )
         req = policy.require_request(current_user, reference)
-        request_service.assign_volunteer(req, int(raw), policy.actor_for(current_user))
+        request_service.assign_volunteer(req, volunteer_id, policy.actor_for(current_user))
     except FieldErrors as exc:
         show_errors(form, exc)
         return render_request(reference, 400, assign_form=form, error_form=form)

@@ -15,8 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 
-from can_crm.coordinator.forms import SafeDateInput
-from can_crm.forms import LenientDateField, date_value
+from can_crm.forms import GovDateField, date_value
 from can_crm.services.tracing.interactions import KIND_LABELS, SETTING_LABELS
 
 PERSON_KINDS = [("resident", "Resident"), ("volunteer", "Volunteer")]
@@ -28,8 +27,8 @@ SETTABLE = [
 SUPPORT = [("food_parcel", "Food parcel"), ("prescription", "Prescription collection")]
 
 
-def _date(label: str, hint: str) -> LenientDateField:
-    return LenientDateField(label, description=hint, format="%d %m %Y", widget=SafeDateInput())
+def _date(label: str, hint: str) -> GovDateField:
+    return GovDateField(label, description=hint)
 
 
 def person_ref(kind: str | None, raw_id: str | None) -> dict[str, Any]:

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSubmitInput, GovTextArea
-from wtforms import BooleanField, DateField, SubmitField, TextAreaField
+from wtforms import BooleanField, SubmitField, TextAreaField
 
-from can_crm.coordinator.forms import SafeDateInput
+from can_crm.forms import GovDateField
 from can_crm.resident.forms import HelpRequestForm
 
 
 class OnBehalfForm(HelpRequestForm):
     """The public form's fields, worded for someone asking on a resident's behalf."""
 
-    due_by = DateField(  # type: ignore[assignment]  # the same field, with the widget partners' browsers need
-        "When does the resident need help by? (optional)",
-        description="For example, 27 3 2027",
-        format="%d %m %Y",
-        widget=SafeDateInput(),
-    )
+    due_by = GovDateField("When does the resident need help by? (optional)")
     consent_given = BooleanField(
         "The resident agreed that the council and its volunteers can use these details to arrange help",
         widget=GovCheckboxInput(),

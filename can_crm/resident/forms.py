@@ -7,14 +7,13 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextInput,
 )
 from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
 
-from can_crm.forms import LenientDateField
+from can_crm.forms import GovDateField
 from can_crm.models.enums import LOCALES, REQUEST_TYPE_LABELS
 
 
@@ -73,12 +72,7 @@ class HelpRequestForm(ResidentFields):
         description=_l("For example, a weekly shop for 2 people, or collecting a prescription from a named pharmacy"),
         widget=GovCharacterCount(),
     )
-    due_by = LenientDateField(
-        _l("When do you need help by? (optional)"),
-        description=_l("For example, 27 3 2027"),
-        format="%d %m %Y",
-        widget=GovDateInput(),
-    )
+    due_by = GovDateField(_l("When do you need help by? (optional)"))
     volunteer_notes = TextAreaField(
         _l("Is there anything the volunteer should know? (optional)"),
         description=_l("For example, ring the bell twice, or there is a dog"),

@@ -15,8 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import HiddenField, PasswordField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
 
-from can_crm.coordinator.forms import SafeDateInput
-from can_crm.forms import LenientDateField, date_value
+from can_crm.forms import GovDateField, date_value
 from can_crm.models.enums import NOT_DELIVERED_REASONS, SKILLS, TRANSPORT_LABELS
 from can_crm.services.volunteers.profiles import DAYS, SLOTS
 
@@ -83,12 +82,7 @@ class SignUpForm(_ProfileFields):
 
 
 class ProfileForm(_ProfileFields):
-    paused_until = LenientDateField(
-        "Not available until (optional)",
-        description="We will not offer you anything before this date. For example, 27 3 2027",
-        format="%d %m %Y",
-        widget=SafeDateInput(),
-    )
+    paused_until = GovDateField("Not available until (optional)")
     submit = SubmitField("Save my details", widget=GovSubmitInput())
 
     def profile_data(self) -> dict[str, Any]:
@@ -96,7 +90,7 @@ class ProfileForm(_ProfileFields):
 
 
 class HoursForm(FlaskForm):
-    worked_on = LenientDateField("Day", description="For example, 27 3 2026", format="%d %m %Y", widget=SafeDateInput())
+    worked_on = GovDateField("Day", description="For example, 27 3 2026")
     minutes = StringField("Minutes", widget=GovTextInput())
     submit = SubmitField("Log hours", widget=GovSubmitInput())
 

@@ -27,8 +27,10 @@ def format_violations(violations: list[dict[str, Any]]) -> str:
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Run axe-core (served from node_modules, injected by the test) on the page as it is now."""
-    # Evaluated through DevTools, not as a <script> element: the page's CSP (nonces only) refuses inline scripts.
-    page.evaluate(AXE.read_text() + "\n;window.axe = axe;")
+    # Evaluated through the DevTools protocol, not added as a <script>: the app's Content-Security-Policy
+    # (a nonce per response) rightly refuses a script tag the page did not put there itself.
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("async () => JSON.stringify((await axe.run(document)).violations)")
     return list(json.loads(result))
 

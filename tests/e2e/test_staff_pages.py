@@ -116,6 +116,8 @@ def test_coordinator_without_javascript_finds_and_triages_a_request(
     page.wait_for_url(f"**/{created.reference}")
     assert created.reference in page.locator("h1").inner_text() or created.reference in page.content()
 
+    # Triage is folded in a GOV.UK details element: HTML opens it, no script needed.
+    page.get_by_text("Set urgency, skills, DBS check and notes").click()
     page.get_by_role("group", name="Urgency").get_by_label("Urgent").check()
     page.get_by_label("Pharmacy collection").check()
     page.get_by_label("Coordinator notes (optional)").fill("Call before visiting")
@@ -136,3 +138,30 @@ def test_coordinator_without_javascript_finds_and_triages_a_request(
     assert saved.urgency == 3
     assert saved.required_skills == ["pharmacy_collection"]
     assert not page.recorder.foreign()
+
+
+def test_coordinator_without_javascript_changes_status_with_one_form(
+    open_page: Any, live_app: Any, make_user: Any, make_request: Any
+) -> None:
+    coordinator = make_user("coordinator")
+    created = make_request()
+    page = open_page("360", javascript=False)
+    sign_in(page, coordinator)
+    page.goto(url_for(live_app, "coordinator.request_detail", reference=created.reference))
+    assert page.get_by_role("button", name="Change status").count() == 1, "one change-status button, not one per state"
+
+    page.get_by_role("button", name="Change status").click()  # nothing chosen: an error, not a 500
+    page.wait_for_load_state()
+    assert "Select the new status" in page.locator(".govuk-error-summary").inner_text()
+
+    page.get_by_role("group", name="Change the status to").get_by_label("Cancelled").check()
+    page.get_by_role("button", name="Change status").click()  # a reason is needed: the choice is kept
+    page.wait_for_load_state()
+    assert "Give a reason" in page.locator(".govuk-error-summary").inner_text()
+
+    page.get_by_role("group", name="Change the status to").get_by_label("Cancelled").check()
+    page.get_by_label("Reason", exact=True).fill("The resident's family is helping now")
+    page.get_by_role("button", name="Change status").click()
+    page.wait_for_load_state()
+    assert "Request moved to cancelled" in page.content()
+    screenshot(page, "nojs-coordinator-cancelled")

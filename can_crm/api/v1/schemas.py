@@ -14,6 +14,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from can_crm.models.enums import SKILLS, ContactChannel, DbsLevel, LawfulBasis, Recurrence, RequestType, Status, values
+from can_crm.services.common import ids
 
 STATUSES = values(Status)
 
@@ -46,7 +47,7 @@ def _flag(description: str) -> fields.Boolean:
 
 
 # Ids are PostgreSQL integers: a bigger number is refused here rather than overflowing in the database.
-MAX_ID = 2**31 - 1
+MAX_ID = ids.MAX_ID
 
 
 def _id(description: str, *, required: bool = False) -> fields.Integer:

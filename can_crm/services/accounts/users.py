@@ -74,7 +74,11 @@ def create_user(
 
 def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None (same cost whether or not the email exists)."""
-    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    wanted = (email or "").strip().lower()
+    # No account's email has a control character or passes 254 characters, and PostgreSQL refuses NUL in text
+    # (a 500): such a name matches nobody, at the same cost (the dummy hash is still checked).
+    plausible = len(wanted) <= 254 and wanted.isprintable()
+    user = db.session.scalar(select(User).where(User.email == wanted)) if plausible else None
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
     except (VerificationError, InvalidHashError):

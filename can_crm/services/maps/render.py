@@ -87,8 +87,18 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _prune(folder: Path) -> None:
-    files = sorted(folder.glob("*.*"), key=lambda p: p.stat().st_mtime)
-    for old in files[: max(0, len(files) - MAX_CACHE_FILES)]:
+    # Another render (a job, another worker) may be writing or pruning here at the same moment: its temporary
+    # files are not ours to count, and a file gone between listing and stat is simply gone (was a 500).
+    dated: list[tuple[float, Path]] = []
+    for path in folder.glob("*.*"):
+        if path.name.startswith("."):
+            continue
+        try:
+            dated.append((path.stat().st_mtime, path))
+        except FileNotFoundError:
+            continue
+    dated.sort()
+    for _, old in dated[: max(0, len(dated) - MAX_CACHE_FILES)]:
         old.unlink(missing_ok=True)
 
 

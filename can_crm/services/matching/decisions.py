@@ -22,6 +22,7 @@ from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common import policy
 from can_crm.services.common.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationError
+from can_crm.services.common.ids import parse_id
 from can_crm.services.common.validation import clean_text
 from can_crm.services.matching.runs import busy_counts
 from can_crm.services.requests import operations as request_service
@@ -186,17 +187,7 @@ def reject(proposal_id: int, user: User, note: object = None) -> MatchProposal:
 
 
 def _volunteer_id(raw: object) -> int:
-    if isinstance(raw, bool):
-        raise FieldErrors({"volunteer_id": "Choose a volunteer"})
-    if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) < 10:
-        value = int(raw.strip())
-    else:
-        raise FieldErrors({"volunteer_id": "Choose a volunteer"})
-    if not 0 < value < 2**31:
-        raise FieldErrors({"volunteer_id": "No volunteer with that id"})
-    return value
+    return parse_id(raw, "volunteer_id", "Choose a volunteer", unknown="No volunteer with that id")
 
 
 @atomic

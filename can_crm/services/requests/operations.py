@@ -108,7 +108,7 @@ class RequestPage:
     targets: list[Status]
     reason_required: dict[str, bool]
     # Coordinators only: volunteers who could be assigned by hand, nearest first, and safeguarding concerns.
-    candidates: list[tuple[Volunteer, float | None]]
+    candidates: list[volunteers.Candidate]
     concerns: list[SafeguardingConcern]
     # Coordinators only: the resident lives outside this authority (geo.OutOfArea), or None.
     out_of_area: Any = None
@@ -128,7 +128,7 @@ def request_page(user: User, reference: str) -> RequestPage:
     actor = policy.actor_for(user)
     targets = lifecycle.allowed_targets(request, actor)
     rules = lifecycle.TRANSITIONS[Status(request.status)]
-    candidates: list[tuple[Volunteer, float | None]] = []
+    candidates: list[volunteers.Candidate] = []
     concerns: list[SafeguardingConcern] = []
     out_of_area = None
     # Every role that opens the page sees something of the resident (coordinators all of it, partners and

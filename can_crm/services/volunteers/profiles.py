@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from math import asin, cos, radians, sin, sqrt
 from typing import Any
@@ -224,18 +226,46 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0088 * asin(sqrt(a))
 
 
-def candidates_for(lat: float | None, lon: float | None, today: date) -> list[tuple[Volunteer, float | None]]:
-    """Volunteers who can be given work today, nearest first when both ends have coordinates; the rest by name."""
-    rows = list_volunteers(available_on=today)
-    placed: list[tuple[Volunteer, float | None]] = []
-    unplaced: list[tuple[Volunteer, float | None]] = []
-    for volunteer in rows:
-        if lat is not None and lon is not None and volunteer.lat is not None and volunteer.lon is not None:
-            placed.append((volunteer, round(distance_km(lat, lon, volunteer.lat, volunteer.lon), 1)))
-        else:
-            unplaced.append((volunteer, None))
-    placed.sort(key=lambda pair: (pair[1], pair[0].name, pair[0].id))
-    return placed + unplaced
+CANDIDATE_LIMIT = 25
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A volunteer who could be assigned by hand, and how far away they are (None when either end is unplaced)."""
+
+    id: int
+    name: str
+    max_km: float
+    km: float | None
+
+
+def candidates_for(lat: float | None, lon: float | None, today: date, limit: int = CANDIDATE_LIMIT) -> list[Candidate]:
+    """The `limit` nearest volunteers who can be given work today; those without a place after, by name.
+
+    A page offers these in a drop-down: thousands of options help nobody and cost a page render each, so only
+    the nearest few are loaded as plain rows (the assign route still takes any volunteer's id).
+    """
+    # The same rule as Volunteer.is_available, in SQL, so unavailable rows never leave the database.
+    available = (
+        Volunteer.active.is_(True)
+        & (Volunteer.status == VolunteerStatus.ACTIVE.value)
+        & (Volunteer.paused_until.is_(None) | (Volunteer.paused_until < today))
+        & (Volunteer.isolating_until.is_(None) | (Volunteer.isolating_until < today))
+    )
+    rows = db.session.execute(
+        select(Volunteer.id, Volunteer.name, Volunteer.max_km, Volunteer.lat, Volunteer.lon)
+        .where(available)
+        .order_by(Volunteer.name, Volunteer.id)
+    ).all()
+    placed: list[Candidate] = []
+    unplaced: list[Candidate] = []
+    for vid, name, max_km, vlat, vlon in rows:
+        if lat is not None and lon is not None and vlat is not None and vlon is not None:
+            placed.append(Candidate(vid, name, max_km, round(distance_km(lat, lon, vlat, vlon), 1)))
+        elif len(unplaced) < limit:
+            unplaced.append(Candidate(vid, name, max_km, None))
+    nearest = heapq.nsmallest(limit, placed, key=lambda c: (c.km, c.name, c.id))
+    return (nearest + unplaced)[:limit]
 
 
 @atomic

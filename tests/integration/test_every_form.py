@@ -1,0 +1,227 @@
+"""Every form of the app, found by walking the pages as each role, answers bad input with a page, never a 5xx.
+
+Each form is posted (or, for a GET form, submitted) with a valid CSRF token and values missing, repeated,
+empty, oversized, hostile (HTML, SQL text, NUL bytes, control characters, right-to-left marks) and out of
+range, on PostgreSQL and on SQLite: the two databases refuse different things (NUL in text, over-long
+text, integer range), so a check one of them does for us must be done by the app for both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from flask import g
+from site_walk import Form, parse, restore_accounts, seed, walk
+
+from tests.conftest import PASSWORD, ROOT, FreshUserClient, postcode_in
+
+ROLES = ["anonymous", "admin", "coordinator", "partner", "councillor", "volunteer"]
+HOSTILE = [
+    "",
+    "   ",
+    "x" * 100_000,
+    "<script>alert(1)</script><b onmouseover=alert(1)>",
+    "'; DROP TABLE requests; -- \" OR 1=1",
+    "nul\x00byte",
+    "\x01\x02\x07\x1b[31m\x7f",
+    "\u202eevil\u202c\u200f\u061c",
+    "99999999999999999999",
+    "2147483648",
+    "-1",
+    "0",
+    "1e309",
+    "NaN",
+    "\u00b2",
+    "\u0663\u0664",
+]
+
+
+def _apps_config(extra: dict[str, Any], postcode_index: Path) -> dict[str, Any]:
+    return {
+        "CAN_ENV": "test",
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": True,  # posted as a browser would: the token read from the page
+        "REDIS_URL": None,
+        "POSTCODE_INDEX": str(postcode_index),
+        "JOB_SWEEP_SECONDS": 0,
+        **extra,
+    }
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def csrf_app(
+    request: pytest.FixtureRequest, db: Any, database_url: str, postcode_index: Path, tmp_path: Path
+) -> Iterator[Any]:
+    """The app with CSRF on, on the test PostgreSQL database (emptied by `db` afterwards) or a new SQLite one."""
+    from flask_migrate import upgrade
+
+    from can_crm import create_app
+
+    if request.param == "postgresql":
+        extra = {
+            "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        }
+    else:
+        extra = {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'can_crm.sqlite'}",
+            "SQLALCHEMY_ENGINE_OPTIONS": {},
+            "HEATMAP_CACHE_DIR": str(tmp_path / "heatmaps"),
+        }
+    app = create_app(_apps_config(extra, postcode_index))
+    app.test_client_class = FreshTokenClient
+    with app.app_context():
+        if request.param == "sqlite":
+            upgrade(directory=str(ROOT / "migrations"))
+        yield app
+        app.extensions["can_queue"].wait()
+        from can_crm.extensions import db as _db
+
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+class FreshTokenClient(FreshUserClient):
+    """The test holds an app context open, so `g` outlives a request: forget the CSRF token Flask-WTF keeps
+    there too, or one client's page would carry the token of the client before it."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        g.pop("csrf_token", None)
+        return super().open(*args, **kwargs)
+
+
+class Browser:
+    """A test client that signs in again when a fuzzed post signed it out, and records every 5xx or crash."""
+
+    def __init__(self, app: Any, email: str | None) -> None:
+        self.client = app.test_client()
+        self.email = email
+        self.failures: list[str] = []
+        self.posts = 0
+        self.sign_in()
+
+    def sign_in(self) -> None:
+        if self.email is None:
+            return
+        _, _, token = parse("/auth/sign-in", self.client.get("/auth/sign-in").get_data(as_text=True))
+        response = self.client.post(
+            "/auth/sign-in", data={"email": self.email, "password": PASSWORD, "csrf_token": token or ""}
+        )
+        problems = re.findall(
+            r"govuk-error-message.*?</p>|<p class=.govuk-body.>.*?</p>", response.get_data(as_text=True), re.S
+        )
+        assert response.status_code == 302, f"sign-in as {self.email}: {response.status_code} {problems}"
+
+    def get(self, path: str) -> tuple[int, str, str]:
+        response = self.client.get(path, follow_redirects=True)
+        return response.status_code, response.content_type or "", response.get_data(as_text=True)
+
+    def token_for(self, form: Form) -> str:
+        """A fresh CSRF token from the form's own page, signing in again if the session was lost."""
+        status, _, body = self.get(form.page)
+        _, _, token = parse(form.page, body)
+        if token is None and self.email is not None:
+            self.sign_in()
+            _, _, body = self.get(form.page)
+            _, _, token = parse(form.page, body)
+        return token or ""
+
+    def send(self, form: Form, data: list[tuple[str, str]], label: str) -> None:
+        self.posts += 1
+        try:
+            if form.method == "post":
+                response = self.client.post(
+                    form.action, data=urlencode(data), content_type="application/x-www-form-urlencoded"
+                )
+            else:
+                separator = "&" if "?" in form.action else "?"
+                response = self.client.get(form.action + separator + urlencode(data))
+            status = response.status_code
+        except Exception as exc:  # noqa: BLE001 - an exception is the failure this test looks for
+            self.failures.append(
+                f"{form.method.upper()} {form.action} [{label}] raised {type(exc).__name__}: {exc}"[:400]
+            )
+            return
+        if status >= 500:
+            self.failures.append(f"{form.method.upper()} {form.action} [{label}] answered {status}")
+
+
+def baseline(form: Form, postcode: str) -> dict[str, list[str]]:
+    """A plausible filling: what the page shows, the first choice, or a sensible value by the field's name."""
+    values: dict[str, list[str]] = {}
+    for f in form.fields:
+        if f.name == "csrf_token":
+            continue
+        if f.kind in ("radio", "checkbox", "select", "select-multiple"):
+            chosen = f.values or [o for o in f.options if o][:1] or f.options[:1]
+            values[f.name] = list(chosen)
+        elif f.kind == "submit":
+            values.setdefault(f.name, []).append(f.values[0] if f.values else "")
+        else:
+            value = f.values[0] if f.values and f.values[0] else ""
+            if not value:
+                lowered = f.name.lower()
+                value = (
+                    postcode
+                    if "postcode" in lowered
+                    else "someone@example.org"
+                    if "email" in lowered
+                    else "07911 123456"
+                    if "phone" in lowered
+                    else "Pat Example"
+                )
+            values.setdefault(f.name, []).append(value)
+    return values
+
+
+def mutations(form: Form, postcode: str) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """(label, body without the token) for every kind of bad input."""
+    base = baseline(form, postcode)
+    names = form.field_names()
+
+    def flat(values: dict[str, list[str]]) -> list[tuple[str, str]]:
+        return [(k, v) for k, vs in values.items() for v in vs]
+
+    yield "valid-looking", flat(base)
+    yield "nothing at all", []
+    for hostile in HOSTILE:
+        yield f"every field {hostile[:12]!r}", [(name, hostile) for name in names]
+    for i, name in enumerate(names):
+        others = {k: v for k, v in base.items() if k != name}
+        hostile = HOSTILE[i % len(HOSTILE)]
+        yield f"{name} missing", flat(others)
+        yield f"{name} repeated", flat(others) + [(name, hostile), (name, HOSTILE[(i + 3) % len(HOSTILE)])]
+        yield f"{name}={hostile[:12]!r}", flat({**others, name: [hostile]})
+        if form.parts(name) == 3:  # a GOV.UK date: the wrong number of boxes, and numbers that make no date
+            for parts in (["1"], ["1", "2"], ["1", "2", "2030", "4"], ["31", "2", "2030"], ["99", "99", "99999999"]):
+                yield f"{name} as {parts}", flat(others) + [(name, p) for p in parts]
+
+
+def test_every_form_answers_bad_input_without_a_server_error(csrf_app: Any, postcode_index: Path) -> None:
+    postcode = postcode_in(postcode_index)
+    emails = seed(postcode)
+    failures: list[str] = []
+    forms_seen = posts = 0
+    for role in ROLES:
+        browser = Browser(csrf_app, emails.get(role))
+        found = walk(browser.get, ["/", "/coordinator/", "/partner/", "/admin/users", "/request-help", "/track"])
+        failures += [f"{role}: {e}" for e in found.errors]
+        for form in found.forms:
+            if form.action.startswith("/auth/sign-out") or form.action.startswith("/auth/logout"):
+                continue  # signing out with bad values is covered as anonymous sign-in; it would end the walk
+            forms_seen += 1
+            token = browser.token_for(form) if form.method == "post" else ""
+            for label, data in mutations(form, postcode):
+                body = [("csrf_token", token), *data] if token else data
+                browser.send(form, body, label)
+            restore_accounts(emails)
+        failures += [f"{role}: {f}" for f in browser.failures]
+        posts += browser.posts
+    print(f"{forms_seen} forms, {posts} submissions")
+    assert forms_seen >= 15, f"the walk found only {forms_seen} forms: is sign-in or the navigation broken?"
+    assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:60])

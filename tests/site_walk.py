@@ -1,0 +1,284 @@
+"""Walk the app as a person would: follow every link from the start page, read every form on the way.
+
+Shared by the form tests (which post every form found with bad values) and the browser tests (which run
+axe-core on every page found). Nothing here is a hand-kept list of pages or forms: a page another team adds
+is found as soon as a link reaches it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+from tests.conftest import PASSWORD
+
+# Pages that change something on a GET or end the session: never followed.
+SKIP_PREFIXES = ("/auth/sign-out", "/static/", "/assets/", "/govuk/", "/healthz")
+# The same kind of page (one request, one volunteer...) is visited at most this many times.
+PER_SHAPE = 2
+
+
+@dataclass
+class Field:
+    name: str
+    kind: str  # text, textarea, select, radio, checkbox, hidden, submit...
+    values: list[str] = field(default_factory=list)  # the value(s) the page offers or fills in
+    options: list[str] = field(default_factory=list)  # select options, radio and checkbox values
+
+
+@dataclass
+class Form:
+    page: str
+    action: str
+    method: str
+    fields: list[Field]
+
+    @property
+    def key(self) -> tuple[str, str, tuple[str, ...]]:
+        """Forms that differ only in the id in their action are the same form."""
+        return (self.method, shape(self.action), tuple(sorted({f.name for f in self.fields})))
+
+    def field_names(self) -> list[str]:
+        """Each posted name once, in page order, without the CSRF token."""
+        seen: list[str] = []
+        for f in self.fields:
+            if f.name not in seen and f.name != "csrf_token":
+                seen.append(f.name)
+        return seen
+
+    def parts(self, name: str) -> int:
+        """How many inputs share `name` (3 for a GOV.UK date; radios and checkboxes count once)."""
+        return sum(1 for f in self.fields if f.name == name and f.kind not in ("radio", "checkbox"))
+
+
+class _PageParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.forms: list[tuple[dict[str, str], list[Field]]] = []
+        self._form: tuple[dict[str, str], list[Field]] | None = None
+        self._select: Field | None = None
+        self._textarea: Field | None = None
+        self.csrf_token: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        elif tag == "form":
+            self._form = (a, [])
+            self.forms.append(self._form)
+        elif self._form is None:
+            return
+        elif tag in ("input", "button") and a.get("name"):
+            kind = a.get("type", "text" if tag == "input" else "submit").lower()
+            found = Field(a["name"], kind)
+            if kind in ("radio", "checkbox"):
+                found.options = [a.get("value", "on")]
+                if "checked" in a:
+                    found.values = [a.get("value", "on")]
+            else:
+                found.values = [a.get("value", "")]
+            if a["name"] == "csrf_token":
+                self.csrf_token = a.get("value")
+            self._form[1].append(found)
+        elif tag == "select" and a.get("name"):
+            self._select = Field(a["name"], "select-multiple" if "multiple" in a else "select")
+            self._form[1].append(self._select)
+        elif tag == "option" and self._select is not None:
+            self._select.options.append(a.get("value", ""))
+            if "selected" in a:
+                self._select.values.append(a.get("value", ""))
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = Field(a["name"], "textarea", [""])
+            self._form[1].append(self._textarea)
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._textarea.values = [self._textarea.values[0] + data]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def parse(page_url: str, html: str) -> tuple[list[str], list[Form], str | None]:
+    """The page's own links (paths on this site), its forms, and its CSRF token if it has one."""
+    parser = _PageParser()
+    parser.feed(html)
+    links = []
+    for href in parser.links:
+        url = urljoin(page_url, href)
+        parts = urlsplit(url)
+        if parts.scheme not in ("", "http", "https") or (parts.netloc and parts.netloc != "localhost"):
+            continue
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if path.startswith("/") and not path.startswith(SKIP_PREFIXES):
+            links.append(path)
+    forms = []
+    for attrs, fields in parser.forms:
+        action = urlsplit(urljoin(page_url, attrs.get("action") or page_url))
+        forms.append(
+            Form(
+                page=page_url,
+                action=action.path + (f"?{action.query}" if action.query else ""),
+                method=(attrs.get("method") or "get").lower(),
+                fields=_merge_choices(fields),
+            )
+        )
+    return links, forms, parser.csrf_token
+
+
+def _merge_choices(fields: list[Field]) -> list[Field]:
+    """Radios and checkboxes of one name become one field with every option."""
+    merged: list[Field] = []
+    by_name: dict[str, Field] = {}
+    for f in fields:
+        if f.kind in ("radio", "checkbox") and f.name in by_name:
+            by_name[f.name].options += f.options
+            by_name[f.name].values += f.values
+            continue
+        if f.kind in ("radio", "checkbox"):
+            by_name[f.name] = f
+        merged.append(f)
+    return merged
+
+
+def shape(path: str) -> str:
+    """A path with its ids and references blanked: /coordinator/requests/CAN-AB12-CD34 -> .../{ref}."""
+    path = path.split("?", 1)[0]
+    path = re.sub(r"CAN-[0-9A-Z]{4}-[0-9A-Z]{4}", "{ref}", path)
+    return re.sub(r"/\d+(?=/|$)", "/{id}", path)
+
+
+@dataclass
+class Walk:
+    pages: dict[str, int] = field(default_factory=dict)  # path -> HTTP status
+    forms: list[Form] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # pages that answered 5xx or raised
+
+
+def walk(get: Callable[[str], tuple[int, str, str]], start: list[str], max_pages: int = 150) -> Walk:
+    """Breadth first from `start`. `get(path)` returns (status, content type, body) after redirects."""
+    result = Walk()
+    queue = list(start)
+    shapes: dict[str, int] = {}
+    seen_forms: set[tuple[str, str, tuple[str, ...]]] = set()
+    while queue and len(result.pages) < max_pages:
+        path = queue.pop(0)
+        if path in result.pages:
+            continue
+        page_shape = shape(path) + ("?" if "?" in path else "")
+        if shapes.get(page_shape, 0) >= PER_SHAPE:
+            continue
+        shapes[page_shape] = shapes.get(page_shape, 0) + 1
+        try:
+            status, content_type, body = get(path)
+        except Exception as exc:  # noqa: BLE001 - a page that raises is what this walk is looking for
+            result.pages[path] = 500
+            result.errors.append(f"GET {path} raised {type(exc).__name__}: {exc}")
+            continue
+        result.pages[path] = status
+        if status >= 500:
+            result.errors.append(f"GET {path} answered {status}")
+        if not content_type.startswith("text/html"):
+            continue
+        links, forms, _ = parse(path, body)
+        for form in forms:
+            if form.key not in seen_forms:
+                seen_forms.add(form.key)
+                result.forms.append(form)
+        queue += [link for link in links if link not in result.pages]
+    return result
+
+
+# -- the accounts and requests a walk starts from ----------------------------------------------------------
+
+
+def seed(postcode: str) -> dict[str, str]:
+    """One account for each role and requests in the states that show the most forms. Returns role -> email."""
+    from can_crm import unit_of_work
+    from can_crm.extensions import db
+    from can_crm.models.enums import Channel
+    from can_crm.models.resident import Resident
+    from can_crm.services.accounts import users
+    from can_crm.services.requests import operations as requests
+    from can_crm.services.requests import safeguarding
+    from can_crm.services.requests.events import Actor
+    from can_crm.services.volunteers import profiles as volunteers
+
+    resident = {
+        "name": "Margaret Okafor",
+        "address_line1": "12 Fulham Palace Road",
+        "postcode": postcode,
+        "phone": "07911 123456",
+        "preferred_channel": "phone",
+        "shielding": True,
+        "consent_given": True,
+    }
+    coordinator = users.create_user("coordinator@example.gov.uk", "Casey Coordinator", "coordinator", PASSWORD)
+    admin = users.create_user("admin@example.gov.uk", "Ada Admin", "admin", PASSWORD)
+    partner = users.create_user("partner@example.gov.uk", "Pat Partner", "partner", PASSWORD, "Age UK")
+    volunteer_user = users.create_user("volunteer@example.gov.uk", "Val Volunteer", "volunteer", PASSWORD)
+    volunteer = volunteers.create_volunteer(
+        {
+            "name": "Val Volunteer",
+            "home_postcode": postcode,
+            "skills": ["shopping"],
+            "max_km": "5",
+            "capacity": "3",
+            "dbs_level": "basic",
+            "active": True,
+        }
+    )
+    staff = Actor(role="coordinator", user_id=coordinator.id)
+    new = requests.create_request(
+        {"type": "shopping", "urgency": 2, "details": "Shop"}, staff, Channel.PHONE, resident_data=resident
+    )
+    triaged = requests.create_request(
+        {"type": "prescription", "urgency": 3}, staff, Channel.PHONE, resident_data=resident
+    )
+    matched = requests.create_request(
+        {"type": "dog_walking", "urgency": 1}, staff, Channel.PHONE, resident_data=resident
+    )
+    requests.create_request(
+        {"type": "shopping", "urgency": 1},
+        Actor(role="partner", user_id=partner.id),
+        Channel.PARTNER,
+        resident_data=resident,
+    )
+    db.session.flush()
+    for req in (triaged, matched):
+        requests.triage(req, {"urgency": str(req.urgency), "min_dbs": "none"}, staff)
+    requests.assign_volunteer(matched, volunteer.id, staff)
+    ward = db.session.get(Resident, new.resident_id).ward_code
+    councillor = users.create_user("councillor@example.gov.uk", "Cal Councillor", "councillor", PASSWORD, None, ward)
+    unit_of_work.commit()
+    safeguarding.raise_concern(coordinator, new.reference, "Seems confused about the dates")
+    unit_of_work.commit()
+    accounts = {"admin": admin, "coordinator": coordinator, "partner": partner, "councillor": councillor}
+    accounts["volunteer"] = volunteer_user
+    return {role: user.email for role, user in accounts.items()}
+
+
+def restore_accounts(emails: dict[str, str]) -> None:
+    """A fuzzed admin form may demote or deactivate a seeded account: put each back, so the walk goes on."""
+    from sqlalchemy import select
+
+    from can_crm import unit_of_work
+    from can_crm.extensions import db
+    from can_crm.models.user import User
+
+    db.session.rollback()
+    for role, email in emails.items():
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is not None and (user.role != role or not user.active):
+            user.role, user.active = role, True
+    unit_of_work.commit()
