@@ -33,6 +33,9 @@ class HelpRequest(db.Model):  # type: ignore[name-defined]
         Index("ix_requests_updated_at", "updated_at"),
         Index("ix_requests_resident_id", "resident_id"),
         Index("ix_requests_volunteer_id", "volunteer_id"),
+        # The queue's order over every request, and its usual filters (migration 0011).
+        Index("ix_requests_queue_order", text("urgency DESC"), "sla_due_at", "id"),
+        Index("ix_requests_status_type_urgency", "status", "type", "urgency"),
         Index("ix_requests_raised_by_id", "raised_by_id"),
         # The queue's own order over open requests only (migration 0003).
         Index(
