@@ -209,8 +209,8 @@ def seed(postcode: str) -> dict[str, str]:
     from can_crm.models.enums import Channel
     from can_crm.models.resident import Resident
     from can_crm.services.accounts import users
-    from can_crm.services.requests import operations as requests
-    from can_crm.services.requests import safeguarding
+    from can_crm.services.requests import intake as requests
+    from can_crm.services.requests import operations, safeguarding
     from can_crm.services.requests.events import Actor
     from can_crm.services.volunteers import profiles as volunteers
 
@@ -239,16 +239,12 @@ def seed(postcode: str) -> dict[str, str]:
         }
     )
     staff = Actor(role="coordinator", user_id=coordinator.id)
-    new = requests.create_request(
+    new = requests.submit(
         {"type": "shopping", "urgency": 2, "details": "Shop"}, staff, Channel.PHONE, resident_data=resident
     )
-    triaged = requests.create_request(
-        {"type": "prescription", "urgency": 3}, staff, Channel.PHONE, resident_data=resident
-    )
-    matched = requests.create_request(
-        {"type": "dog_walking", "urgency": 1}, staff, Channel.PHONE, resident_data=resident
-    )
-    requests.create_request(
+    triaged = requests.submit({"type": "prescription", "urgency": 3}, staff, Channel.PHONE, resident_data=resident)
+    matched = requests.submit({"type": "dog_walking", "urgency": 1}, staff, Channel.PHONE, resident_data=resident)
+    requests.submit(
         {"type": "shopping", "urgency": 1},
         Actor(role="partner", user_id=partner.id),
         Channel.PARTNER,
@@ -256,8 +252,8 @@ def seed(postcode: str) -> dict[str, str]:
     )
     db.session.flush()
     for req in (triaged, matched):
-        requests.triage(req, {"urgency": str(req.urgency), "min_dbs": "none"}, staff)
-    requests.assign_volunteer(matched, volunteer.id, staff)
+        operations.triage(req, {"urgency": str(req.urgency), "min_dbs": "none"}, staff)
+    operations.assign_volunteer(matched, volunteer.id, staff)
     ward = db.session.get(Resident, new.resident_id).ward_code
     councillor = users.create_user("councillor@example.gov.uk", "Cal Councillor", "councillor", PASSWORD, None, ward)
     unit_of_work.commit()

@@ -130,7 +130,7 @@ def _refusals(hf_postcode: str, key: Ed25519PrivateKey) -> list[tuple[str, Any, 
     no_sig = copy.deepcopy(good)
     extra = signed(key, {**unsigned(hf_postcode), "surprise": 1})
     bad_postcode = unsigned(hf_postcode)
-    bad_postcode["resident"]["postcode"] = "ZZ9 9ZZ"
+    bad_postcode["resident"]["postcode"] = "W1234 5"  # malformed: a real but unlisted postcode is accepted instead
     return [
         ("not JSON", b"{not json", 400, "malformed_bundle"),
         ("a list", b"[1, 2]", 400, "malformed_bundle"),
@@ -169,7 +169,7 @@ def _refusals(hf_postcode: str, key: Ed25519PrivateKey) -> list[tuple[str, Any, 
             403,
             "no_agreement",
         ),
-        ("postcode we cannot place", signed(key, bad_postcode), 422, "invalid_content"),
+        ("a malformed postcode", signed(key, bad_postcode), 422, "invalid_content"),
     ]
 
 

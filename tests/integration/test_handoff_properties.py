@@ -19,7 +19,7 @@ from can_crm.models.enums import SKILLS, Channel, ContactChannel, DbsLevel, Recu
 from can_crm.models.request import HelpRequest
 from can_crm.services.federation import bundle as bundles
 from can_crm.services.federation import receiving, sending
-from can_crm.services.requests import operations
+from can_crm.services.requests import intake
 from can_crm.services.requests.events import Actor
 from tests.conftest import postcode_in
 
@@ -80,9 +80,7 @@ def test_export_import_export_gives_the_same_bundle(
     def round_trip(case: tuple[dict[str, Any], dict[str, Any], str | None]) -> None:
         request_data, resident_data, notes = case
         with hf.app.app_context():
-            made = operations.create_request(
-                request_data, Actor(role="coordinator"), Channel.PHONE, resident_data=resident_data
-            )
+            made = intake.submit(request_data, Actor(role="coordinator"), Channel.PHONE, resident_data=resident_data)
             unit_of_work.commit()
             first = sending.export_file(None, made.reference, kc.gss, "Moved across the border", notes)
             unit_of_work.commit()

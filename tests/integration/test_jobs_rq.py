@@ -34,7 +34,7 @@ from can_crm.models.base import utcnow
 from can_crm.models.job import Job
 from can_crm.services.common.errors import Conflict
 from can_crm.services.common.jobs import JobArgumentError, start_job
-from tests.conftest import sign_in as conftest_sign_in
+from tests.conftest import FreshUserClient, sign_in as conftest_sign_in
 
 pytestmark = pytest.mark.xdist_group("rq")
 
@@ -118,6 +118,7 @@ def rq_app(app: Any, database_url: str, postcode_index: Path, queue_name: str, r
             raise RuntimeError("crashed after starting a job")
         return {"id": job.id}
 
+    rq_app.test_client_class = FreshUserClient  # two people in one test never share a signed-in user
     yield rq_app
     forget_queue(redis, queue_name)
 
@@ -219,7 +220,8 @@ def started_job(db: Any, args: dict[str, Any], user_id: int | None = None) -> in
 
 def sign_in(app: Any, user: Any) -> Any:
     client = app.test_client()
-    assert conftest_sign_in(client, user).status_code == 302
+    response = conftest_sign_in(client, user)
+    assert response.status_code == 302 and "/auth/" not in response.headers["Location"], response.headers
     return client
 
 
@@ -268,7 +270,8 @@ def test_committed_job_runs_on_a_real_worker_with_progress_visible_to_its_starte
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "http-equiv" not in page and "100% complete" in page
     other = sign_in(rq_app, make_user("coordinator"))
-    assert other.get(f"/jobs/{job_id}").status_code == 404
+    denied = other.get(f"/jobs/{job_id}")
+    assert denied.status_code == 404, denied.headers.get("Location")
 
 
 def test_sweeper_reenqueues_a_job_redis_lost_and_a_worker_completes_it(

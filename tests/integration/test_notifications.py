@@ -32,10 +32,10 @@ def test_request_received_is_sent_after_the_commit_with_its_reference(app: Any, 
 
 def test_a_request_that_rolls_back_sends_nothing(app: Any, db: Any, resident_data: dict[str, Any]) -> None:
     from can_crm.models.enums import Channel
-    from can_crm.services.requests import operations as requests
+    from can_crm.services.requests import intake as requests
     from can_crm.services.requests.events import Actor
 
-    requests.create_request({"type": "shopping"}, Actor(role="coordinator"), Channel.PHONE, resident_data=resident_data)
+    requests.submit({"type": "shopping"}, Actor(role="coordinator"), Channel.PHONE, resident_data=resident_data)
     unit_of_work.rollback()
     app.extensions["can_queue"].wait()
     assert outbox_count(db) == 0
