@@ -69,7 +69,10 @@ def create_user(
 
 def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None (same cost whether or not the email exists)."""
-    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    address = (email or "").strip().lower()
+    # Text PostgreSQL cannot hold (NUL) or no address can be: no query, but the same hashing cost.
+    usable = 0 < len(address) <= 254 and "\x00" not in address
+    user = db.session.scalar(select(User).where(User.email == address)) if usable else None
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
     except (VerificationError, InvalidHashError):
