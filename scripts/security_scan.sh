@@ -111,12 +111,14 @@ sqlmap_all() {
 
 echo "== sqlmap (alongside wapiti)"
 sqlmap_all &
+SCANS=($!)
 # The roles are scanned side by side (each with its own session): the server, not wapiti, is the bottleneck.
 for role in "${ROLES[@]}"; do
   echo "== wapiti as $role"
   scan_role "$role" &
+  SCANS+=($!)
 done
-wait
+wait "${SCANS[@]}"  # not a bare `wait`: that would wait for the server too
 
 
 "$PY" - "$OUT" "$BANDIT_HIGH" "$BANDIT_MEDIUM" "$BANDIT_LOW" "${ROLES[@]}" <<'PYEOF'
