@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from can_crm.extensions import db
@@ -34,6 +35,7 @@ STATUS_CODES = {
     422: "validation_failed",
     429: "too_many_requests",
     500: "internal_error",
+    503: "unavailable",
 }
 UNAUTHORISED_MESSAGE = "Sign in or send a valid bearer token"
 _JSON_KEY = "can_json_blueprints"
@@ -156,7 +158,20 @@ def _unexpected(exc: Exception) -> Any:
     return render_template("errors/http.html", status=500, error=None), 500
 
 
+def _database_unavailable(exc: OperationalError) -> Any:
+    """The database is down or restarting: nothing was saved, and the caller may simply try again."""
+    db.session.rollback()
+    log.warning("database unavailable on %s %s", request.method, request.url_rule)
+    if wants_json():
+        response = json_error(503, STATUS_CODES[503], "The service is briefly unavailable. Try again shortly.")
+    else:
+        response = current_app.make_response((render_template("errors/http.html", status=503, error=None), 503))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

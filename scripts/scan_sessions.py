@@ -10,6 +10,7 @@ Runs with the environment security_scan.sh exports (DATABASE_URL, SECRET_KEY, CA
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -52,6 +53,8 @@ def setup() -> None:
 def cookie(role: str, base: str) -> None:
     """Sign in like a browser and print the session as a wapiti cookie file (JSON)."""
     session = requests.Session()
+    # The scanners' User-Agent: Flask-Login's strong session protection binds the session to it.
+    session.headers["User-Agent"] = os.environ.get("SCAN_AGENT", "can-crm-security-scan")
     page = session.get(f"{base}/auth/sign-in", timeout=30).text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     data = {"email": f"scan-{role}@example.gov.uk", "password": PASSWORD, "csrf_token": token.group(1) if token else ""}

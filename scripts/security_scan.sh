@@ -21,7 +21,10 @@ ATTACK_SECONDS="${ATTACK_SECONDS:-20}"
 # Time-based blind SQL (blindsql) is left out by default: minutes per parameter; WAPITI_MODULES adds it back.
 WAPITI_MODULES="${WAPITI_MODULES:-sql,xss,permanentxss,exec,file,ssrf,crlf,redirect,csrf,csp,cookieflags,http_headers,methods}"
 BASE="http://127.0.0.1:$PORT"
-ROLES=(admin coordinator partner councillor volunteer)
+read -r -a ROLES <<<"${SCAN_ROLES:-admin coordinator partner councillor volunteer}"
+# Flask-Login's "strong" session protection ends a session whose User-Agent changes: the sign-in, wapiti and
+# sqlmap all send this one.
+export SCAN_AGENT="Mozilla/5.0 (X11; Linux x86_64) can-crm-security-scan"
 mkdir -p "$OUT"
 rm -rf "$OUT"/wapiti-* "$OUT"/sqlmap "$OUT"/cookie-* "$OUT"/sqlmap.log
 
@@ -79,30 +82,47 @@ PYEOF
 EXCLUDES=(-x "$BASE/auth/sign-out" -x "$BASE/auth/password" -x "$BASE/admin/users/*/active"
           -x "$BASE/admin/users/*/role" -x "$BASE/admin/users/*/two-factor/reset")
 
-for role in "${ROLES[@]}"; do
-  echo "== wapiti as $role"
+scan_role() {
+  local role="$1"
+  mkdir -p "$OUT/wapiti-session-$role"
   "$PY" scripts/scan_sessions.py cookie "$role" "$BASE" >"$OUT/cookie-$role.json" 2>"$OUT/cookie-$role.txt"
-  /usr/bin/python3 "$WAPITI" -u "$BASE/" -c "$OUT/cookie-$role.json" "${EXCLUDES[@]}" --scope folder -d 3 \
+  /usr/bin/python3 "$WAPITI" -A "$SCAN_AGENT" -u "$BASE/" -c "$OUT/cookie-$role.json" "${EXCLUDES[@]}" --scope folder -d 3 \
     --max-links-per-page 30 --max-scan-time "$SCAN_SECONDS" --max-attack-time "$ATTACK_SECONDS" -m "$WAPITI_MODULES" \
-    --flush-session -f json -o "$OUT/wapiti-$role.json" >"$OUT/wapiti-$role.log" 2>&1 || true
-done
-
-echo "== sqlmap"
-COOKIE="$(cat "$OUT/cookie-coordinator.txt")"
-TOKEN="$("$PY" scripts/scan_sessions.py token coordinator)"
-# Level 1, boolean/error/union/stacked techniques: time-based blind tests take minutes per parameter (wapiti's
-# blindsql module is the time-based check here).
-SQLMAP=(sqlmap --batch --level 1 --risk 1 --technique BEUS --threads 4 --output-dir "$OUT/sqlmap" --disable-coloring)
+    --store-session "$OUT/wapiti-session-$role" --flush-session -f json -o "$OUT/wapiti-$role.json" >"$OUT/wapiti-$role.log" 2>&1 || true
+}
+sqlmap_all() {
+  # Its own signed-in coordinator session (so wapiti's crawl cannot end it) and a bearer token.
+  local cookie token admin_token
+  "$PY" scripts/scan_sessions.py cookie coordinator "$BASE" >/dev/null 2>"$OUT/cookie-sqlmap.txt"
+  cookie="$(cat "$OUT/cookie-sqlmap.txt")"
+  token="$("$PY" scripts/scan_sessions.py token coordinator)"
+  admin_token="$("$PY" scripts/scan_sessions.py token admin)"
+  # Level 1, boolean/error/union/stacked techniques: time-based blind tests take minutes per parameter on this
+  # kind of machine (WAPITI_MODULES=...,blindsql adds wapiti's time-based check).
+  local SQLMAP=(sqlmap --user-agent "$SCAN_AGENT" --batch --level 1 --risk 1 --technique BEUS --threads 4 --output-dir "$OUT/sqlmap" --disable-coloring)
 {
   "${SQLMAP[@]}" -u "$BASE/api/v1/requests?status=open&type=shopping&urgency=2&ward=E05013754&page=1" \
-    -H "Authorization: Bearer $TOKEN" || true
-  "${SQLMAP[@]}" -u "$BASE/api/v1/residents?page=1&per_page=5" -H "Authorization: Bearer $TOKEN" || true
-  "${SQLMAP[@]}" -u "$BASE/api/v1/audit?resident_id=1" -H "Authorization: Bearer $TOKEN" || true
+    -H "Authorization: Bearer $token" || true
+  "${SQLMAP[@]}" -u "$BASE/api/v1/residents?page=1&per_page=5" -H "Authorization: Bearer $token" || true
+  "${SQLMAP[@]}" -u "$BASE/api/v1/audit?resident_id=1" -H "Authorization: Bearer $admin_token" || true
   "${SQLMAP[@]}" -u "$BASE/coordinator/?status=open&type=shopping&urgency=2&ward=E05013754" \
-    --cookie "$COOKIE" || true
+    --cookie "$cookie" || true
   "${SQLMAP[@]}" -u "$BASE/track" --forms || true
   "${SQLMAP[@]}" -u "$BASE/auth/sign-in" --forms || true
 } >"$OUT/sqlmap.log" 2>&1
+}
+
+echo "== sqlmap (alongside wapiti)"
+sqlmap_all &
+SCANS=($!)
+# The roles are scanned side by side (each with its own session): the server, not wapiti, is the bottleneck.
+for role in "${ROLES[@]}"; do
+  echo "== wapiti as $role"
+  scan_role "$role" &
+  SCANS+=($!)
+done
+wait "${SCANS[@]}"  # not a bare `wait`: that would wait for the server too
+
 
 "$PY" - "$OUT" "$BANDIT_HIGH" "$BANDIT_MEDIUM" "$BANDIT_LOW" "${ROLES[@]}" <<'PYEOF'
 import json, re, sys

@@ -27,7 +27,8 @@ def start() -> None:
 
 def check_session() -> Response | None:
     """Before each request: end an idle or too-old session (the caller signs in again)."""
-    if not current_user or not current_user.is_authenticated:
+    # Only a session sign-in has a lifetime (Flask-Login keeps its user id in the session cookie).
+    if "_user_id" not in session or not current_user or not current_user.is_authenticated:
         return None
     now = now_ts()
     started = session.get(SIGNED_IN_AT)

@@ -175,3 +175,23 @@ def test_signed_in_pages_with_personal_data_are_not_stored(
     login(make_user("coordinator"))
     assert client.get(f"/coordinator/requests/{req.reference}").headers["Cache-Control"] == "no-store"
     assert "max-age" in client.get("/static/app.css").headers["Cache-Control"]
+
+
+def test_a_database_outage_answers_503_with_retry_after(
+    client: Any, make_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from can_crm.services.accounts import users
+
+    user = make_user("coordinator")
+    _, plain = users.issue_token(user, "outage")
+    unit_of_work.commit()
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr("can_crm.services.requests.worklist.queue", down)
+    response = client.get("/api/v1/requests", headers={"Authorization": f"Bearer {plain}"})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"]["code"] == "unavailable"

@@ -200,3 +200,15 @@ def test_tokens_are_listed_and_revoked_from_the_cli(app: Any, make_user: Any, db
     assert again["revoked"] is True
     assert runner.invoke(args=["tokens", "revoke", "999999"]).exit_code == 2
     assert runner.invoke(args=["create-token", user.email, "--days", "0"]).exit_code == 2
+
+
+def test_sign_in_with_a_nul_byte_is_refused_not_a_server_error(client: Any, db: Any) -> None:
+    """Found by the wapiti scan: PostgreSQL refuses NUL in text, which was a 500."""
+    response = client.post("/auth/sign-in", data={"email": "/e\x00", "password": "Letm3in_"})
+    assert response.status_code == 400 and "Enter a correct email address" in response.get_data(as_text=True)
+
+
+def test_a_saved_search_key_with_a_nul_byte_is_no_key(client: Any, make_user: Any, login: Any) -> None:
+    login(make_user("coordinator"))
+    response = client.get("/coordinator/?search=ab%00cd")
+    assert response.status_code == 400 and "expired" in response.get_data(as_text=True)
