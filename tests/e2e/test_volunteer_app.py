@@ -181,9 +181,7 @@ def test_delivered_while_offline_reaches_the_server_exactly_once(
     assert "Margaret Okafor" in phone.content()
     phone.get_by_role("button", name="Delivered").click()
     phone.get_by_role("button", name="Delivered").click()  # an impatient second tap: the same key
-    phone.wait_for_function(
-        "() => document.body.textContent.includes('Saved on your phone')", timeout=10_000
-    )
+    phone.wait_for_function("() => document.body.textContent.includes('Saved on your phone')", timeout=10_000)
     screenshot(phone, "volunteer-tasks-offline")
     time.sleep(1)
     assert events_to(db, request.id, "delivered") == 0

@@ -175,6 +175,11 @@ def clean_key(key: object) -> str:
     return text
 
 
+def step_key(key: object, step: object) -> str:
+    """The idempotency key of one step of a task's form: the page's key for the task, with the step."""
+    return f"{key}-{step}" if isinstance(key, str) and key and isinstance(step, str) and step.isidentifier() else ""
+
+
 def _replay(volunteer: Volunteer, key: str) -> dict[str, Any] | None:
     row = db.session.scalar(
         select(VolunteerProgress).where(
