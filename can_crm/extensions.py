@@ -60,11 +60,12 @@ def _sqlite_on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
-# Only static assets are compressed. Pages are not: they carry the CSRF token beside text people typed, the
-# mix a compression side channel (BREACH) reads; the assets are most of the bytes anyway. Files are sent as
-# streams, which Flask-Compress compresses with br (or zstd, deflate) as they go.
+# Assets and pages are compressed (br, else gzip). Pages carry the CSRF token beside text people typed, the mix
+# a compression side channel (BREACH) reads; that needs the attacker to make the victim's browser fetch the page
+# many times with its cookie, which the SameSite=Lax session cookie refuses for cross-site requests. Files are
+# sent as streams, which Flask-Compress compresses as they go (br, zstd or deflate).
 COMPRESS_SETTINGS = {
-    "COMPRESS_MIMETYPES": ["text/css", "text/javascript", "application/javascript", "image/svg+xml"],
+    "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml"],
     "COMPRESS_ALGORITHM": ["br", "gzip"],
     "COMPRESS_ALGORITHM_STREAMING": ["br", "zstd", "deflate"],
 }

@@ -88,15 +88,17 @@ document.addEventListener("submit", async (event) => {
   if (!(form instanceof HTMLFormElement) || !form.matches("[data-progress]")) return;
   event.preventDefault();
   const data = new FormData(form);
-  if (data.get("step") === "could_not_deliver" && !data.get("reason")) {
+  const step = event.submitter ? event.submitter.value : "";
+  if (step === "could_not_deliver" && !data.get("reason")) {
     say(form.dataset.reference, "Choose why you could not deliver.");
     return;
   }
   await put({
     reference: form.dataset.reference,
-    step: data.get("step"),
-    reason: data.get("reason"),
-    idempotency_key: data.get("idempotency_key"),
+    step,
+    reason: step === "could_not_deliver" ? data.get("reason") : null,
+    // The same key, with the step, as the form posts without this script: one update, however it is sent.
+    idempotency_key: `${data.get("idempotency_key")}-${step}`,
   });
   say(form.dataset.reference, "Saved on your phone. It will be sent when you have a signal.");
   flush();

@@ -16,7 +16,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import HiddenField, PasswordField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
 
 from can_crm.forms import GovDateField, date_value
-from can_crm.models.enums import NOT_DELIVERED_REASONS, SKILLS, TRANSPORT_LABELS
+from can_crm.models.enums import SKILLS, TRANSPORT_LABELS
 from can_crm.services.volunteers.profiles import DAYS, SLOTS
 
 DAY_NAMES = {
@@ -96,22 +96,11 @@ class HoursForm(FlaskForm):
 
 
 class ProgressForm(FlaskForm):
-    """One progress step; the key is made when the page is drawn, so a repeated post changes nothing."""
+    """A task's progress form: the button pressed is the step; the key is made when the page is drawn."""
 
     idempotency_key = HiddenField()
     step = HiddenField()
-
-
-class NotDeliveredForm(FlaskForm):
-    idempotency_key = HiddenField()
-    step = HiddenField(default="could_not_deliver")
-    reason = RadioField(
-        "Why could you not deliver?",
-        choices=list(NOT_DELIVERED_REASONS.items()),
-        validate_choice=False,
-        widget=GovRadioInput(),
-    )
-    submit = SubmitField("Could not deliver", widget=GovSubmitInput())
+    reason = HiddenField()
 
 
 class DeclineForm(FlaskForm):

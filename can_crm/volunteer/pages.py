@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from can_crm.access import roles
@@ -15,7 +15,7 @@ from can_crm.services.common.errors import Conflict, FieldErrors, NotFound
 from can_crm.services.requests.events import Actor
 from can_crm.services.volunteers import nearby, offers, profiles, tasks
 from can_crm.volunteer.blueprint import bp
-from can_crm.volunteer.forms import DeclineForm, NotDeliveredForm, ProgressForm
+from can_crm.volunteer.forms import DeclineForm, ProgressForm
 
 VOLUNTEER = Role.VOLUNTEER
 
@@ -78,8 +78,8 @@ def decline(reference: str) -> Any:
 def tasks_page() -> Any:
     volunteer, _ = _me()
     rows = tasks.list_tasks(volunteer)
-    # One fresh key per button per drawing of the page: posting the same form twice records one step.
-    keys = {t.reference: {s: secrets.token_urlsafe(12) for s in tasks.STEP_LABELS} for t in rows}
+    # One fresh key per task per drawing of the page (the step is added to it): posting twice records one step.
+    keys = {t.reference: secrets.token_urlsafe(12) for t in rows}
     return render_template(
         "volunteer/tasks.html",
         rows=rows,
@@ -96,11 +96,12 @@ def tasks_page() -> Any:
 @roles(VOLUNTEER)
 def progress(reference: str) -> Any:
     volunteer, actor = _me()
-    form = NotDeliveredForm() if request.form.get("step") == "could_not_deliver" else ProgressForm()
-    reason = form.reason.data if isinstance(form, NotDeliveredForm) else None
+    form = ProgressForm()
+    step = form.step.data
+    reason = form.reason.data if step == "could_not_deliver" else None
     try:
         result = tasks.report_progress(
-            volunteer, reference[:20], form.step.data, reason, form.idempotency_key.data, actor
+            volunteer, reference[:20], step, reason, tasks.step_key(form.idempotency_key.data, step), actor
         )
     except (Conflict, FieldErrors) as exc:
         message = exc.message if not isinstance(exc, FieldErrors) else next(iter(exc.fields.values()))

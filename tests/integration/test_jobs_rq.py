@@ -34,7 +34,8 @@ from can_crm.models.base import utcnow
 from can_crm.models.job import Job
 from can_crm.services.common.errors import Conflict
 from can_crm.services.common.jobs import JobArgumentError, start_job
-from tests.conftest import FreshUserClient, sign_in as conftest_sign_in
+from tests.conftest import FreshUserClient
+from tests.conftest import sign_in as conftest_sign_in
 
 pytestmark = pytest.mark.xdist_group("rq")
 

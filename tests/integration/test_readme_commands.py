@@ -35,6 +35,8 @@ EXEMPT = {
     ".venv/bin/python scripts/bench_maps.py": "benchmark: builds a 100,000-request database",
     ".venv/bin/python scripts/bench_tracing.py --compare": "benchmark: 1,000,000 interactions in PostgreSQL",
     ".venv/bin/python scripts/bench_handoff.py": "benchmark: 10,000 handoffs between two local instances",
+    ".venv/bin/python scripts/bench_shielded_import.py": "benchmark: imports 100,000 rows twice",
+    ".venv/bin/python scripts/bench_volunteer.py": "benchmark: 100,000 requests and 20,000 volunteers in PostgreSQL",
     # Handoff needs a second authority's instance and key: tests/integration/test_handoff_e2e.py and
     # test_handoff_keys.py run these commands between two instances of the app (two databases, two keys).
     'flask --app wsgi partners add --gss E09000020 --name "Kensington and Chelsea" [--url https://...] '

@@ -94,31 +94,27 @@ def _task_query(volunteer: Volunteer, now: datetime) -> Any:
 
 
 def list_tasks(volunteer: Volunteer, now: datetime | None = None) -> list[TaskView]:
-    """Accepted and in-progress tasks first (most urgent, soonest due), then recently delivered ones."""
+    """Accepted and in-progress tasks first (most urgent, soonest due), then recently delivered ones.
+
+    The last step and an unanswered lone-working alert come in the same statement (one round trip)."""
     now = now or utcnow()
+    mine = and_(VolunteerProgress.request_id == HelpRequest.id, VolunteerProgress.volunteer_id == volunteer.id)
+    last_step = (
+        select(VolunteerProgress.step).where(mine).order_by(VolunteerProgress.id.desc()).limit(1).scalar_subquery()
+    )
+    welfare = (
+        select(VolunteerProgress.id)
+        .where(mine, VolunteerProgress.alerted_at.is_not(None), VolunteerProgress.answered_ok_at.is_(None))
+        .exists()
+    )
     rows = db.session.execute(
-        _task_query(volunteer, now).order_by(
+        _task_query(volunteer, now)
+        .add_columns(last_step, welfare)
+        .order_by(
             HelpRequest.delivered_at.is_not(None), HelpRequest.urgency.desc(), HelpRequest.sla_due_at, HelpRequest.id
         )
     ).all()
-    ids = [req.id for req, _ in rows]
-    steps: dict[int, str] = {}
-    welfare: set[int] = set()
-    if ids:
-        for request_id, step, alerted, answered in db.session.execute(
-            select(
-                VolunteerProgress.request_id,
-                VolunteerProgress.step,
-                VolunteerProgress.alerted_at,
-                VolunteerProgress.answered_ok_at,
-            )
-            .where(VolunteerProgress.request_id.in_(ids), VolunteerProgress.volunteer_id == volunteer.id)
-            .order_by(VolunteerProgress.id)
-        ).all():
-            steps[request_id] = step
-            if alerted is not None and answered is None:
-                welfare.add(request_id)
-    return [_view(req, res, steps.get(req.id), req.id in welfare) for req, res in rows]
+    return [_view(req, res, step, bool(alert)) for req, res, step, alert in rows]
 
 
 def _view(req: HelpRequest, res: Resident, last_step: str | None, welfare: bool) -> TaskView:
@@ -174,6 +170,11 @@ def clean_key(key: object) -> str:
     if not text or len(text) > MAX_KEY or not all(c.isalnum() or c in "-_" for c in text):
         raise FieldErrors({"idempotency_key": "Send an idempotency_key of 1 to 64 letters, digits, - or _"})
     return text
+
+
+def step_key(key: object, step: object) -> str:
+    """The idempotency key of one step of a task's form: the page's key for the task, with the step."""
+    return f"{key}-{step}" if isinstance(key, str) and key and isinstance(step, str) and step.isidentifier() else ""
 
 
 def _replay(volunteer: Volunteer, key: str) -> dict[str, Any] | None:
