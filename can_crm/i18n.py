@@ -6,7 +6,7 @@ Staff pages stay in English. Messages to a resident use the language kept on the
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale, refresh
 
 from can_crm.extensions import babel
@@ -30,6 +30,8 @@ CATALOGUE_EXTRAS = (
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "en"  # a CLI command or a job renders in English (the resident's own messages carry their locale)
     chosen = request.args.get("lang")
     if chosen in LOCALES:
         session["lang"] = chosen

@@ -58,7 +58,7 @@ class Handoff(db.Model):  # type: ignore[name-defined]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    bundle_id: Mapped[str] = mapped_column(String(36))
+    bundle_id: Mapped[str] = mapped_column(String(36), info={"personal": False})
     direction: Mapped[str] = mapped_column(String(3))
     state: Mapped[str] = mapped_column(String(12))
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
@@ -73,7 +73,7 @@ class Handoff(db.Model):  # type: ignore[name-defined]
     attempts: Mapped[int] = mapped_column(default=0)
     # When the next push is due; None while a job has it in hand.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(300))
+    last_error: Mapped[str | None] = mapped_column(String(300), info={"personal": True})
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

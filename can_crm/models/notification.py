@@ -29,11 +29,11 @@ class Notification(db.Model):  # type: ignore[name-defined]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(120))
+    dedupe_key: Mapped[str] = mapped_column(String(120), info={"personal": False})
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
-    template: Mapped[str] = mapped_column(String(40))
+    template: Mapped[str] = mapped_column(String(40), info={"personal": False})
     channel: Mapped[str] = mapped_column(String(10))
     locale: Mapped[str] = mapped_column(String(5), default="en")
     recipient: Mapped[str | None] = mapped_column(String(254), info={"personal": True})
@@ -43,13 +43,13 @@ class Notification(db.Model):  # type: ignore[name-defined]
     body: Mapped[str] = mapped_column(Text, default="", info={"personal": True})
     status: Mapped[str] = mapped_column(String(16), default=MessageStatus.QUEUED.value)
     provider: Mapped[str | None] = mapped_column(String(20))
-    provider_id: Mapped[str | None] = mapped_column(String(64))
+    provider_id: Mapped[str | None] = mapped_column(String(64), info={"personal": False})
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set (on its own committed transaction) just before the provider is called: a retry that finds it
     # asks the provider whether the message went, instead of sending it again.
     send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text, info={"personal": True})
     created_at: Mapped[datetime] = created_at_column()
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -81,7 +81,7 @@ class FeedbackLink(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
-    token_hash: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), info={"personal": False})
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -115,7 +115,7 @@ class CallTask(db.Model):  # type: ignore[name-defined]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(120))
+    dedupe_key: Mapped[str] = mapped_column(String(120), info={"personal": False})
     kind: Mapped[str] = mapped_column(String(20))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
@@ -133,7 +133,7 @@ class InboundMessage(db.Model):  # type: ignore[name-defined]
     __table_args__ = (UniqueConstraint("provider_id", name="uq_inbound_messages_provider_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    provider_id: Mapped[str] = mapped_column(String(64))
+    provider_id: Mapped[str] = mapped_column(String(64), info={"personal": False})
     source_number: Mapped[str] = mapped_column(String(20), info={"personal": True})
     message: Mapped[str] = mapped_column(Text, info={"personal": True})
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())

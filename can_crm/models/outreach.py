@@ -63,7 +63,7 @@ class CampaignContact(db.Model):  # type: ignore[name-defined]
     contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str | None] = mapped_column(String(16))  # a ContactOutcome
     attempts: Mapped[int] = mapped_column(default=0)
-    provider_call_id: Mapped[str | None] = mapped_column(String(64))
+    provider_call_id: Mapped[str | None] = mapped_column(String(64), info={"personal": False})
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text, info={"personal": True})
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -199,7 +199,7 @@ class ContactMessage(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     resident_id: Mapped[int | None] = _person_fk("residents")
     volunteer_id: Mapped[int | None] = _person_fk("volunteers")
-    template: Mapped[str] = mapped_column(String(40))
+    template: Mapped[str] = mapped_column(String(40), info={"personal": False})
     language: Mapped[str] = mapped_column(String(40), info={"personal": True})
     state: Mapped[str] = mapped_column(String(10), default=MessageState.TO_CALL.value)
     created_at: Mapped[datetime] = created_at_column()

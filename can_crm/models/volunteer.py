@@ -99,10 +99,10 @@ class VolunteerProgress(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
-    idempotency_key: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(64), info={"personal": False})
     step: Mapped[str] = mapped_column(String(20))
     # The answer given the first time (status after the step, message), replayed for a repeated key.
-    response: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    response: Mapped[dict[str, object] | None] = mapped_column(JSON, info={"personal": True})
     alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answered_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()

@@ -9,6 +9,7 @@ from flask_login import current_user, login_user
 
 from can_crm import unit_of_work
 from can_crm.access import public, roles
+from can_crm.auth import sessions
 from can_crm.extensions import limiter
 from can_crm.forms import ConfirmForm, date_value, show_errors
 from can_crm.models.enums import Role
@@ -33,6 +34,7 @@ def sign_up() -> Any:
             unit_of_work.commit()
             account = profiles.user_of(user)
             login_user(account)
+            sessions.start()
             return redirect(url_for("volunteer.profile", signed_up=1))
     return render_template("volunteer/sign_up.html", form=form, title="Sign up to volunteer"), (
         400 if form.errors else 200
