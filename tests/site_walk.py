@@ -206,7 +206,7 @@ def seed(postcode: str) -> dict[str, str]:
     """One account for each role and requests in the states that show the most forms. Returns role -> email."""
     from can_crm import unit_of_work
     from can_crm.extensions import db
-    from can_crm.models.enums import Channel
+    from can_crm.models.enums import Channel, VolunteerStatus
     from can_crm.models.resident import Resident
     from can_crm.services.accounts import users
     from can_crm.services.requests import intake as requests
@@ -236,7 +236,8 @@ def seed(postcode: str) -> dict[str, str]:
             "capacity": "3",
             "dbs_level": "basic",
             "active": True,
-        }
+        },
+        status=VolunteerStatus.ACTIVE,  # vetted: pages that offer work show it
     )
     staff = Actor(role="coordinator", user_id=coordinator.id)
     new = requests.submit(

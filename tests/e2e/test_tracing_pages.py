@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from browser_helpers import assert_accessible, no_horizontal_scroll, screenshot
+from browser_helpers import assert_accessible, no_horizontal_scroll, screenshot, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -66,11 +66,7 @@ def _setup(make_user: Any, make_volunteer: Any) -> tuple[Any, int]:
 
 
 def sign_in(page: Any, user: Any) -> None:
-    page.goto("/auth/sign-in")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in_page(page, user.email, PASSWORD)  # the password, then the second factor
 
 
 def url_for(live_app: Any, endpoint: str, **values: Any) -> str:
