@@ -14,7 +14,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -40,24 +40,18 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
-# SQLite (the embedded default): Python's sqlite3 module starts and ends transactions on its own, which breaks
-# SAVEPOINT (a RELEASE outside its BEGIN would commit). Let SQLAlchemy own BEGIN, as its documentation advises,
-# and use write-ahead logging so the in-process job threads and page reads do not block each other. SQLite also
-# overwrites deleted content with zeros, so erased personal data does not linger in free pages.
+# SQLite (the embedded default): write-ahead logging, so the in-process job threads and page reads do not block
+# each other, and deleted content is overwritten, so erased personal data does not linger in free pages. Python's
+# sqlite3 module begins a transaction at the first write (reads run outside one): a read never holds a snapshot
+# that a later write would have to upgrade, which WAL refuses at once ("database is locked") when another writer
+# committed in between. A savepoint before any write begins the transaction itself.
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
-
-
-@event.listens_for(Engine, "begin")
-def _sqlite_on_begin(connection: Connection) -> None:
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
 
 
 # Assets and pages are compressed (br, else gzip). Pages carry the CSRF token beside text people typed, the mix
