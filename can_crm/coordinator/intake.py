@@ -14,27 +14,13 @@ from can_crm.coordinator.forms import (
 )
 from can_crm.forms import date_value, show_errors
 from can_crm.models.enums import Channel
+from can_crm.resident.forms import RESIDENT_FIELDS as PUBLIC_RESIDENT_FIELDS
 from can_crm.services.common import policy
 from can_crm.services.common.errors import FieldErrors
 from can_crm.services.requests import intake
 
-RESIDENT_FIELDS = (
-    "name",
-    "address_line1",
-    "address_line2",
-    "town",
-    "postcode",
-    "phone",
-    "email",
-    "preferred_channel",
-    "language",
-    "locale",
-    "accessibility_needs",
-    "shielding",
-    "nhs_number",
-    "vulnerabilities",
-    "lawful_basis",
-)
+# Staff also record what a resident tells them on the phone about their health, and the lawful basis.
+RESIDENT_FIELDS = PUBLIC_RESIDENT_FIELDS + ("nhs_number", "vulnerabilities", "lawful_basis")
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ from can_crm.coordinator.forms import ConcernForm
 from can_crm.forms import date_value, show_errors
 from can_crm.models.enums import Channel, Role
 from can_crm.partner.forms import CancelForm, OnBehalfForm
+from can_crm.resident.forms import RESIDENT_FIELDS
 from can_crm.services.common import policy
 from can_crm.services.common.errors import FieldErrors, TransitionRefused
 from can_crm.services.requests import intake
@@ -25,20 +26,6 @@ from can_crm.services.requests import worklist as queue_service
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 
 RAISERS = (Role.PARTNER, Role.COUNCILLOR)
-RESIDENT_FIELDS = (
-    "name",
-    "address_line1",
-    "address_line2",
-    "town",
-    "postcode",
-    "phone",
-    "email",
-    "preferred_channel",
-    "language",
-    "locale",
-    "accessibility_needs",
-    "shielding",
-)
 
 
 @bp.get("/")

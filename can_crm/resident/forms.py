@@ -60,6 +60,23 @@ class ResidentFields(FlaskForm):
     )
 
 
+# The resident's fields on the public form (and the partner form built on it), as the intake service names them.
+RESIDENT_FIELDS = (
+    "name",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "phone",
+    "email",
+    "preferred_channel",
+    "language",
+    "locale",
+    "accessibility_needs",
+    "shielding",
+)
+
+
 class HelpRequestForm(ResidentFields):
     type = RadioField(
         _l("What do you need help with?"),

@@ -15,7 +15,7 @@ from can_crm.access import public
 from can_crm.extensions import limiter
 from can_crm.forms import date_value, show_errors
 from can_crm.models.enums import Channel
-from can_crm.resident.forms import HelpRequestForm
+from can_crm.resident.forms import RESIDENT_FIELDS, HelpRequestForm
 from can_crm.services.common.errors import FieldErrors, ValidationError
 from can_crm.services.common.validation import clean_postcode
 from can_crm.services.requests import intake
@@ -24,21 +24,6 @@ from can_crm.services.requests.events import RESIDENT, Actor
 from can_crm.services.requests.references import normalise_reference
 
 bp = Blueprint("resident", __name__)
-
-RESIDENT_FIELDS = (
-    "name",
-    "address_line1",
-    "address_line2",
-    "town",
-    "postcode",
-    "phone",
-    "email",
-    "preferred_channel",
-    "language",
-    "locale",
-    "accessibility_needs",
-    "shielding",
-)
 
 
 @bp.get("/request-help")
