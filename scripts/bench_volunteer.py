@@ -237,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# Issue 8: each volunteer page at least 30% of the ceiling's throughput, p95 under bench_web's 150 ms.
+GOAL_RATIO = 0.30
+
+
 def report(results: dict[str, bw.Result], args: argparse.Namespace, found: dict[str, Any]) -> None:
     ceiling = results["ceiling"].rps or float("nan")
     summary: dict[str, Any] = {
@@ -261,7 +265,7 @@ def report(results: dict[str, bw.Result], args: argparse.Namespace, found: dict[
         }
         summary["results"][name] = entry
         if name != "ceiling":
-            met = met and entry["ratio_to_ceiling"] >= bw.GOAL_RATIO and entry["p95_ms"] < bw.GOAL_P95_MS
+            met = met and entry["ratio_to_ceiling"] >= GOAL_RATIO and entry["p95_ms"] < bw.GOAL_P95_MS
             met = met and r.errors == 0
         print(
             f"{name:<10} {r.count:>9} {r.errors:>7} {r.rps:>9.1f} {entry['p50_ms']:>8.1f} "
@@ -269,7 +273,7 @@ def report(results: dict[str, bw.Result], args: argparse.Namespace, found: dict[
         )
     summary["goal_met"] = met
     verdict = "MET" if met else "MISSED"
-    print(f"\ngoal (each page >= {bw.GOAL_RATIO:.0%} of ceiling, p95 < {bw.GOAL_P95_MS:.0f} ms, no errors): {verdict}")
+    print(f"\ngoal (each page >= {GOAL_RATIO:.0%} of ceiling, p95 < {bw.GOAL_P95_MS:.0f} ms, no errors): {verdict}")
     print("\nEXPLAIN (ANALYZE, BUFFERS) of the Nearby query:")
     for line in found["plan"]:
         print("  " + line)
