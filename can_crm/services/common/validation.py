@@ -112,3 +112,14 @@ def clean_choice(value: object, allowed: list[str], field: str, label: str) -> s
     if not isinstance(value, str) or value not in allowed:
         raise ValidationError(f"Select {label} from the list: " + ", ".join(allowed), field)  # noqa: S608
     return value
+
+
+def clean_bool(value: object, field: str) -> bool:
+    """A yes/no answer from a form ("y", "yes", "on", ...) or JSON (true/false); nothing given means no."""
+    if isinstance(value, bool):
+        return value
+    if value in (None, "", "n", "no", "false", "off", "0"):
+        return False
+    if value in ("y", "yes", "true", "on", "1"):
+        return True
+    raise ValidationError("Select yes or no", field)

@@ -13,6 +13,7 @@ from can_crm.models.resident import Resident
 from can_crm.services.common import areas, geocoding
 from can_crm.services.common.errors import FieldErrors, NotFound, ValidationError
 from can_crm.services.common.validation import (
+    clean_bool,
     clean_choice,
     clean_email,
     clean_name,
@@ -42,24 +43,12 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     ),
     "vulnerabilities": lambda v: clean_text(v, "vulnerabilities", "needs and vulnerabilities", max_length=2000) or None,
     "nhs_number": lambda v: clean_nhs_number(v) or None,
-    "shielding": lambda v: _clean_bool(v, "shielding"),
-    "consent_given": lambda v: _clean_bool(v, "consent_given"),
+    "shielding": lambda v: clean_bool(v, "shielding"),
+    "consent_given": lambda v: clean_bool(v, "consent_given"),
     "lawful_basis": lambda v: clean_choice(
         v or LawfulBasis.PUBLIC_TASK.value, values(LawfulBasis), "lawful_basis", "the lawful basis"
     ),
 }
-
-
-def _clean_bool(value: object, field: str) -> bool:
-    if value is None or value == "":
-        return False
-    if isinstance(value, bool):
-        return value
-    if value in ("y", "yes", "true", "on", "1"):
-        return True
-    if value in ("n", "no", "false", "off", "0"):
-        return False
-    raise ValidationError("Select yes or no", field)
 
 
 def clean_resident(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:

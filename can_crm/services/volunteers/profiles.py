@@ -19,6 +19,7 @@ from can_crm.services.accounts import users as accounts
 from can_crm.services.common import geocoding
 from can_crm.services.common.errors import DomainError, FieldErrors, NotFound, ValidationError
 from can_crm.services.common.validation import (
+    clean_bool,
     clean_choice,
     clean_email,
     clean_name,
@@ -86,16 +87,6 @@ def _availability(value: object) -> dict[str, list[str]]:
     return cleaned
 
 
-def _bool(value: object, field: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if value in (None, "", "n", "no", "false", "off", "0"):
-        return False
-    if value in ("y", "yes", "true", "on", "1"):
-        return True
-    raise ValidationError("Select yes or no", field)
-
-
 _RULES: dict[str, Callable[[Any], Any]] = {
     "name": clean_name,
     "phone": lambda v: clean_phone(v) or None,
@@ -107,7 +98,7 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "dbs_level": lambda v: clean_choice(v or "none", values(DbsLevel), "dbs_level", "a DBS level"),
     "dbs_certificate_date": lambda v: _date(v, "dbs_certificate_date", "DBS certificate date"),
     "availability": _availability,
-    "active": lambda v: _bool(v, "active"),
+    "active": lambda v: clean_bool(v, "active"),
     "paused_until": lambda v: _date(v, "paused_until", "paused until"),
     "organisation": lambda v: clean_text(v, "organisation", "organisation", max_length=120) or None,
     "transport": lambda v: clean_choice(v, values(Transport), "transport", "how they travel") if v else None,
