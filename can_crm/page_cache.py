@@ -51,7 +51,19 @@ def shared_page(version: Callable[[], tuple[Any, ...]]) -> Callable[[Callable[..
             # A saved search is one user's, and its reads are audited: never served from the shared cache.
             if request.method != "GET" or session.get("_flashes") or "search" in request.args:
                 return view(*args, **kwargs)
-            key = (request.endpoint, current_user.role, request.full_path, version(), utcnow().strftime("%Y%m%d%H%M"))
+            # Everything the page shows that differs between users of one role (the navigation follows permissions).
+            permissions = (
+                bool(getattr(current_user, "can_trace", False)),
+                bool(getattr(current_user, "privacy_officer", False)),
+            )
+            key = (
+                request.endpoint,
+                current_user.role,
+                permissions,
+                request.full_path,
+                version(),
+                utcnow().strftime("%Y%m%d%H%M"),
+            )
             body = cache.get(key)
             if body is not None:
                 return Response(body, mimetype="text/html")
