@@ -47,8 +47,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
 
     # why: importing the package (models, scripts, the RQ worker) must not build the web layer; the factory does
-    from can_crm import extensions, web
+    from can_crm import extensions, templating, web
 
+    # Before anything reads app.jinja_env (extensions add template globals), so the environment is ours.
+    app.jinja_environment = templating.Environment
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_ROOT / "migrations"))
     extensions.login_manager.init_app(app)

@@ -4,27 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.gov_form_base import GovFormBase
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSubmitInput
-from markupsafe import Markup
 from wtforms import DateField, SubmitField
 
 from can_crm.services.common.errors import FieldErrors
-
-
-def _render_widget(widget: GovFormBase, params: dict[str, Any]) -> Markup:
-    # The widget's template is one line: import the GOV.UK macro (without context) and call it with `params`.
-    # Rendering it straight from the environment gives the same HTML as Flask's render_template, without a
-    # full Flask render per field (context processors, a new context, signals): the largest share of a form
-    # page's time when profiled.
-    return Markup(current_app.jinja_env.get_template(widget.template).render(params=params))  # noqa: S704 - the GOV.UK macros escape their params
-
-
-def render_widgets_directly() -> None:
-    """Make every govuk-frontend-wtf widget render its macro without a Flask render (idempotent)."""
-    GovFormBase.render = _render_widget
 
 
 def show_errors(form: FlaskForm, exc: FieldErrors, prefix: str = "") -> None:

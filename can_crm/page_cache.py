@@ -8,8 +8,6 @@ than 200) or anything but GET are never cached. Nothing personal to one user may
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -17,28 +15,10 @@ from typing import Any
 from flask import Response, current_app, request, session
 from flask_login import current_user
 
+from can_crm.lru import Lru
 from can_crm.models.base import utcnow
 
-
-class PageCache:
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._pages: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> bytes | None:
-        with self._lock:
-            body = self._pages.get(key)
-            if body is not None:
-                self._pages.move_to_end(key)
-            return body
-
-    def put(self, key: tuple[Any, ...], body: bytes) -> None:
-        with self._lock:
-            self._pages[key] = body
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.size:
-                self._pages.popitem(last=False)
+PAGE_CACHE_SIZE = 256
 
 
 def shared_page(version: Callable[[], tuple[Any, ...]]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -47,7 +27,9 @@ def shared_page(version: Callable[[], tuple[Any, ...]]) -> Callable[[Callable[..
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            cache: PageCache = current_app.extensions.setdefault("can_page_cache", PageCache())
+            cache: Lru[tuple[Any, ...], bytes] = current_app.extensions.setdefault(
+                "can_page_cache", Lru(PAGE_CACHE_SIZE)
+            )
             # A saved search is one user's, and its reads are audited: never served from the shared cache.
             if request.method != "GET" or session.get("_flashes") or "search" in request.args:
                 return view(*args, **kwargs)

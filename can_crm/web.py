@@ -7,7 +7,7 @@ from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from werkzeug.routing import IntegerConverter
 
-from can_crm import forms, http, i18n, unit_of_work
+from can_crm import http, i18n, templating, unit_of_work
 from can_crm.admin.routes import bp as admin_bp
 from can_crm.api.v1 import init_api
 from can_crm.auth import sessions
@@ -56,7 +56,7 @@ def init_app(app: Flask) -> None:
     http.init_app(app)
 
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
-    forms.render_widgets_directly()
+    templating.init_app(app)
     WTFormsHelpers(app)  # `wtforms_errors(form)` for the GOV.UK error summary
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to see this page"

@@ -20,6 +20,7 @@ from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.models.volunteer import SelfServiceType, Volunteer
 from can_crm.services.common.errors import Conflict, FieldErrors, Forbidden
+from can_crm.services.common.sql import one_of
 from can_crm.services.matching.runs import busy_counts
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import SYSTEM, Actor
@@ -73,7 +74,7 @@ def nearby_query(volunteer: Volunteer, types: list[str] | None = None, limit: in
             HelpRequest.status == Status.TRIAGED.value,
             HelpRequest.volunteer_id.is_(None),
             HelpRequest.type.in_(types if types is not None else select(SelfServiceType.type)),
-            Resident.h3_map.in_(search_cells(volunteer)),
+            one_of(Resident.h3_map, search_cells(volunteer)),
         )
         .order_by(order, HelpRequest.id)
         .limit(limit)

@@ -1,0 +1,128 @@
+"""How GOV.UK Frontend components are rendered: each distinct call once per process.
+
+Profiled on the coordinator pages (100,000-request database), the govuk-frontend-jinja component macros
+were most of a page's Python time: a request page calls them ~60 times (summary lists, radios, checkboxes,
+labels, buttons) and each call walks the component's whole template. Their HTML depends on their `params`
+alone (the library imports them without context: no request, user or locale reaches them), so the output
+for one `params` value is kept in a bounded per-process LRU and reused by every later call with an equal
+`params`. Equal means same keys in the same order, same types (Markup is not str, True is not 1) and same
+values; a call with anything else (a `caller` block, Jinja's Undefined, a date) is rendered every time.
+
+Like the page cache, this holds rendered HTML in the worker's memory only, evicted by newer entries.
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+from flask import Flask, current_app
+from flask.templating import Environment as FlaskEnvironment
+from govuk_frontend_wtf.gov_form_base import GovFormBase
+from jinja2 import Environment as JinjaEnvironment
+from jinja2.runtime import Macro
+from markupsafe import Markup
+
+from can_crm.lru import Lru
+
+COMPONENTS = "govuk_frontend_jinja/components/"
+CACHE_SIZE = 4096
+
+_UNCACHEABLE = object()
+_Key = tuple[Any, ...] | str
+
+
+def params_key(value: Any) -> _Key | object:
+    """A hashable key equal for two values exactly when a component renders them identically."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is Markup:
+        return ("html", str(value))
+    if value is None or kind in (bool, int, float):
+        return (kind.__name__, value)
+    if kind is dict:
+        items = []
+        for k, v in value.items():
+            kv = params_key(v)
+            if kv is _UNCACHEABLE:
+                return _UNCACHEABLE
+            items.append((k, kv))
+        return ("dict", tuple(items))
+    if kind in (list, tuple):
+        parts = []
+        for v in value:
+            kv = params_key(v)
+            if kv is _UNCACHEABLE:
+                return _UNCACHEABLE
+            parts.append(kv)
+        return ("list", tuple(parts))
+    return _UNCACHEABLE
+
+
+def memoised(macro: Macro, cache: Lru[tuple[str, Any], Markup]) -> Callable[..., Any]:
+    """`macro(params)`, served from `cache` for a `params` seen before; any other call goes straight through."""
+    name = macro.name or ""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != 1:
+            return macro(*args, **kwargs)
+        key = params_key(args[0])
+        if key is _UNCACHEABLE:
+            return macro(*args)
+        html = cache.get((name, key))
+        if html is None:
+            html = Markup(macro(*args))  # noqa: S704 - the macro's own output, already escaped by it
+            cache.put((name, key), html)
+        return html
+
+    return call
+
+
+def memoise_govuk_components(env: JinjaEnvironment, size: int = CACHE_SIZE) -> Lru[tuple[str, Any], Markup]:
+    """Replace each component macro on its template's module (what `{% from ... import %}` reads)."""
+    cache: Lru[tuple[str, Any], Markup] = Lru(size)
+    names = env.list_templates(filter_func=lambda n: n.startswith(COMPONENTS) and n.endswith("/macro.html"))
+    for name in names:
+        module = env.get_template(name).module
+        for attr, value in list(vars(module).items()):
+            if isinstance(value, Macro):
+                setattr(module, attr, memoised(value, cache))
+    return cache
+
+
+def _render_widget(widget: GovFormBase, params: dict[str, Any]) -> Markup:
+    # The widget's template is one line: import the GOV.UK macro (without context) and call it with `params`.
+    # Its HTML is therefore a function of `params` too: kept in the components' cache, rendered straight from
+    # the environment on a miss (the same HTML as Flask's render_template, without a full Flask render).
+    cache: Lru[tuple[str, Any], Markup] = current_app.extensions["can_component_cache"]
+    key = params_key(params)
+    html = None if key is _UNCACHEABLE else cache.get((widget.template, key))
+    if html is None:
+        html = Markup(current_app.jinja_env.get_template(widget.template).render(params=params))  # noqa: S704 - the GOV.UK macros escape their params
+        if key is not _UNCACHEABLE:
+            cache.put((widget.template, key), html)
+    return html
+
+
+class _Globals(ChainMap[str, Any]):
+    """A template's globals over the environment's (as Jinja makes them), with a plain set for keys().
+
+    Jinja subtracts one template's global names from another's on every `{% from ... import %}`; over
+    ChainMap's key view that is a Python-level lookup per name, 1-2 ms of every page when profiled.
+    """
+
+    def keys(self) -> set[str]:  # type: ignore[override]
+        return set().union(*self.maps)
+
+
+class Environment(FlaskEnvironment):
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return _Globals({} if d is None else d, self.globals)
+
+
+def init_app(app: Flask) -> None:
+    """Form widgets render their macro directly; every component macro is memoised."""
+    GovFormBase.render = _render_widget
+    app.extensions["can_component_cache"] = memoise_govuk_components(app.jinja_env)

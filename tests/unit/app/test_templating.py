@@ -1,0 +1,94 @@
+"""The GOV.UK component cache returns exactly what the macro renders, and only for calls it can key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from jinja2 import ChoiceLoader, DictLoader, Environment, PackageLoader, PrefixLoader, Undefined
+from markupsafe import Markup
+
+from can_crm.lru import Lru
+from can_crm.templating import _UNCACHEABLE, memoise_govuk_components, params_key
+from can_crm.templating import Environment as CanEnvironment
+
+
+def _env(**templates: str) -> Environment:
+    loader = ChoiceLoader(
+        [DictLoader(templates), PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")})]
+    )
+    return Environment(loader=loader, autoescape=True)
+
+
+PAGE = """{% from "govuk_frontend_jinja/components/button/macro.html" import govukButton %}
+{% from "govuk_frontend_jinja/components/summary-list/macro.html" import govukSummaryList %}
+{% from "govuk_frontend_jinja/components/fieldset/macro.html" import govukFieldset %}
+{{ govukButton(button) }}
+{{ govukSummaryList(summary) }}
+{% call govukFieldset({'legend': {'text': legend}}) %}<p>{{ inside }}</p>{% endcall %}"""
+
+CASES: list[dict[str, Any]] = [
+    {"button": {"text": "Save"}, "summary": {"rows": [{"key": {"text": "Name"}, "value": {"text": "Ada <b>"}}]}},
+    {
+        "button": {"text": "Save"},
+        "summary": {"rows": [{"key": {"text": "Name"}, "value": {"html": Markup("<b>Ada</b>")}}]},
+    },
+    {"button": {"text": "Save", "disabled": True}, "summary": {"rows": []}},
+    {"button": {"text": "Save", "disabled": 1}, "summary": {"rows": [], "classes": "govuk-summary-list--no-border"}},
+    {"button": {"text": "Send", "attributes": {"data-a": "1", "data-b": "2"}}, "summary": {"rows": []}},
+    {"button": {"text": "Send", "attributes": {"data-b": "2", "data-a": "1"}}, "summary": {"rows": []}},
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_memoised_components_render_exactly_what_the_macros_render(case: dict[str, Any]) -> None:
+    plain = _env(page=PAGE)
+    cached = _env(page=PAGE)
+    memoise_govuk_components(cached)
+    context = {**case, "legend": "Who", "inside": "first"}
+    expected = plain.get_template("page").render(**context)
+    # Twice: the second render is served from the cache and must not differ by a byte.
+    assert cached.get_template("page").render(**context) == expected
+    assert cached.get_template("page").render(**context) == expected
+
+
+def test_every_case_is_its_own_cache_entry_and_call_blocks_are_never_cached() -> None:
+    env = _env(page=PAGE)
+    cache = memoise_govuk_components(env)
+    for case in CASES:
+        env.get_template("page").render(**case, legend="Who", inside="first")
+    # Two distinct buttons per disabled/attributes variant, one "Save"; summary lists likewise; no fieldset entry
+    # because a {% call %} block varies with its body.
+    first = env.get_template("page").render(**CASES[0], legend="Who", inside="second body")
+    assert "second body" in first
+    names = {name for name, _ in cache._items}
+    assert names == {"govukButton", "govukSummaryList"}
+    assert len(cache) == 5 + 4  # buttons: Save, Save+True, Save+1, two attribute orders; summary lists: 4 distinct
+
+
+def test_params_key_tells_apart_what_renders_differently() -> None:
+    assert params_key({"text": "<b>"}) != params_key({"text": Markup("<b>")})
+    assert params_key({"a": True}) != params_key({"a": 1})
+    assert params_key({"a": 1, "b": 2}) != params_key({"b": 2, "a": 1})
+    assert params_key([1, "x"]) == params_key([1, "x"])
+    assert params_key({"when": Undefined()}) is _UNCACHEABLE
+    assert params_key({"rows": [{"value": object()}]}) is _UNCACHEABLE
+
+
+def test_the_cache_is_bounded() -> None:
+    cache: Lru[str, int] = Lru(3)
+    for i in range(5):
+        cache.put(str(i), i)
+    assert len(cache) == 3
+    assert cache.get("0") is None and cache.get("4") == 4
+
+
+def test_template_globals_see_the_environment_and_name_their_keys_as_a_set() -> None:
+    env = CanEnvironment(Flask(__name__), loader=DictLoader({"page": "{{ greeting }} {{ local }}"}))
+    env.globals["greeting"] = "Hello"
+    template = env.get_template("page", globals={"local": "there"})
+    env.globals["late"] = "added after loading"
+    assert template.render() == "Hello there"
+    assert template.globals.keys() == {"local", *env.globals}
+    assert template.globals["late"] == "added after loading"
