@@ -28,6 +28,49 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ConfigError(f"{name} must be a finite number, got {raw!r}")
+    return value
+
+
+# A food hub: (name, latitude, longitude). Not personal: a public building the rounds start from.
+Hub = tuple[str, float, float]
+DEFAULT_FOOD_HUBS = "Hammersmith Town Hall@51.4927,-0.2247"
+
+
+def parse_food_hubs(raw: str) -> tuple[Hub, ...]:
+    """`FOOD_HUBS`: one or more `Name@lat,lon`, separated by `;` (e.g. `Town Hall@51.49,-0.22;Depot@51.5,-0.2`)."""
+    hubs: list[Hub] = []
+    for i, item in enumerate(p.strip() for p in raw.split(";")):
+        if not item:
+            continue
+        name, at, where = item.rpartition("@")
+        parts = where.split(",")
+        bad = ConfigError(f"FOOD_HUBS item {i + 1} ({item[:60]!r}) must be Name@latitude,longitude")
+        if not at or not name.strip() or len(name.strip()) > 80 or len(parts) != 2:
+            raise bad
+        try:
+            lat, lon = float(parts[0]), float(parts[1])
+        except ValueError:
+            raise bad from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise bad
+        if name.strip() in {h[0] for h in hubs}:
+            raise ConfigError(f"FOOD_HUBS names {name.strip()!r} twice: give each hub its own name")
+        hubs.append((name.strip(), lat, lon))
+    if not hubs:
+        raise ConfigError("FOOD_HUBS must name at least one hub as Name@latitude,longitude")
+    return tuple(hubs)
+
+
 def _env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -77,6 +120,16 @@ class BaseConfig:
     HEATMAP_CACHE_DIR: str | None = None
     MAP_TILE_ATTRIBUTION: str = ""
     QUEUE_PAGE_SIZE: int = 50
+    # Matching runs: the engine's budget; past it the best answer found comes back with its proven bound.
+    MATCHING_TIME_LIMIT_SECONDS: int = 60
+    # Food-parcel delivery rounds: where rounds start and end (FOOD_HUBS, see parse_food_hubs), the planner's
+    # budget, the average driving speed, how much longer roads are than the straight line, and the minutes at
+    # each door. Distances are straight line x road factor (matching.distances.StraightLine).
+    FOOD_HUBS: tuple[Hub, ...] = field(default_factory=lambda: parse_food_hubs(DEFAULT_FOOD_HUBS))
+    ROUNDS_TIME_LIMIT_SECONDS: int = 10
+    ROUNDS_SPEED_KMH: float = 20.0
+    ROUNDS_ROAD_FACTOR: float = 1.3
+    ROUNDS_SERVICE_MINUTES: int = 5
     # Track and Trace: the infectious window around onset (days before, days after, inclusive), the
     # default length of a delivery visit when the history gives no start, the cap on a recorded visit
     # (a long in_progress spell includes the shopping, not time at the door), and the retention of case data.
@@ -213,6 +266,12 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         HEATMAP_CACHE_DIR=os.environ.get("HEATMAP_CACHE_DIR") or None,
         MAP_TILE_ATTRIBUTION=os.environ.get("MAP_TILE_ATTRIBUTION", ""),
         QUEUE_PAGE_SIZE=_env_int("QUEUE_PAGE_SIZE", 50),
+        MATCHING_TIME_LIMIT_SECONDS=_env_int("MATCHING_TIME_LIMIT_SECONDS", 60),
+        FOOD_HUBS=parse_food_hubs(os.environ.get("FOOD_HUBS") or DEFAULT_FOOD_HUBS),
+        ROUNDS_TIME_LIMIT_SECONDS=_env_int("ROUNDS_TIME_LIMIT_SECONDS", 10),
+        ROUNDS_SPEED_KMH=_env_float("ROUNDS_SPEED_KMH", 20.0),
+        ROUNDS_ROAD_FACTOR=_env_float("ROUNDS_ROAD_FACTOR", 1.3),
+        ROUNDS_SERVICE_MINUTES=_env_int("ROUNDS_SERVICE_MINUTES", 5),
         TRACING_DAYS_BEFORE=_env_int("TRACING_DAYS_BEFORE", 2),
         TRACING_DAYS_AFTER=_env_int("TRACING_DAYS_AFTER", 10),
         TRACING_VISIT_DEFAULT_MINUTES=_env_int("TRACING_VISIT_DEFAULT_MINUTES", 10),
@@ -261,6 +320,16 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         raise ConfigError("TRACING_VISIT_DEFAULT_MINUTES must be between 1 and TRACING_VISIT_MAX_MINUTES (<= 1440)")
     if cfg.TRACING_RETENTION_DAYS < 1:
         raise ConfigError("TRACING_RETENTION_DAYS must be at least 1")
+    if not 1 <= cfg.MATCHING_TIME_LIMIT_SECONDS <= 3600:
+        raise ConfigError("MATCHING_TIME_LIMIT_SECONDS must be between 1 and 3600")
+    if not 1 <= cfg.ROUNDS_TIME_LIMIT_SECONDS <= 600:
+        raise ConfigError("ROUNDS_TIME_LIMIT_SECONDS must be between 1 and 600")
+    if not 1 <= cfg.ROUNDS_SPEED_KMH <= 200:
+        raise ConfigError("ROUNDS_SPEED_KMH must be between 1 and 200")
+    if not 1 <= cfg.ROUNDS_ROAD_FACTOR <= 5:
+        raise ConfigError("ROUNDS_ROAD_FACTOR must be between 1 and 5")
+    if not 0 <= cfg.ROUNDS_SERVICE_MINUTES <= 120:
+        raise ConfigError("ROUNDS_SERVICE_MINUTES must be between 0 and 120")
     if cfg.PEER_CLIENT not in {"http", "fake"}:
         raise ConfigError(f"PEER_CLIENT must be http or fake, got {cfg.PEER_CLIENT!r}")
     sqlite = cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite")

@@ -113,6 +113,7 @@ def app(database_url: str, postcode_index: Path, tmp_path_factory: pytest.TempPa
             "WTF_CSRF_ENABLED": False,
             "REDIS_URL": None,
             "POSTCODE_INDEX": str(postcode_index),
+            "ROUNDS_TIME_LIMIT_SECONDS": 1,  # the planner searches until its limit: keep tests quick
             # Handoff signing keys of the test instance, never the instance folder's own.
             "FEDERATION_KEYS_DIR": str(tmp_path_factory.mktemp("federation-keys")),
         }

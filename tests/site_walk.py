@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from tests.conftest import PASSWORD
@@ -212,6 +213,7 @@ def seed(postcode: str) -> dict[str, str]:
     from can_crm.services.requests import intake as requests
     from can_crm.services.requests import operations, safeguarding
     from can_crm.services.requests.events import Actor
+    from can_crm.services.rounds import approval
     from can_crm.services.volunteers import profiles as volunteers
 
     resident = {
@@ -231,7 +233,7 @@ def seed(postcode: str) -> dict[str, str]:
         {
             "name": "Val Volunteer",
             "home_postcode": postcode,
-            "skills": ["shopping"],
+            "skills": ["shopping", "driving"],  # drives: the delivery-round pages offer her a round
             "max_km": "5",
             "capacity": "3",
             "dbs_level": "basic",
@@ -255,6 +257,14 @@ def seed(postcode: str) -> dict[str, str]:
     for req in (triaged, matched):
         operations.triage(req, {"urgency": str(req.urgency), "min_dbs": "none"}, staff)
     operations.assign_volunteer(matched, volunteer.id, staff)
+    # Food parcels: one on a draft plan (the edit forms), one on an approved plan (its stop is offered to Val).
+    draft_food, approved_food = (
+        requests.submit({"type": "food_parcel", "urgency": u}, staff, Channel.PHONE, resident_data=resident)
+        for u in (2, 3)
+    )
+    db.session.flush()
+    plans = [_seed_round_plan(coordinator.id, volunteer.id, req, staff) for req in (draft_food, approved_food)]
+    approval.approve_plan(plans[1].id, coordinator)
     ward = db.session.get(Resident, new.resident_id).ward_code
     councillor = users.create_user("councillor@example.gov.uk", "Cal Councillor", "councillor", PASSWORD, None, ward)
     unit_of_work.commit()
@@ -263,6 +273,54 @@ def seed(postcode: str) -> dict[str, str]:
     accounts = {"admin": admin, "coordinator": coordinator, "partner": partner, "councillor": councillor}
     accounts["volunteer"] = volunteer_user
     return {role: user.email for role, user in accounts.items()}
+
+
+def _seed_round_plan(coordinator_id: int, volunteer_id: int, request: Any, staff: Any) -> Any:
+    """A draft delivery-round plan with one round and one stop, written directly (no engine run in a walk)."""
+    from can_crm.extensions import db
+    from can_crm.models.base import utcnow
+    from can_crm.models.rounds import DeliveryRound, RoundPlan, RoundStop
+    from can_crm.services.requests import operations
+
+    operations.triage(request, {"urgency": str(request.urgency), "min_dbs": "none"}, staff)
+    plan = RoundPlan(
+        created_by_id=coordinator_id,
+        day=utcnow().date(),
+        state="draft",
+        hub_name="Town hall",
+        hub_lat=51.4927,
+        hub_lon=-0.2247,
+        window_start_min=540,
+        window_end_min=1020,
+        service_min=5,
+        speed_kmh=20.0,
+        road_factor=1.3,
+        time_limit_s=1,
+        total_km=0.0,
+        served_by_urgency={},
+    )
+    db.session.add(plan)
+    db.session.flush()
+    rnd = DeliveryRound(
+        plan_id=plan.id, volunteer_id=volunteer_id, capacity=10, shift_start_min=540, shift_end_min=780, km=0.0
+    )
+    db.session.add(rnd)
+    db.session.flush()
+    db.session.add(
+        RoundStop(
+            plan_id=plan.id,
+            round_id=rnd.id,
+            request_id=request.id,
+            position=0,
+            parcels=1,
+            urgency=request.urgency,
+            window_start_min=540,
+            window_end_min=1020,
+            arrival_min=545.0,
+        )
+    )
+    db.session.flush()
+    return plan
 
 
 def restore_accounts(emails: dict[str, str]) -> None:

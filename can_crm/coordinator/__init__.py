@@ -9,6 +9,7 @@ from can_crm.coordinator import (  # noqa: F401 - each adds its routes
     outreach,
     privacy,
     requests,
+    rounds,
     safeguarding,
     tracing,
     volunteers,

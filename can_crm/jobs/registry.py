@@ -14,6 +14,7 @@ from typing import Any
 HANDLERS: dict[str, str] = {
     "selftest": "can_crm.jobs.handlers.selftest:selftest",
     "matching_run": "can_crm.jobs.handlers.matching:matching_run",
+    "plan_rounds": "can_crm.jobs.handlers.rounds:plan_rounds",
     "render_heatmap": "can_crm.jobs.handlers.maps:render_heatmap",
     "send_notification": "can_crm.jobs.handlers.notifications:send_notification",
     "import_shielded": "can_crm.jobs.handlers.outreach:import_shielded",

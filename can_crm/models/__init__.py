@@ -9,6 +9,7 @@ from can_crm.models.outreach import Campaign, CampaignContact, ShieldedImport
 from can_crm.models.privacy import Consent, RetentionNotice, RetentionRun, ReviewTask, SavedSearch
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
+from can_crm.models.rounds import DeliveryRound, RoundPlan, RoundStop
 from can_crm.models.safeguarding import SafeguardingConcern
 from can_crm.models.tracing import Case, ContactMessage, Interaction, TraceContact, TraceIdentity
 from can_crm.models.user import ApiToken, RecoveryCode, User
@@ -29,6 +30,7 @@ __all__ = [
     "Case",
     "ContactMessage",
     "DataSharingEntry",
+    "DeliveryRound",
     "Handoff",
     "HandoffRefusal",
     "Consent",
@@ -45,6 +47,8 @@ __all__ = [
     "Resident",
     "RetentionNotice",
     "RetentionRun",
+    "RoundPlan",
+    "RoundStop",
     "ReviewTask",
     "SavedSearch",
     "SafeguardingConcern",

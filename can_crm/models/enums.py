@@ -180,6 +180,7 @@ class EventKind(StrEnum):
     FEEDBACK = "feedback"  # the resident said whether help arrived
     CALL_TASK = "call_task"  # a coordinator must phone (no answer, no way to message, not received)
     CAMPAIGN = "campaign"  # raised from an outreach campaign call
+    DELIVERY_ROUND = "delivery_round"  # put on a food-parcel delivery round a coordinator approved
 
 
 class MessageChannel(StrEnum):

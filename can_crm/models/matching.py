@@ -33,6 +33,9 @@ class MatchingRun(db.Model):  # type: ignore[name-defined]
     served_by_urgency: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     total_km: Mapped[float] = mapped_column(default=0.0)
     optimal: Mapped[bool] = mapped_column(default=False)
+    # When the time limit ran out before the proof: the proven bound ({"served_by_urgency": {"3": n, ...},
+    # "km_lower_bound": km}), so the coordinator sees how far the answer may be from the best.
+    bound: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()

@@ -1,8 +1,8 @@
-// The volunteer app's service worker (scope /volunteer/). It keeps only the task list (accepted tasks) and the
-// assets that draw it, so the tasks stay readable without a signal. Sign-out sends Clear-Site-Data, which
+// The volunteer app's service worker (scope /volunteer/). It keeps only the task list (accepted tasks), the
+// delivery round, and the assets that draw them, so both stay readable without a signal. Sign-out sends Clear-Site-Data, which
 // removes this cache, the queued updates and this worker.
 const CACHE = "can-volunteer-v1";
-const TASKS = "/volunteer/tasks";
+const KEPT = ["/volunteer/tasks", "/volunteer/round"];
 
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
@@ -20,12 +20,13 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (url.pathname === TASKS) {
-    // Network first: the freshest list when there is a signal, the last one seen when there is none.
+  if (KEPT.includes(url.pathname)) {
+    // Network first: the freshest page when there is a signal, the last one seen when there is none.
+    const page = url.pathname;
     event.respondWith(
       fetch(request)
-        .then((response) => (response.redirected ? response : keep(TASKS, response)))
-        .catch(() => caches.match(TASKS).then((hit) => hit || Response.error())),
+        .then((response) => (response.redirected ? response : keep(page, response)))
+        .catch(() => caches.match(page).then((hit) => hit || Response.error())),
     );
     return;
   }

@@ -80,7 +80,7 @@ async function flush() {
   } finally {
     flushing = false;
   }
-  if (sent && navigator.onLine && window.location.pathname === "/volunteer/tasks") window.location.reload();
+  if (sent && navigator.onLine && ["/volunteer/tasks", "/volunteer/round"].includes(window.location.pathname)) window.location.reload();
 }
 
 document.addEventListener("submit", async (event) => {

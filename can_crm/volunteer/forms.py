@@ -101,6 +101,8 @@ class ProgressForm(FlaskForm):
     idempotency_key = HiddenField()
     step = HiddenField()
     reason = HiddenField()
+    # Which page to return to without JavaScript: "round" for a stop of a delivery round, else My tasks.
+    back_to = HiddenField()
 
 
 class DeclineForm(FlaskForm):

@@ -13,6 +13,7 @@ from can_crm.models.enums import NOT_DELIVERED_REASONS, Role
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common.errors import Conflict, FieldErrors, NotFound
 from can_crm.services.requests.events import Actor
+from can_crm.services.rounds import mine
 from can_crm.services.volunteers import nearby, offers, profiles, tasks
 from can_crm.volunteer.blueprint import bp
 from can_crm.volunteer.forms import DeclineForm, ProgressForm
@@ -99,6 +100,9 @@ def progress(reference: str) -> Any:
     form = ProgressForm()
     step = form.step.data
     reason = form.reason.data if step == "could_not_deliver" else None
+    # A stop of a delivery round reports through this same service and endpoint, and returns to the round.
+    page = "volunteer.round_page" if form.back_to.data == "round" else "volunteer.tasks_page"
+    anchor = "stop" if page == "volunteer.round_page" else "task"
     try:
         result = tasks.report_progress(
             volunteer, reference[:20], step, reason, tasks.step_key(form.idempotency_key.data, step), actor
@@ -106,9 +110,9 @@ def progress(reference: str) -> Any:
     except (Conflict, FieldErrors) as exc:
         message = exc.message if not isinstance(exc, FieldErrors) else next(iter(exc.fields.values()))
         flash(message, "info")
-        return redirect(url_for("volunteer.tasks_page"))
+        return redirect(url_for(page))
     flash(f"{tasks.STEP_LABELS[result['step']]}: saved", "success")
-    return redirect(url_for("volunteer.tasks_page", _anchor=f"task-{reference[:20]}"))
+    return redirect(url_for(page, _anchor=f"{anchor}-{reference[:20]}"))
 
 
 @bp.post("/tasks/<reference>/ok")
@@ -139,3 +143,50 @@ def claim(reference: str) -> Any:
         return redirect(url_for("volunteer.nearby_page"))
     flash("It is yours. Thank you: the address and phone number are below", "success")
     return redirect(url_for("volunteer.tasks_page", _anchor=f"task-{reference[:20]}"))
+
+
+@bp.get("/round")
+@roles(VOLUNTEER)
+def round_page() -> Any:
+    volunteer, _ = _me()
+    views = mine.my_rounds(volunteer)
+    # One fresh key per stop per drawing of the page, as on My tasks: posting twice records one step.
+    keys = {s.reference: secrets.token_urlsafe(12) for v in views for s in v.stops}
+    return render_template(
+        "volunteer/round.html",
+        views=views,
+        keys=keys,
+        reasons=NOT_DELIVERED_REASONS,
+        decline_form=DeclineForm(),
+        hours=tasks.details_hours(),
+        title="My round",
+    )
+
+
+@bp.post("/round/<int:round_id>/accept")
+@roles(VOLUNTEER)
+def round_accept(round_id: int) -> Any:
+    volunteer, actor = _me()
+    try:
+        accepted = mine.accept_round(volunteer, round_id, actor)
+    except NotFound as exc:
+        flash(exc.message, "info")
+        return redirect(url_for("volunteer.round_page"))
+    flash(
+        f"Round accepted ({accepted} stop{'' if accepted == 1 else 's'}). Thank you: the addresses are below", "success"
+    )
+    return redirect(url_for("volunteer.round_page"))
+
+
+@bp.post("/round/<int:round_id>/decline")
+@roles(VOLUNTEER)
+def round_decline(round_id: int) -> Any:
+    volunteer, actor = _me()
+    form = DeclineForm()
+    try:
+        mine.decline_round(volunteer, round_id, actor, form.reason.data)
+    except (NotFound, FieldErrors) as exc:
+        flash(getattr(exc, "message", "Check your reason"), "info")
+        return redirect(url_for("volunteer.round_page"))
+    flash("Round declined. Thank you for letting us know", "success")
+    return redirect(url_for("volunteer.round_page"))

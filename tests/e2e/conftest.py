@@ -54,6 +54,7 @@ def live_app(app: Any, database_url: str, postcode_index: Path) -> Any:
             "CAN_ENV": "test",
             "TESTING": True,
             "JOB_SWEEP_SECONDS": 0,
+            "ROUNDS_TIME_LIMIT_SECONDS": 1,  # the planner searches until its limit: keep tests quick
             "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
             "WTF_CSRF_ENABLED": True,

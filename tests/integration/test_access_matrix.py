@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from can_crm import unit_of_work
+from can_crm.models.base import utcnow
 from can_crm.models.enums import Channel
+from can_crm.models.rounds import RoundPlan
 from can_crm.services.requests.events import Actor
 from tests.conftest import postcode_in
 
@@ -70,6 +72,20 @@ MATRIX = [
             "volunteer": (403, 403),
         },
     ),
+    *[
+        (
+            url,
+            {
+                "anonymous": (302, 302),
+                "admin": (403, 403),
+                "coordinator": (200, 200),
+                "partner": (403, 403),
+                "councillor": (403, 403),
+                "volunteer": (403, 403),
+            },
+        )
+        for url in ("/coordinator/rounds", "/coordinator/rounds/{plan}")
+    ],
     (
         "/coordinator/volunteers/{volunteer}",
         {
@@ -109,6 +125,7 @@ MATRIX = [
             ("/volunteer/", 302),
             ("/volunteer/tasks", 302),
             ("/volunteer/nearby", 302),
+            ("/volunteer/round", 302),
             ("/volunteer/profile", 302),
             ("/api/v1/me/offers", 401),
             ("/api/v1/me/tasks", 401),
@@ -173,6 +190,23 @@ def world(db: Any, make_user: Any, make_request: Any, make_volunteer: Any, postc
     other_volunteer = make_volunteer(name="Other Volunteer")
     own_jobs = {role: jobs.start_job("selftest", {"steps": 1}, user.id) for role, user in users.items()}
     other_job = jobs.start_job("selftest", {"steps": 1}, other_partner.id)
+    plan = RoundPlan(
+        created_by_id=users["coordinator"].id,
+        day=utcnow().date(),
+        state="draft",
+        hub_name="Hub",
+        hub_lat=51.49,
+        hub_lon=-0.22,
+        window_start_min=540,
+        window_end_min=1020,
+        service_min=5,
+        speed_kmh=20.0,
+        road_factor=1.3,
+        time_limit_s=1,
+        total_km=0.0,
+        served_by_urgency={},
+    )
+    db.session.add(plan)
     unit_of_work.commit()
     return {
         "users": users,
@@ -181,6 +215,7 @@ def world(db: Any, make_user: Any, make_request: Any, make_volunteer: Any, postc
         "volunteers": (volunteer, other_volunteer),
         "admin_target": (users["coordinator"], other_partner),
         "jobs": (own_jobs, other_job),
+        "plan": plan,
     }
 
 
@@ -191,7 +226,12 @@ def _url(template: str, world: dict[str, Any], role: str, own: bool) -> str:
     own_jobs, other_job = world["jobs"]
     job = own_jobs.get(role, other_job) if own else other_job
     return template.format(
-        ref=request.reference, resident=request.resident_id, volunteer=volunteer.id, user=user.id, job=job.id
+        ref=request.reference,
+        resident=request.resident_id,
+        volunteer=volunteer.id,
+        user=user.id,
+        job=job.id,
+        plan=world["plan"].id,
     )
 
 

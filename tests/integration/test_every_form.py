@@ -49,6 +49,7 @@ def _apps_config(extra: dict[str, Any], postcode_index: Path) -> dict[str, Any]:
         "REDIS_URL": None,
         "POSTCODE_INDEX": str(postcode_index),
         "JOB_SWEEP_SECONDS": 0,
+        "ROUNDS_TIME_LIMIT_SECONDS": 1,  # the planner searches until its limit: keep tests quick
         **extra,
     }
 

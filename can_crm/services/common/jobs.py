@@ -30,6 +30,7 @@ JOB_LABELS = {
     "render_heatmap": "Heat map",
     "import_shielded": "Shielded list import",
     "push_handoffs": "Handoff to a partner authority",
+    "plan_rounds": "Delivery rounds",
 }
 
 

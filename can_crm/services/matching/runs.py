@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -31,6 +32,7 @@ from can_crm.services.common import jobs
 from can_crm.services.common.errors import FieldErrors, NotFound
 from can_crm.services.volunteers import vetting
 from can_crm.unit_of_work import atomic
+from matching.model import Bound
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +240,17 @@ def build_instance(
     return engine_requests, engine_volunteers
 
 
+def bound_json(bound: Bound | None) -> dict[str, Any] | None:
+    """The proven bound as stored on the run: most requests of each urgency any answer could match, and the
+    fewest km an answer matching as many as this one could travel."""
+    if bound is None:
+        return None
+    return {
+        "served_by_urgency": {str(u): int(n) for u, n in sorted(bound.served_by_urgency.items())},
+        "km_lower_bound": round(float(bound.km_lower_bound), 3),
+    }
+
+
 def _json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
@@ -254,7 +267,9 @@ def execute_run(run_id: int, progress: ProgressFn) -> dict[str, Any]:
     volunteers = available_volunteers(utcnow().date(), placed_only=True)
     engine_requests, engine_volunteers = build_instance(requests, volunteers)
     progress(30, f"Matching {len(requests)} requests with {len(volunteers)} volunteers")
-    result = matching.solve(engine_requests, engine_volunteers)
+    # The app's budget (issue 13): past it the engine answers with the best plan found and a proven bound.
+    limit = float(current_app.config["MATCHING_TIME_LIMIT_SECONDS"])
+    result = matching.solve(engine_requests, engine_volunteers, matching.SolveOptions(time_limit_s=limit))
     progress(80, "Saving the proposals")
     request_ids = [r.id for r in requests]
     if request_ids:
@@ -310,6 +325,7 @@ def execute_run(run_id: int, progress: ProgressFn) -> dict[str, Any]:
     run.served_by_urgency = {str(k): int(v) for k, v in sorted(result.served_by_urgency.items())}
     run.total_km = round(float(result.total_km), 3)
     run.optimal = bool(result.optimal)
+    run.bound = bound_json(result.bound) if not result.optimal else None
     run.stats = _json_safe({k: v for k, v in result.stats.items() if k != "history"})
     run.finished_at = utcnow()
     db.session.flush()

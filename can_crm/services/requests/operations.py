@@ -71,8 +71,10 @@ def _describe_triage(cleaned: Mapping[str, Any]) -> str:
 
 
 @atomic
-def assign_volunteer(request: HelpRequest, volunteer_id: int, actor: Actor) -> HelpRequest:
-    """Propose a volunteer by hand: a triaged request becomes matched."""
+def assign_volunteer(
+    request: HelpRequest, volunteer_id: int, actor: Actor, reason: str = "Offered by hand"
+) -> HelpRequest:
+    """Propose a volunteer: a triaged request becomes matched (`reason` says how: by hand, a delivery round...)."""
     volunteer = db.session.get(Volunteer, volunteer_id)
     if volunteer is None:
         raise NotFound("No volunteer with that id", "volunteer_id")
@@ -81,7 +83,7 @@ def assign_volunteer(request: HelpRequest, volunteer_id: int, actor: Actor) -> H
     if request.status != Status.TRIAGED.value:
         raise TransitionRefused(f"Only a triaged request can be assigned; this one is {request.status}")
     request.volunteer_id = volunteer.id
-    lifecycle.transition(request, Status.MATCHED.value, actor, "Offered by hand")
+    lifecycle.transition(request, Status.MATCHED.value, actor, reason)
     return request
 
 
