@@ -311,3 +311,77 @@ def test_no_file_and_too_many_rows_are_refused(client: Any, app: Any, db: Any, p
     finally:
         app.config["VOLUNTEER_IMPORT_MAX_ROWS"] = 500
     assert response.status_code == 400 and "more than 2 people" in text(response)
+
+
+# -- API ---------------------------------------------------------------------------------------------------
+
+
+def _bearer(user: Any) -> dict[str, str]:
+    _, token = users.issue_token(user)
+    unit_of_work.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_api_adds_and_lists_the_organisations_own_people(
+    client: Any, db: Any, partner: Any, make_user: Any, hf_postcode: str
+) -> None:
+    headers = _bearer(partner)
+    body = {
+        "name": "Api Person",
+        "email": "api@example.org",
+        "postcode": hf_postcode,
+        "max_km": 3,
+        "capacity": 1,
+        "skills": ["shopping"],
+        "availability": {"tue": ["evening"]},
+    }
+    created = client.post("/api/v1/organisation/volunteers", json=body, headers=headers)
+    assert created.status_code == 201, created.get_json()
+    out = created.get_json()
+    assert out["status"] == "pending" and out["account_ready"] is False
+    assert "postcode" not in out and "dbs_certificate_number" not in out and "dbs_level" not in out
+    volunteer = db.session.get(Volunteer, out["id"])
+    assert volunteer.added_by_organisation == "Fulham Mutual Aid" and volunteer.availability == {"tue": ["evening"]}
+    assert db.session.scalar(select(Notification).where(Notification.volunteer_id == volunteer.id)) is not None
+    other = make_user("partner", organisation="Age UK")
+    assert client.get("/api/v1/organisation/volunteers", headers=_bearer(other)).get_json() == {"items": []}
+    listed = client.get("/api/v1/organisation/volunteers", headers=headers).get_json()["items"]
+    assert [p["name"] for p in listed] == ["Api Person"]
+
+
+def test_the_api_refuses_bad_input_field_by_field(client: Any, db: Any, partner: Any, make_user: Any) -> None:
+    headers = _bearer(partner)
+    make_user("volunteer", email="taken@example.org")
+    bad = client.post(
+        "/api/v1/organisation/volunteers",
+        json={"name": "", "email": "nope", "postcode": "ZZ9 9ZZ", "max_km": 500, "capacity": 0, "skills": ["x"]},
+        headers=headers,
+    )
+    assert bad.status_code == 422
+    fields = bad.get_json()["error"]["fields"]
+    assert {"name", "email", "max_km", "capacity", "skills"} <= set(fields), fields
+    vetting = client.post(
+        "/api/v1/organisation/volunteers",
+        json={
+            "name": "A B",
+            "email": "a@example.org",
+            "postcode": "W6 9JH",
+            "max_km": 1,
+            "capacity": 1,
+            "dbs_level": "enhanced",
+        },  # fmt: skip
+        headers=headers,
+    )
+    assert vetting.status_code == 422 and "dbs_level" in vetting.get_json()["error"]["fields"]
+    taken = client.post(
+        "/api/v1/organisation/volunteers",
+        json={"name": "A B", "email": "taken@example.org", "postcode": "W6 9JH", "max_km": 1, "capacity": 1},
+        headers=headers,
+    )
+    assert taken.status_code == 422 and "already exists" in taken.get_json()["error"]["fields"]["email"]
+    assert db.session.scalar(select(func.count()).select_from(Volunteer)) == 0
+    no_org = make_user("partner")
+    refused = client.get("/api/v1/organisation/volunteers", headers=_bearer(no_org))
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
+    councillor = make_user("councillor")
+    assert client.get("/api/v1/organisation/volunteers", headers=_bearer(councillor)).status_code == 403
