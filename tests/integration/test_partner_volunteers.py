@@ -257,7 +257,7 @@ def test_a_file_with_bad_rows_adds_nobody_and_names_every_row_and_column(
     response = _upload(client, csv_text)
     assert response.status_code == 400
     page = text(response)
-    assert "Nobody was added: 4 of 5 rows need changing" in page
+    assert "Nobody was added: 4 rows of 5 need changing" in page
     for expected in (
         "Row 3, max_km: How far they travel (km) must be a number",
         "Row 4, name: Enter full name",
