@@ -5,15 +5,15 @@
   volunteer cannot change it (their own free-text `organisation` field is separate).
 - account_invitations: a one-use link to set a password (only the token's SHA-256 is stored).
 
-Revision ID: 0012
+Revision ID: 0013
 Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
