@@ -6,7 +6,7 @@
 - account_invitations: a one-use link to set a password (only the token's SHA-256 is stored).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 
 import sqlalchemy as sa
