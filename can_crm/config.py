@@ -160,6 +160,10 @@ class BaseConfig:
     # Where links in messages point (the public address of this service).
     PUBLIC_BASE_URL: str = "http://127.0.0.1:5000"
     FEEDBACK_LINK_DAYS: int = 14
+    # An invitation to set a password (a volunteer a partner organisation added) works for this many days.
+    INVITATION_DAYS: int = 7
+    # Rows one volunteers CSV a partner organisation uploads may hold.
+    VOLUNTEER_IMPORT_MAX_ROWS: int = 500
     FEEDBACK_FOLLOW_UP_HOURS: int = 72
     # Outreach: the automated-call provider ("fake" until a council contracts one).
     CALL_PROVIDER: str = "fake"
@@ -292,6 +296,8 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         NOTIFY_RETRY_SECONDS=_env_int("NOTIFY_RETRY_SECONDS", 60),
         PUBLIC_BASE_URL=(os.environ.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         FEEDBACK_LINK_DAYS=_env_int("FEEDBACK_LINK_DAYS", 14),
+        INVITATION_DAYS=_env_int("INVITATION_DAYS", 7),
+        VOLUNTEER_IMPORT_MAX_ROWS=_env_int("VOLUNTEER_IMPORT_MAX_ROWS", 500),
         FEEDBACK_FOLLOW_UP_HOURS=_env_int("FEEDBACK_FOLLOW_UP_HOURS", 72),
         CALL_PROVIDER=os.environ.get("CALL_PROVIDER") or "fake",
         SHIELDED_IMPORT_MAX_BYTES=_env_int("SHIELDED_IMPORT_MAX_BYTES", 50 * 1024 * 1024),

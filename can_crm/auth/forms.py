@@ -25,3 +25,8 @@ class PasswordChangeForm(FlaskForm):
     current_password = PasswordField("Current password", widget=GovPasswordInput())
     new_password = PasswordField("New password", widget=GovPasswordInput())
     submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class InvitationForm(FlaskForm):
+    password = PasswordField("Create a password", description="12 characters or more", widget=GovPasswordInput())
+    submit = SubmitField("Set password and sign in", widget=GovSubmitInput())

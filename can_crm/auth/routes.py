@@ -12,16 +12,17 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from can_crm import unit_of_work
 from can_crm.access import public, signed_in
 from can_crm.auth import sensitive, sessions
-from can_crm.auth.forms import CodeForm, LoginForm, PasswordChangeForm, PasswordConfirmForm
+from can_crm.auth.forms import CodeForm, InvitationForm, LoginForm, PasswordChangeForm, PasswordConfirmForm
 from can_crm.auth.throttle import throttled
 from can_crm.extensions import db, limiter
 from can_crm.forms import ConfirmForm
 from can_crm.models.user import User
+from can_crm.services.accounts import invitations, users
 from can_crm.services.accounts import two_factor as totp
-from can_crm.services.accounts import users
-from can_crm.services.common.errors import ValidationError
+from can_crm.services.common.errors import Conflict, ValidationError
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 PENDING = "pending_user"
@@ -200,3 +201,31 @@ def logout() -> Any:
         response.headers["Clear-Site-Data"] = '"cache", "storage"'
         return response
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["TWO_FACTOR_RATE_LIMIT"], methods=["POST"])
+def invitation(token: str) -> Any:
+    """Someone a partner organisation added chooses their password here, from the link in their message."""
+    state = invitations.resolve(token).state
+    form = InvitationForm()
+    if state == "ok" and form.is_submitted():
+        try:
+            account = invitations.accept(token, form.password.data)
+        except ValidationError as exc:
+            form.password.errors = [exc.message]
+        except Conflict as exc:
+            state = exc.message
+        else:
+            unit_of_work.commit()
+            session.clear()
+            if totp.required_for(account, current_app.config["TWO_FACTOR_ROLES"]):
+                flash("Password set: sign in with it", "success")
+                return redirect(url_for("auth.login"))
+            login_user(account)
+            sessions.start()
+            flash("Password set. A coordinator will check your details before offering you anything to do", "success")
+            return redirect(url_for("main.index"))
+    status = {"ok": 400 if form.errors else 200, "unknown": 404}.get(state, 410)
+    return render_template("auth/invitation.html", form=form, state=state, title="Set your password"), status

@@ -12,10 +12,11 @@ from can_crm.models.resident import Resident
 from can_crm.models.rounds import DeliveryRound, RoundPlan, RoundStop
 from can_crm.models.safeguarding import SafeguardingConcern
 from can_crm.models.tracing import Case, ContactMessage, Interaction, TraceContact, TraceIdentity
-from can_crm.models.user import ApiToken, RecoveryCode, User
+from can_crm.models.user import AccountInvitation, ApiToken, RecoveryCode, User
 from can_crm.models.volunteer import SelfServiceType, Volunteer, VolunteerHours, VolunteerProgress
 
 __all__ = [
+    "AccountInvitation",
     "CallTask",
     "Campaign",
     "CampaignContact",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, false
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from can_crm.extensions import db
@@ -82,3 +82,23 @@ class RecoveryCode(db.Model):  # type: ignore[name-defined]
     code_hash: Mapped[str] = mapped_column(String(64), info={"personal": False})
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
+
+
+class AccountInvitation(db.Model):  # type: ignore[name-defined]
+    """A one-use link to set a password, for an account someone else made (a partner adding a volunteer).
+
+    Only the token's SHA-256 is stored; the token itself goes in the message and is forgotten."""
+
+    __tablename__ = "account_invitations"
+    __table_args__ = (
+        UniqueConstraint("token_hash", name="uq_account_invitations_token_hash"),
+        Index("ix_account_invitations_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), info={"personal": False})
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

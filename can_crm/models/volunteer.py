@@ -24,6 +24,7 @@ class Volunteer(db.Model):  # type: ignore[name-defined]
         Index("ix_volunteers_h3_fine", "h3_fine"),
         Index("ix_volunteers_updated_at", "updated_at"),
         Index("ix_volunteers_status", "status"),
+        Index("ix_volunteers_added_by_organisation", "added_by_organisation", "name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +61,11 @@ class Volunteer(db.Model):  # type: ignore[name-defined]
     paused_until: Mapped[date | None] = mapped_column(Date)
     isolating_until: Mapped[date | None] = mapped_column(Date)
     organisation: Mapped[str | None] = mapped_column(String(120), info={"personal": False})
+    # A partner organisation that added this person (its account, and the account's organisation then). The
+    # organisation decides which partner accounts see the person; the volunteer's own `organisation` above is
+    # free text they may change, so it never grants anyone access.
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    added_by_organisation: Mapped[str | None] = mapped_column(String(120), info={"personal": False})
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSubmitInput, GovTextArea
-from wtforms import BooleanField, SubmitField, TextAreaField
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovFileInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 
 from can_crm.forms import GovDateField
 from can_crm.resident.forms import HelpRequestForm
+from can_crm.volunteer.forms import ProfileFields
 
 
 class OnBehalfForm(HelpRequestForm):
@@ -24,3 +34,31 @@ class OnBehalfForm(HelpRequestForm):
 class CancelForm(FlaskForm):
     reason = TextAreaField("Why should the request be cancelled?", widget=GovTextArea())
     submit = SubmitField("Cancel the request", widget=GovSubmitInput())
+
+
+class PersonForm(ProfileFields):
+    """One of the organisation's people: the public sign-up's fields, worded for someone adding another person.
+
+    No password (they choose it from their invitation) and no organisation (the partner's own)."""
+
+    # Removes the field (WTForms: a subclass sets it to None): the partner's own organisation is used.
+    organisation = None  # type: ignore[assignment]
+    name = StringField("Full name", widget=GovTextInput())
+    email = StringField(
+        "Email address", description="We send them a link to set their password and sign in", widget=GovTextInput()
+    )
+    phone = StringField("Mobile phone number (optional)", widget=GovTextInput())
+    home_postcode = StringField(
+        "Home postcode", description="We use it to offer them help needed near them", widget=GovTextInput()
+    )
+    max_km = StringField("How far will they travel, in kilometres?", widget=GovTextInput())
+    capacity = StringField("Most tasks they can take on at once", widget=GovTextInput())
+    submit = SubmitField("Add volunteer", widget=GovSubmitInput())
+
+    def profile_data(self) -> dict[str, Any]:
+        return {**super().profile_data(), "email": self.email.data}
+
+
+class PeopleUploadForm(FlaskForm):
+    file = FileField("Volunteers file (CSV, UTF-8)", widget=GovFileInput())
+    submit = SubmitField("Upload and add volunteers", widget=GovSubmitInput())

@@ -34,7 +34,9 @@ def _checkboxes(label: str, choices: list[tuple[str, str]]) -> SelectMultipleFie
     return SelectMultipleField(label, choices=choices, validate_choice=False, widget=GovCheckboxesInput())
 
 
-class _ProfileFields(FlaskForm):
+class ProfileFields(FlaskForm):
+    """A volunteer's profile fields, shared by the sign-up, their own profile and partners adding their people."""
+
     name = StringField("Full name", widget=GovTextInput())
     phone = StringField("Mobile phone number", widget=GovTextInput())
     home_postcode = StringField(
@@ -71,17 +73,17 @@ class _ProfileFields(FlaskForm):
             "capacity": self.capacity.data,
             "skills": list(self.skills.data or []),
             "availability": self.availability(),
-            "organisation": self.organisation.data,
+            "organisation": self.organisation.data if self.organisation is not None else None,
         }
 
 
-class SignUpForm(_ProfileFields):
+class SignUpForm(ProfileFields):
     email = StringField("Email address", description="You will sign in with this", widget=GovTextInput())
     password = PasswordField("Create a password", description="12 characters or more", widget=GovPasswordInput())
     submit = SubmitField("Sign up to volunteer", widget=GovSubmitInput())
 
 
-class ProfileForm(_ProfileFields):
+class ProfileForm(ProfileFields):
     paused_until = GovDateField("Not available until (optional)")
     submit = SubmitField("Save my details", widget=GovSubmitInput())
 

@@ -132,6 +132,28 @@ MATRIX = [
             ("/api/v1/me/nearby", 401),
         )
     ],
+    # A partner organisation's own volunteers (the list holds only its own people: tested in
+    # test_partner_volunteers.py); partner accounts alone, councillors are not organisations.
+    *[
+        (
+            url,
+            {
+                "anonymous": (anonymous, anonymous),
+                "admin": (403, 403),
+                "coordinator": (403, 403),
+                "partner": (200, 200),
+                "councillor": (403, 403),
+                "volunteer": (403, 403),
+            },
+        )
+        for url, anonymous in (
+            ("/partner/volunteers", 302),
+            ("/partner/volunteers/new", 302),
+            ("/partner/volunteers/upload", 302),
+            ("/partner/volunteers/template.csv", 302),
+            ("/api/v1/organisation/volunteers", 401),
+        )
+    ],
     (
         "/admin/users/{user}",
         {
@@ -169,7 +191,7 @@ def world(db: Any, make_user: Any, make_request: Any, make_volunteer: Any, postc
     users = {
         "admin": make_user("admin"),
         "coordinator": make_user("coordinator"),
-        "partner": make_user("partner"),
+        "partner": make_user("partner", organisation="Fulham Mutual Aid"),
         "councillor": make_user("councillor", ward_code=ward),
         "volunteer": make_user("volunteer"),
     }

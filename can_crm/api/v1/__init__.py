@@ -21,6 +21,7 @@ from can_crm.api.v1 import (
     matching,
     me,
     notifications,
+    organisation,
     privacy,
     requests,
     residents,
@@ -52,6 +53,8 @@ be listed and revoked (`flask --app wsgi tokens ...`). **Search terms never go i
 
 **Data minimisation.** Partners and councillors see only the requests they raised (councillors also those of
 residents in their ward), and of the resident only the name and postcode. Reading a resident is audited.
+Partner organisations may add their own people as volunteers (`/api/v1/organisation/volunteers`) and see,
+of those people only, the name, contact details, vetting status and which checks are done.
 """
 
 api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1", description="CAN CRM JSON API, version 1")
@@ -61,6 +64,7 @@ for child in (
     jobs.blp,
     matching.blp,
     volunteers.blp,
+    organisation.blp,
     me.blp,
     tracing.blp,
     notifications.blp,

@@ -41,6 +41,47 @@ class VolunteerInSchema(StrictSchema):
     organisation = _text(120, "Organisation they volunteer with")
 
 
+class OrganisationPersonInSchema(StrictSchema):
+    """A partner organisation adds one of its people: the public sign-up's fields (no vetting, no DBS)."""
+
+    name = fields.String(required=True, metadata={"maxLength": 120, "minLength": 1, "description": "Full name"})
+    email = fields.String(
+        required=True, metadata={"maxLength": 254, "description": "Email address: their invitation goes here"}
+    )
+    phone = _text(20, "UK mobile number (an invitation goes by text message when given)")
+    postcode = fields.String(required=True, metadata={"maxLength": 8, "description": "Home postcode (a location)"})
+    max_km = fields.Float(required=True, metadata={"description": "How far they travel, 0.1 to 100 km"})
+    capacity = fields.Integer(strict=True, required=True, metadata={"description": "Most tasks at once, 1 to 20"})
+    skills = fields.List(fields.String(metadata={"enum": sorted(SKILLS)}), allow_none=True)
+    transport = _choice(values(Transport), "How they travel")
+    availability = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        allow_none=True,
+        metadata={"description": f"Days ({_DAYS}) to lists of morning, afternoon, evening"},
+    )
+
+
+class OrganisationPersonOutSchema(ma.Schema):
+    """What an organisation sees of its people: no DBS certificate, no vetting notes, no home postcode."""
+
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": values(VolunteerStatus)})
+    identity_checked = fields.Boolean()
+    references_checked = fields.Boolean()
+    training_done = fields.Boolean()
+    has_dbs_check = fields.Boolean(metadata={"description": "A DBS check is recorded (its details are not shown)"})
+    added_on = fields.Date()
+    account_ready = fields.Boolean(metadata={"description": "They set their password from the invitation"})
+
+
+class OrganisationPeopleSchema(ma.Schema):
+    items = fields.List(fields.Nested(OrganisationPersonOutSchema))
+
+
 class VolunteerPatchSchema(VolunteerInSchema):
     """Every field optional: only the fields sent are validated and changed."""
 

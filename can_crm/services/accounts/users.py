@@ -36,17 +36,28 @@ def clean_password(password: str | None) -> str:
     return password
 
 
+# Stored instead of a hash for an account whose owner has not chosen a password yet (they were invited): argon2
+# cannot read it, so no password signs in to it (authenticate() treats it as a wrong password).
+UNUSABLE_PASSWORD = "!invited"  # noqa: S105 - a marker, not a password
+
+
 @atomic
 def create_user(
-    email: str, name: str, role: str, password: str, organisation: str | None = None, ward_code: str | None = None
+    email: str,
+    name: str,
+    role: str,
+    password: str | None,
+    organisation: str | None = None,
+    ward_code: str | None = None,
 ) -> User:
+    """A new account. `password` None: nobody can sign in until its owner sets one through an invitation."""
     errors: dict[str, str] = {}
     cleaned: dict[str, str | None] = {}
     rules: tuple[tuple[str, Callable[[], str | None]], ...] = (
         ("email", lambda: clean_email(email, required=True)),
         ("name", lambda: clean_name(name)),
         ("role", lambda: clean_choice(role, values(Role), "role", "a role")),
-        ("password", lambda: clean_password(password)),
+        ("password", lambda: clean_password(password) if password is not None else None),
         ("organisation", lambda: clean_text(organisation, "organisation", "organisation", max_length=120) or None),
         ("ward_code", lambda: clean_text(ward_code, "ward_code", "ward code", max_length=12) or None),
     )
@@ -63,7 +74,7 @@ def create_user(
         email=cleaned["email"],
         name=cleaned["name"],
         role=cleaned["role"],
-        password_hash=_hasher.hash(password),
+        password_hash=_hasher.hash(password) if password is not None else UNUSABLE_PASSWORD,
         organisation=cleaned["organisation"],
         ward_code=cleaned["ward_code"],
     )
@@ -120,6 +131,13 @@ def change_password(user: User, current: str, new: str) -> None:
         _hasher.verify(user.password_hash, current or "")
     except (VerificationError, InvalidHashError):
         raise ValidationError("Your current password is not right", "current_password") from None
+    user.password_hash = _hasher.hash(clean_password(new))
+    end_sessions(user)
+    revoke_all_tokens(user)
+
+
+def set_password(user: User, new: str) -> None:
+    """Set a password without the current one (an invitation proved who they are); every old session ends."""
     user.password_hash = _hasher.hash(clean_password(new))
     end_sessions(user)
     revoke_all_tokens(user)

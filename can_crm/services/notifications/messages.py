@@ -86,10 +86,18 @@ TEMPLATES: dict[str, Template] = {
             "Please call us on 020 8753 1000 for advice."
         ),
     ),
+    "volunteer_invitation": Template(
+        N_("Volunteer with %(authority)s Council: set your password"),
+        N_(
+            "%(organisation)s has signed you up to volunteer with %(authority)s Council. Choose a password to "
+            "sign in: %(link)s (the link works once). A coordinator checks every volunteer before offering "
+            "anything to do."
+        ),
+    ),
 }
 
 
-_PLACEHOLDERS = ("authority", "reference", "link", "until")
+_PLACEHOLDERS = ("authority", "reference", "link", "until", "organisation")
 
 
 class UnknownTemplate(ValueError):

@@ -282,8 +282,11 @@ def create_or_link(data: Mapping[str, Any]) -> Volunteer:
 
 
 @atomic
-def sign_up(data: Mapping[str, Any], email: str | None, password: str | None) -> Volunteer:
-    """Public sign-up: a volunteer account and its profile, waiting for vetting (nothing is offered before)."""
+def sign_up(data: Mapping[str, Any], email: str | None, password: str | None, *, invited: bool = False) -> Volunteer:
+    """A volunteer account and its profile, waiting for vetting (nothing is offered before).
+
+    Public sign-up chooses the password now; a partner organisation adding one of its people signs them up
+    `invited` (no password: they choose one through an invitation). The same rules and messages either way."""
     errors: dict[str, str] = {}
     try:
         cleaned = clean_volunteer({"active": True, **data})
@@ -292,7 +295,7 @@ def sign_up(data: Mapping[str, Any], email: str | None, password: str | None) ->
         cleaned = {}
     try:
         user = accounts.create_user(
-            email or "", str(data.get("name") or "Volunteer"), Role.VOLUNTEER.value, password or ""
+            email or "", str(data.get("name") or "Volunteer"), Role.VOLUNTEER.value, None if invited else password or ""
         )
     except FieldErrors as exc:
         errors.update({k: v for k, v in exc.fields.items() if k in ("email", "password")})
