@@ -185,6 +185,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-requests", type=int, default=20_000)
     parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--first-warmup", type=float, default=5.0, help="as bench_web's: steady state, not start-up")
     parser.add_argument("--database", default="can_bench_volunteer")
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--seed", type=int, default=2020)
@@ -221,11 +222,17 @@ def main(argv: list[str] | None = None) -> int:
             if status != 200:
                 raise SystemExit(f"{name}: GET {target.path} answered {status}: {body[:300]!r}")
         results: dict[str, bw.Result] = {}
+        servers = {server.port: server.process.pid for server in (app_server, ceiling)}
         for round_no in range(1, args.rounds + 1):
             for name, target in targets.items():
                 bw.log(f"round {round_no}/{args.rounds}: {name} ({target.path}) at {args.concurrency} connections")
                 part = bw.load(
-                    target, args.concurrency, args.seconds / args.rounds, args.max_requests // args.rounds, args.warmup
+                    target,
+                    args.concurrency,
+                    args.seconds / args.rounds,
+                    args.max_requests // args.rounds,
+                    args.first_warmup if round_no == 1 else args.warmup,
+                    servers[target.port],
                 )
                 results[name] = results[name].merge(part) if name in results else part
         report(results, args, found)
@@ -252,25 +259,15 @@ def report(results: dict[str, bw.Result], args: argparse.Namespace, found: dict[
         "volunteers": args.volunteers,
         "results": {},
     }
-    print(f"\n{'target':<10} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'ratio':>7}")
+    print(bw.table_header())
     met = True
     for name, r in results.items():
-        entry = {
-            "requests": r.count,
-            "errors": r.errors,
-            "rps": round(r.rps, 1),
-            "p50_ms": round(r.percentile(50), 1),
-            "p95_ms": round(r.percentile(95), 1),
-            "ratio_to_ceiling": round(r.rps / ceiling, 3),
-        }
+        entry = bw.result_entry(r, ceiling)
         summary["results"][name] = entry
         if name != "ceiling":
             met = met and entry["ratio_to_ceiling"] >= GOAL_RATIO and entry["p95_ms"] < bw.GOAL_P95_MS
             met = met and r.errors == 0
-        print(
-            f"{name:<10} {r.count:>9} {r.errors:>7} {r.rps:>9.1f} {entry['p50_ms']:>8.1f} "
-            f"{entry['p95_ms']:>8.1f} {entry['ratio_to_ceiling']:>7.2f}"
-        )
+        print(bw.table_row(name, entry))
     summary["goal_met"] = met
     verdict = "MET" if met else "MISSED"
     print(f"\ngoal (each page >= {GOAL_RATIO:.0%} of ceiling, p95 < {bw.GOAL_P95_MS:.0f} ms, no errors): {verdict}")

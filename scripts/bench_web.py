@@ -6,9 +6,11 @@ What it does, in one run:
 3. serves the real app under gunicorn on 127.0.0.1, and beside it, with the same gunicorn settings,
    a bare Flask app whose one endpoint reads 20 rows from the same database (the machine's ceiling);
 4. loads each target from loopback at 16 concurrent keep-alive connections (threads + http.client), in
-   interleaved rounds,
-   bounded by a request count and a time limit;
-5. prints requests/s, p50 and p95 for each target and the ratio of its throughput to the ceiling's,
+   interleaved rounds, each after an unmeasured warm-up (5 s before a target's first round, 1 s before the
+   others: a running server's steady state, not its workers' start-up), bounded by a request count and a time
+   limit, and reads from /proc the CPU the app's workers, PostgreSQL and the load generator used meanwhile;
+5. prints requests/s, p50 and p95 for each target, the ratio of its throughput to the ceiling's and its CPU
+   milliseconds per request in the app, PostgreSQL and the load generator (where the time goes),
    as a table and as one JSON line; then drops the database.
 
 Targets: `queue` (one URL, so mostly served by the page cache), `queue_uncached` (a different filter or page
@@ -589,6 +591,8 @@ class Result:
     seconds: float
     latencies_ms: list[float]
     statuses: dict[int, int]
+    # CPU seconds spent while measuring: the app's gunicorn (master and workers), PostgreSQL, this load generator.
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def merge(self, other: Result) -> Result:
         statuses = dict(self.statuses)
@@ -601,6 +605,7 @@ class Result:
             self.seconds + other.seconds,
             self.latencies_ms + other.latencies_ms,
             statuses,
+            {k: self.cpu.get(k, 0.0) + other.cpu.get(k, 0.0) for k in {*self.cpu, *other.cpu}},
         )
 
     @property
@@ -614,7 +619,34 @@ class Result:
         return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def load(target: Target, concurrency: int, seconds: float, max_requests: int, warmup: float) -> Result:
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server_pid: int | None) -> dict[str, float]:
+    """CPU seconds so far (user + system, from /proc) of the server's process tree, of PostgreSQL's processes
+    and of this process: what each request costs, and where, beside the throughput."""
+    app = pg = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        used = (int(fields[11]) + int(fields[12])) / TICKS
+        if server_pid is not None and (int(entry) == server_pid or int(fields[1]) == server_pid):
+            app += used
+        elif comm.startswith("postgres"):
+            pg += used
+    return {"app": app, "postgres": pg, "client": time.process_time()}
+
+
+def load(
+    target: Target, concurrency: int, seconds: float, max_requests: int, warmup: float, server_pid: int | None = None
+) -> Result:
     """`concurrency` threads, each with one keep-alive connection, until the time or the count runs out."""
     lock = threading.Lock()
     latencies: list[float] = []
@@ -663,6 +695,7 @@ def load(target: Target, concurrency: int, seconds: float, max_requests: int, wa
     for t in threads:
         t.start()
     time.sleep(warmup)
+    cpu_before = cpu_seconds(server_pid)
     measuring.set()
     begin = time.perf_counter()
     deadline = begin + seconds
@@ -670,9 +703,11 @@ def load(target: Target, concurrency: int, seconds: float, max_requests: int, wa
         time.sleep(0.05)
     elapsed = time.perf_counter() - begin
     stop.set()
+    cpu_after = cpu_seconds(server_pid)
     for t in threads:
         t.join(timeout=35)
-    return Result(target.name, len(latencies), errors, elapsed, latencies, statuses)
+    cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_before}
+    return Result(target.name, len(latencies), errors, elapsed, latencies, statuses, cpu)
 
 
 def queue_paths(rng: random.Random) -> list[str]:
@@ -726,6 +761,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per target")
     parser.add_argument("--max-requests", type=int, default=20_000, help="request limit per target")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of unmeasured load before each round")
+    parser.add_argument(
+        "--first-warmup",
+        type=float,
+        default=5.0,
+        help="unmeasured load before a target's first round: every worker compiles its templates and fills its"
+        " caches once, as a server that has been running has (steady state, not start-up)",
+    )
     parser.add_argument("--database", default="can_bench")
     parser.add_argument("--keep-database", action="store_true", help="do not drop the database at the end")
     parser.add_argument(
@@ -830,6 +872,7 @@ def main(argv: list[str] | None = None) -> int:
             if status not in target.expect:
                 raise SystemExit(f"{name}: {target.method} {target.path} answered {status}: {body[:300]!r}")
         results: dict[str, Result] = {}
+        servers = {server.port: server.process.pid for server in (app_server, ceiling_server)}
         chosen = {n: t for n, t in targets.items() if not args.only or n in args.only or n == "ceiling"}
         # Interleaved rounds: on a shared machine, load from other processes then falls on every target alike,
         # so the ratios to the ceiling stay meaningful even when the absolute figures move.
@@ -841,7 +884,12 @@ def main(argv: list[str] | None = None) -> int:
                     f"at {args.concurrency} connections"
                 )
                 part = load(
-                    target, args.concurrency, args.seconds / args.rounds, args.max_requests // args.rounds, args.warmup
+                    target,
+                    args.concurrency,
+                    args.seconds / args.rounds,
+                    args.max_requests // args.rounds,
+                    args.first_warmup if round_no == 1 else args.warmup,
+                    servers[target.port],
                 )
                 results[name] = results[name].merge(part) if name in results else part
         report(results, skipped, args)
@@ -851,6 +899,36 @@ def main(argv: list[str] | None = None) -> int:
             drop_database(args.database)
             log(f"database {args.database} dropped")
     return 0
+
+
+def result_entry(r: Result, ceiling_rps: float) -> dict[str, Any]:
+    return {
+        "requests": r.count,
+        "errors": r.errors,
+        "rps": round(r.rps, 1),
+        "p50_ms": round(r.percentile(50), 1),
+        "p95_ms": round(r.percentile(95), 1),
+        "ratio_to_ceiling": round(r.rps / ceiling_rps, 3),
+        "statuses": {str(k): v for k, v in sorted(r.statuses.items())},
+        # Requests finishing just after the window make these a little high; fine for where the time goes.
+        "cpu_ms_per_request": {k: round(1000 * v / r.count, 2) for k, v in r.cpu.items()} if r.count else {},
+    }
+
+
+def table_header() -> str:
+    return (
+        f"\n{'target':<14} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'ratio':>7}"
+        f"   CPU ms per request: {'app':>5} {'postgres':>8} {'client':>6}"
+    )
+
+
+def table_row(name: str, entry: dict[str, Any]) -> str:
+    cpu = entry["cpu_ms_per_request"]
+    return (
+        f"{name:<14} {entry['requests']:>9} {entry['errors']:>7} {entry['rps']:>9.1f} {entry['p50_ms']:>8.1f} "
+        f"{entry['p95_ms']:>8.1f} {entry['ratio_to_ceiling']:>7.2f}"
+        f"{'':>23}{cpu.get('app', 0):>5.2f} {cpu.get('postgres', 0):>8.2f} {cpu.get('client', 0):>6.2f}"
+    )
 
 
 def report(results: dict[str, Result], skipped: dict[str, str], args: argparse.Namespace) -> None:
@@ -867,24 +945,12 @@ def report(results: dict[str, Result], skipped: dict[str, str], args: argparse.N
         "results": {},
         "skipped": skipped,
     }
-    print(f"\n{'target':<14} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'ratio':>7}")
+    print(table_header())
     for name, r in results.items():
-        ratio = r.rps / ceiling
-        entry = {
-            "requests": r.count,
-            "errors": r.errors,
-            "rps": round(r.rps, 1),
-            "p50_ms": round(r.percentile(50), 1),
-            "p95_ms": round(r.percentile(95), 1),
-            "ratio_to_ceiling": round(ratio, 3),
-            "statuses": {str(k): v for k, v in sorted(r.statuses.items())},
-        }
+        entry = result_entry(r, ceiling)
         summary["results"][name] = entry
         rows.append(entry)
-        print(
-            f"{name:<14} {r.count:>9} {r.errors:>7} {r.rps:>9.1f} {entry['p50_ms']:>8.1f} "
-            f"{entry['p95_ms']:>8.1f} {ratio:>7.2f}"
-        )
+        print(table_row(name, entry))
     for name, why in skipped.items():
         print(f"{name:<14} skipped: {why}")
     summary["goals"] = {}
