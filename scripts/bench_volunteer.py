@@ -221,20 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             status, _, body = bw.call(target.port, target.method, target.path, None, target.headers)
             if status != 200:
                 raise SystemExit(f"{name}: GET {target.path} answered {status}: {body[:300]!r}")
-        results: dict[str, bw.Result] = {}
         servers = {server.port: server.process.pid for server in (app_server, ceiling)}
-        for round_no in range(1, args.rounds + 1):
-            for name, target in targets.items():
-                bw.log(f"round {round_no}/{args.rounds}: {name} ({target.path}) at {args.concurrency} connections")
-                part = bw.load(
-                    target,
-                    args.concurrency,
-                    args.seconds / args.rounds,
-                    args.max_requests // args.rounds,
-                    args.first_warmup if round_no == 1 else args.warmup,
-                    servers[target.port],
-                )
-                results[name] = results[name].merge(part) if name in results else part
+        results = bw.run_rounds(targets, args, servers)
         report(results, args, found)
     finally:
         run.stop()

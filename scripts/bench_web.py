@@ -871,27 +871,9 @@ def main(argv: list[str] | None = None) -> int:
             status, _, body = call(target.port, target.method, target.path, target.body, target.headers)
             if status not in target.expect:
                 raise SystemExit(f"{name}: {target.method} {target.path} answered {status}: {body[:300]!r}")
-        results: dict[str, Result] = {}
         servers = {server.port: server.process.pid for server in (app_server, ceiling_server)}
         chosen = {n: t for n, t in targets.items() if not args.only or n in args.only or n == "ceiling"}
-        # Interleaved rounds: on a shared machine, load from other processes then falls on every target alike,
-        # so the ratios to the ceiling stay meaningful even when the absolute figures move.
-        for round_no in range(1, args.rounds + 1):
-            for name, target in chosen.items():
-                where = f"{len(target.paths)} different URLs in turn" if target.paths else target.path
-                log(
-                    f"round {round_no}/{args.rounds}: {name} ({target.method} {where}) "
-                    f"at {args.concurrency} connections"
-                )
-                part = load(
-                    target,
-                    args.concurrency,
-                    args.seconds / args.rounds,
-                    args.max_requests // args.rounds,
-                    args.first_warmup if round_no == 1 else args.warmup,
-                    servers[target.port],
-                )
-                results[name] = results[name].merge(part) if name in results else part
+        results = run_rounds(chosen, args, servers)
         report(results, skipped, args)
     finally:
         run.stop()
@@ -899,6 +881,29 @@ def main(argv: list[str] | None = None) -> int:
             drop_database(args.database)
             log(f"database {args.database} dropped")
     return 0
+
+
+def run_rounds(targets: dict[str, Target], args: argparse.Namespace, servers: dict[int, int]) -> dict[str, Result]:
+    """Load each target in turn, `args.rounds` times over (`servers` maps a port to its gunicorn master's pid).
+
+    Interleaved rounds: on a shared machine, load from other processes then falls on every target alike, so the
+    ratios to the ceiling stay meaningful even when the absolute figures move.
+    """
+    results: dict[str, Result] = {}
+    for round_no in range(1, args.rounds + 1):
+        for name, target in targets.items():
+            where = f"{len(target.paths)} different URLs in turn" if target.paths else target.path
+            log(f"round {round_no}/{args.rounds}: {name} ({target.method} {where}) at {args.concurrency} connections")
+            part = load(
+                target,
+                args.concurrency,
+                args.seconds / args.rounds,
+                args.max_requests // args.rounds,
+                args.first_warmup if round_no == 1 else args.warmup,
+                servers[target.port],
+            )
+            results[name] = results[name].merge(part) if name in results else part
+    return results
 
 
 def result_entry(r: Result, ceiling_rps: float) -> dict[str, Any]:
