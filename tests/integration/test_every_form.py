@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 from flask import g
-from site_walk import Fetched, Form, coverage_problems, parse, restore_accounts, seed, sign_in, walk
+from site_walk import Fetched, Form, coverage_problems, parse, restore_accounts, seed, shape, sign_in, walk
 
 from tests.conftest import ROOT, FreshUserClient, postcode_in
 
@@ -24,6 +24,18 @@ START = ["/", "/coordinator/", "/partner/", "/admin/users", "/request-help", "/t
 # The fewest distinct forms each role's walk must post (a little under what it finds today): a walk that
 # lost its way (sign-in broken, a seed short of data, navigation gone) fails here instead of passing on less.
 MIN_FORMS = {"anonymous": 4, "admin": 12, "coordinator": 32, "partner": 6, "councillor": 3, "volunteer": 4}
+# Known defects this walk found and that are not fixed yet (each in the walk branch's report): a 400 whose page
+# lacks the GOV.UK error message. Not exemptions by design: remove a line when its form is fixed, and never add
+# one for a new form. The request-page forms: once an earlier post moved the request on (triaged, matched), a
+# refused post re-renders the page without that form, so the summary links to a field that is not there.
+OPEN_ERROR_MESSAGE_DEFECTS = {
+    "/coordinator/requests/{ref}/assign",
+    "/coordinator/requests/{ref}/transition",
+    "/coordinator/requests/{ref}/triage",
+    "/coordinator/outreach/contacts/{id}/outcome",  # summary item without a link, no message by the radios
+    "/coordinator/rounds/{id}/discard",
+    "/coordinator/rounds/{id}/stops/{id}",  # refused stop edit answers the generic 400 page: the input is lost
+}
 HOSTILE = [
     "",
     "   ",
@@ -109,6 +121,7 @@ class Browser:
         self.client = app.test_client()
         self.email = email
         self.failures: list[str] = []
+        self.unexplained: list[str] = []
         self.posts = 0
         self.sign_in()
 
@@ -151,6 +164,13 @@ class Browser:
             return
         if status >= 500:
             self.failures.append(f"{form.method.upper()} {form.action} [{label}] answered {status}")
+        elif form.method == "post" and status == 400 and (response.content_type or "").startswith("text/html"):
+            # Refused input is answered the GOV.UK way: the form again with an error summary and, when the form
+            # has a field a person fills in (not only hidden values behind a button), a message by that field.
+            body = response.get_data(as_text=True)
+            fillable = any(f.kind not in ("hidden", "submit") for f in form.fields)
+            if "govuk-error-summary" not in body or (fillable and "govuk-error-message" not in body):
+                self.unexplained.append(f"POST {form.action} [{label}] answered 400 without a GOV.UK error message")
 
 
 def baseline(form: Form, postcode: str) -> dict[str, list[str]]:
@@ -209,6 +229,7 @@ def test_every_form_answers_bad_input_without_a_server_error(csrf_app: Any, post
     emails = seed(postcode)
     failures: list[str] = []
     coverage: list[str] = []
+    unexplained: list[str] = []
     forms_seen = posts = 0
     for role in ROLES:
         browser = Browser(csrf_app, emails.get(role))
@@ -227,6 +248,7 @@ def test_every_form_answers_bad_input_without_a_server_error(csrf_app: Any, post
                 browser.send(form, body, label)
             restore_accounts(emails)
         failures += [f"{role}: {f}" for f in browser.failures]
+        unexplained += [f"{role}: {f}" for f in browser.unexplained]
         posts += browser.posts
         print(f"{role}: {len(found.reached())} kinds of page, {role_forms} forms")
         if role_forms < MIN_FORMS[role]:
@@ -234,3 +256,7 @@ def test_every_form_answers_bad_input_without_a_server_error(csrf_app: Any, post
     print(f"{forms_seen} forms, {posts} submissions")
     assert not coverage, "the walk did not cover the app:\n" + "\n".join(coverage)
     assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:60])
+    unexplained = [u for u in unexplained if shape(u.split(" ")[2]) not in OPEN_ERROR_MESSAGE_DEFECTS]
+    assert not unexplained, f"{len(unexplained)} refusals without a GOV.UK error message:\n" + "\n".join(
+        unexplained[:60]
+    )
