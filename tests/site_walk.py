@@ -11,15 +11,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, TOTP_SECRET, totp_code
 
 # Pages that change something on a GET or end the session: never followed.
 SKIP_PREFIXES = ("/auth/sign-out", "/static/", "/assets/", "/govuk/", "/healthz")
 # The same kind of page (one request, one volunteer...) is visited at most this many times.
 PER_SHAPE = 2
+# A walk stops after this many pages: well above what any role reaches (the coverage check below fails if a
+# role's known pages were cut off by it).
+MAX_PAGES = 250
 
 
 @dataclass
@@ -159,15 +162,108 @@ def shape(path: str) -> str:
     return re.sub(r"/\d+(?=/|$)", "/{id}", path)
 
 
+# The guard against a walk that silently covers less than it should (as when staff sign-in gained a second
+# factor the seed did not enrol, and every staff walk stopped at /auth/two-factor/setup unnoticed): the page
+# shapes each role must reach, the minimum of each role's pages a form test posts to. The walk finds far more
+# than this by itself; these are the pages a person in that role could not do their job without.
+MUST_REACH: dict[str, set[str]] = {
+    "anonymous": {"/", "/request-help", "/request-help/form", "/track", "/auth/sign-in", "/volunteer/sign-up"},
+    "coordinator": {
+        "/coordinator/",
+        "/coordinator/requests/{ref}",
+        "/coordinator/requests/new",
+        "/coordinator/volunteers",
+        "/coordinator/volunteers/{id}",
+        "/coordinator/volunteers/{id}/vetting",
+        "/coordinator/matching",
+        "/coordinator/maps",
+        "/coordinator/rounds",
+        "/coordinator/rounds/{id}",
+        "/coordinator/safeguarding",
+        "/coordinator/call-tasks",
+        "/coordinator/outreach",
+        "/coordinator/dashboard",
+        "/coordinator/tracing/",
+        "/coordinator/tracing/interactions/new",
+        "/coordinator/privacy/residents/{id}",
+        "/coordinator/privacy/reviews",
+        "/coordinator/privacy/retention",
+        "/coordinator/matching/runs/{id}",
+        "/coordinator/tracing/cases/{id}",
+        "/coordinator/outreach/campaigns/{id}",
+    },
+    "admin": {
+        "/admin/users",
+        "/admin/users/{id}",
+        "/admin/users/new",
+        "/admin/outbox",
+        "/admin/partners",
+        "/admin/data-sharing-log",
+        "/admin/open311-keys",
+        "/admin/matching-settings",
+        "/admin/audit",
+        "/admin/processing-record",
+    },
+    "partner": {
+        "/partner/",
+        "/partner/requests/{ref}",
+        "/partner/requests/new",
+        "/partner/volunteers",
+        "/partner/volunteers/new",
+        "/partner/volunteers/upload",
+    },
+    "councillor": {"/partner/", "/partner/requests/{ref}", "/partner/requests/new"},
+    "volunteer": {"/volunteer/", "/volunteer/tasks", "/volunteer/nearby", "/volunteer/round", "/volunteer/profile"},
+}
+
+
+def coverage_problems(role: str, found: Walk) -> list[str]:
+    """What the walk as `role` should have reached and did not (empty when it covered its ground)."""
+    missing = sorted(MUST_REACH[role] - found.reached())
+    if not missing:
+        return []
+    stuck = sorted({found.landed[p] for p in found.pages if found.landed.get(p, p).startswith("/auth/")})
+    return [f"{role}: the walk never reached {', '.join(missing)} ({len(found.pages)} pages; ended on {stuck})"]
+
+
+class Fetched(NamedTuple):
+    """What a walk's `get(path)` returns: the answer after redirects, and the path it ended on."""
+
+    status: int
+    content_type: str
+    body: str
+    landed: str  # the path (and query) of the last request, after any redirects
+
+    @classmethod
+    def of(cls, response: Any) -> Fetched:
+        """From a Flask test client's response, asked for with follow_redirects=True."""
+        query = response.request.query_string.decode()
+        landed = response.request.path + (f"?{query}" if query else "")
+        if "attachment" in response.headers.get("Content-Disposition", ""):
+            return cls(response.status_code, "application/x-download", "", landed)  # a file, not a page
+        return cls(response.status_code, response.content_type or "", response.get_data(as_text=True), landed)
+
+
 @dataclass
 class Walk:
     pages: dict[str, int] = field(default_factory=dict)  # path -> HTTP status
+    landed: dict[str, str] = field(default_factory=dict)  # path -> where its redirects ended
     forms: list[Form] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # pages that answered 5xx or raised
 
+    def reached(self) -> set[str]:
+        """The shapes of the pages the walk really saw: answered 200 where they were asked for, not on
+        another page a redirect led to (a staff page that bounces to sign-in or to the second factor is not
+        reached, whatever the status of the sign-in page)."""
+        return {
+            shape(path)
+            for path, status in self.pages.items()
+            if status == 200 and shape(self.landed.get(path, path)) == shape(path)
+        }
 
-def walk(get: Callable[[str], tuple[int, str, str]], start: list[str], max_pages: int = 150) -> Walk:
-    """Breadth first from `start`. `get(path)` returns (status, content type, body) after redirects."""
+
+def walk(get: Callable[[str], Fetched], start: list[str], max_pages: int = MAX_PAGES) -> Walk:
+    """Breadth first from `start`. `get(path)` returns the answer after redirects (see `Fetched`)."""
     result = Walk()
     queue = list(start)
     shapes: dict[str, int] = {}
@@ -181,23 +277,52 @@ def walk(get: Callable[[str], tuple[int, str, str]], start: list[str], max_pages
             continue
         shapes[page_shape] = shapes.get(page_shape, 0) + 1
         try:
-            status, content_type, body = get(path)
+            status, content_type, body, landed = get(path)
         except Exception as exc:  # noqa: BLE001 - a page that raises is what this walk is looking for
             result.pages[path] = 500
             result.errors.append(f"GET {path} raised {type(exc).__name__}: {exc}")
             continue
         result.pages[path] = status
+        result.landed[path] = landed
         if status >= 500:
             result.errors.append(f"GET {path} answered {status}")
         if not content_type.startswith("text/html"):
             continue
-        links, forms, _ = parse(path, body)
+        links, forms, _ = parse(landed, body)
         for form in forms:
             if form.key not in seen_forms:
                 seen_forms.add(form.key)
                 result.forms.append(form)
         queue += [link for link in links if link not in result.pages]
     return result
+
+
+# -- signing in as a person would --------------------------------------------------------------------------
+
+
+def sign_in(client: Any, email: str) -> None:
+    """Sign in on a Flask test client through the real pages with CSRF on: the password, then (staff) the
+    TOTP code of the secret `seed` enrolled them with. Fails loudly unless the client ends up signed in:
+    a walk that silently stayed on the sign-in or second-factor page would cover nothing."""
+    _, _, token = parse("/auth/sign-in", client.get("/auth/sign-in").get_data(as_text=True))
+    response = client.post("/auth/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token or ""})
+    assert response.status_code == 302, f"sign-in as {email}: {response.status_code} {_problems(response)}"
+    location = response.headers["Location"]
+    assert "/auth/two-factor/setup" not in location, f"{email} is staff but the walk seed did not enrol them"
+    if "/auth/two-factor" in location:
+        _, _, token = parse("/auth/two-factor", client.get("/auth/two-factor").get_data(as_text=True))
+        # TOTP codes are not refused on replay (services/accounts/two_factor.verify), so signing in again in
+        # the same 30 s window, after a fuzzed form signed the walk out, works like the conftest helpers.
+        response = client.post("/auth/two-factor", data={"code": totp_code(), "csrf_token": token or ""})
+        assert response.status_code == 302, f"second factor for {email}: {response.status_code} {_problems(response)}"
+        location = response.headers["Location"]
+    assert "/auth/" not in location, f"sign-in as {email} ended on {location}"
+
+
+def _problems(response: Any) -> list[str]:
+    return re.findall(
+        r"govuk-error-message.*?</p>|<p class=.govuk-body.>.*?</p>", response.get_data(as_text=True), re.S
+    )
 
 
 # -- the accounts and requests a walk starts from ----------------------------------------------------------
@@ -207,13 +332,17 @@ def seed(postcode: str) -> dict[str, str]:
     """One account for each role and requests in the states that show the most forms. Returns role -> email."""
     from can_crm import unit_of_work
     from can_crm.extensions import db
+    from can_crm.models.base import utcnow
     from can_crm.models.enums import Channel, VolunteerStatus
     from can_crm.models.resident import Resident
-    from can_crm.services.accounts import users
+    from can_crm.services.accounts import two_factor, users
+    from can_crm.services.outreach import campaigns
+    from can_crm.services.privacy import consent
     from can_crm.services.requests import intake as requests
     from can_crm.services.requests import operations, safeguarding
     from can_crm.services.requests.events import Actor
     from can_crm.services.rounds import approval
+    from can_crm.services.tracing import cases
     from can_crm.services.volunteers import profiles as volunteers
 
     resident = {
@@ -267,12 +396,52 @@ def seed(postcode: str) -> dict[str, str]:
     approval.approve_plan(plans[1].id, coordinator)
     ward = db.session.get(Resident, new.resident_id).ward_code
     councillor = users.create_user("councillor@example.gov.uk", "Cal Councillor", "councillor", PASSWORD, None, ward)
+    # Staff sign in with a second factor: enrol them with the fixtures' known secret, or the walk stops at
+    # /auth/two-factor/setup and covers none of their pages. The coordinator also holds the two permissions
+    # an admin grants, so the tracing and privacy pages are walked too.
+    for staff_user in (coordinator, admin, partner, councillor):
+        two_factor.enrol_known_secret(staff_user, TOTP_SECRET)
+    coordinator.can_trace = coordinator.privacy_officer = True
     unit_of_work.commit()
     safeguarding.raise_concern(coordinator, new.reference, "Seems confused about the dates")
+    # The pages behind a list: a finished matching run with a proposal to decide, a Track and Trace case,
+    # an outreach campaign with a call list (the shielded resident is in its cohort), a review to resolve.
+    _seed_matching_run(coordinator.id, triaged.id, volunteer.id)
+    cases.create_case({"resident_id": new.resident_id, "onset": utcnow().date().isoformat()}, coordinator.id)
+    campaigns.create_campaign({"name": "Shielding check-in", "channel": "phone"}, coordinator.id)
+    consent.open_review(new.resident_id, "Not offered a volunteer", "Please have a person look again", coordinator.id)
     unit_of_work.commit()
     accounts = {"admin": admin, "coordinator": coordinator, "partner": partner, "councillor": councillor}
     accounts["volunteer"] = volunteer_user
     return {role: user.email for role, user in accounts.items()}
+
+
+def _seed_matching_run(coordinator_id: int, request_id: int, volunteer_id: int) -> None:
+    """A finished matching run proposing Val for a request, written directly (no engine run in a walk)."""
+    from can_crm.extensions import db
+    from can_crm.models.base import utcnow
+    from can_crm.models.matching import MatchingRun, MatchProposal
+
+    run = MatchingRun(
+        started_by_id=coordinator_id,
+        request_types=[],
+        state="proposed",
+        requests_considered=1,
+        volunteers_considered=1,
+        served_by_urgency={"3": 1},
+        total_km=0.5,
+        optimal=True,
+        stats={},
+        finished_at=utcnow(),
+    )
+    db.session.add(run)
+    db.session.flush()
+    db.session.add(
+        MatchProposal(
+            run_id=run.id, request_id=request_id, volunteer_id=volunteer_id, km=0.5, explanation="0.5 km away"
+        )
+    )
+    db.session.flush()
 
 
 def _seed_round_plan(coordinator_id: int, volunteer_id: int, request: Any, staff: Any) -> Any:
@@ -324,16 +493,23 @@ def _seed_round_plan(coordinator_id: int, volunteer_id: int, request: Any, staff
 
 
 def restore_accounts(emails: dict[str, str]) -> None:
-    """A fuzzed admin form may demote or deactivate a seeded account: put each back, so the walk goes on."""
+    """A fuzzed admin form may demote or deactivate a seeded account, reset its second factor or take a
+    permission away: put each back, so the walk goes on."""
     from sqlalchemy import select
 
     from can_crm import unit_of_work
     from can_crm.extensions import db
+    from can_crm.models.base import utcnow
     from can_crm.models.user import User
 
     db.session.rollback()
     for role, email in emails.items():
         user = db.session.scalar(select(User).where(User.email == email))
-        if user is not None and (user.role != role or not user.active):
-            user.role, user.active = role, True
+        if user is None:
+            continue
+        user.role, user.active = role, True
+        if role != "volunteer" and user.totp_secret != TOTP_SECRET:  # an admin form reset the second factor
+            user.totp_secret, user.totp_enrolled_at = TOTP_SECRET, utcnow()
+        if role == "coordinator":  # an admin form took a permission away
+            user.can_trace = user.privacy_officer = True
     unit_of_work.commit()

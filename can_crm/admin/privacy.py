@@ -22,10 +22,10 @@ from can_crm.services.privacy import processing, reads
 @roles(Role.ADMIN)
 def audit_log() -> Any:
     raw = request.args.get("resident_id") or ""
-    if raw and not (raw.isdigit() and len(raw) <= 9):
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
         abort(400, "A resident id is a whole number")
     raw_actor = request.args.get("actor_id") or ""
-    if raw_actor and not (raw_actor.isdigit() and len(raw_actor) <= 9):
+    if raw_actor and not (raw_actor.isascii() and raw_actor.isdigit() and len(raw_actor) <= 9):
         abort(400, "A user id is a whole number")
     entries = reads.entries(int(raw) if raw else None, int(raw_actor) if raw_actor else None)
     return render_template(

@@ -35,7 +35,7 @@ def person_ref(kind: str | None, raw_id: str | None) -> dict[str, Any]:
     """{"resident_id": n} or {"volunteer_id": n} from a kind and a typed id; text that is not a number stays
     text, so the service says what is wrong with it."""
     text = (raw_id or "").strip()
-    value: Any = int(text) if text.isdigit() and len(text) <= 9 else (text or None)
+    value: Any = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else (text or None)
     return {"volunteer_id": value} if kind == "volunteer" else {"resident_id": value}
 
 

@@ -8,7 +8,6 @@ text, integer range), so a check one of them does for us must be done by the app
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,27 @@ from urllib.parse import urlencode
 
 import pytest
 from flask import g
-from site_walk import Form, parse, restore_accounts, seed, walk
+from site_walk import Fetched, Form, coverage_problems, parse, restore_accounts, seed, shape, sign_in, walk
 
-from tests.conftest import PASSWORD, ROOT, FreshUserClient, postcode_in
+from tests.conftest import ROOT, FreshUserClient, postcode_in
 
 ROLES = ["anonymous", "admin", "coordinator", "partner", "councillor", "volunteer"]
+START = ["/", "/coordinator/", "/partner/", "/admin/users", "/request-help", "/track"]
+# The fewest distinct forms each role's walk must post (a little under what it finds today): a walk that
+# lost its way (sign-in broken, a seed short of data, navigation gone) fails here instead of passing on less.
+MIN_FORMS = {"anonymous": 4, "admin": 12, "coordinator": 32, "partner": 6, "councillor": 3, "volunteer": 4}
+# Known defects this walk found and that are not fixed yet (each in the walk branch's report): a 400 whose page
+# lacks the GOV.UK error message. Not exemptions by design: remove a line when its form is fixed, and never add
+# one for a new form. The request-page forms: once an earlier post moved the request on (triaged, matched), a
+# refused post re-renders the page without that form, so the summary links to a field that is not there.
+OPEN_ERROR_MESSAGE_DEFECTS = {
+    "/coordinator/requests/{ref}/assign",
+    "/coordinator/requests/{ref}/transition",
+    "/coordinator/requests/{ref}/triage",
+    "/coordinator/outreach/contacts/{id}/outcome",  # summary item without a link, no message by the radios
+    "/coordinator/rounds/{id}/discard",
+    "/coordinator/rounds/{id}/stops/{id}",  # refused stop edit answers the generic 400 page: the input is lost
+}
 HOSTILE = [
     "",
     "   ",
@@ -106,33 +121,29 @@ class Browser:
         self.client = app.test_client()
         self.email = email
         self.failures: list[str] = []
+        self.unexplained: list[str] = []
         self.posts = 0
         self.sign_in()
 
     def sign_in(self) -> None:
-        if self.email is None:
-            return
-        _, _, token = parse("/auth/sign-in", self.client.get("/auth/sign-in").get_data(as_text=True))
-        response = self.client.post(
-            "/auth/sign-in", data={"email": self.email, "password": PASSWORD, "csrf_token": token or ""}
-        )
-        problems = re.findall(
-            r"govuk-error-message.*?</p>|<p class=.govuk-body.>.*?</p>", response.get_data(as_text=True), re.S
-        )
-        assert response.status_code == 302, f"sign-in as {self.email}: {response.status_code} {problems}"
+        if self.email is not None:
+            sign_in(self.client, self.email)  # the password and, for staff, the second factor
 
-    def get(self, path: str) -> tuple[int, str, str]:
+    def get(self, path: str) -> Fetched:
         response = self.client.get(path, follow_redirects=True)
-        return response.status_code, response.content_type or "", response.get_data(as_text=True)
+        landed = response.request.path + (
+            f"?{response.request.query_string.decode()}" if response.request.query_string else ""
+        )
+        return Fetched(response.status_code, response.content_type or "", response.get_data(as_text=True), landed)
 
     def token_for(self, form: Form) -> str:
         """A fresh CSRF token from the form's own page, signing in again if the session was lost."""
-        status, _, body = self.get(form.page)
-        _, _, token = parse(form.page, body)
-        if token is None and self.email is not None:
+        fetched = self.get(form.page)
+        _, _, token = parse(form.page, fetched.body)
+        signed_out = fetched.landed != form.page and fetched.landed.startswith(("/auth/sign-in", "/auth/two-factor"))
+        if self.email is not None and (token is None or signed_out):
             self.sign_in()
-            _, _, body = self.get(form.page)
-            _, _, token = parse(form.page, body)
+            _, _, token = parse(form.page, self.get(form.page).body)
         return token or ""
 
     def send(self, form: Form, data: list[tuple[str, str]], label: str) -> None:
@@ -153,6 +164,13 @@ class Browser:
             return
         if status >= 500:
             self.failures.append(f"{form.method.upper()} {form.action} [{label}] answered {status}")
+        elif form.method == "post" and status == 400 and (response.content_type or "").startswith("text/html"):
+            # Refused input is answered the GOV.UK way: the form again with an error summary and, when the form
+            # has a field a person fills in (not only hidden values behind a button), a message by that field.
+            body = response.get_data(as_text=True)
+            fillable = any(f.kind not in ("hidden", "submit") for f in form.fields)
+            if "govuk-error-summary" not in body or (fillable and "govuk-error-message" not in body):
+                self.unexplained.append(f"POST {form.action} [{label}] answered 400 without a GOV.UK error message")
 
 
 def baseline(form: Form, postcode: str) -> dict[str, list[str]]:
@@ -210,22 +228,35 @@ def test_every_form_answers_bad_input_without_a_server_error(csrf_app: Any, post
     postcode = postcode_in(postcode_index)
     emails = seed(postcode)
     failures: list[str] = []
+    coverage: list[str] = []
+    unexplained: list[str] = []
     forms_seen = posts = 0
     for role in ROLES:
         browser = Browser(csrf_app, emails.get(role))
-        found = walk(browser.get, ["/", "/coordinator/", "/partner/", "/admin/users", "/request-help", "/track"])
+        found = walk(browser.get, START)
+        coverage += coverage_problems(role, found)
         failures += [f"{role}: {e}" for e in found.errors]
+        role_forms = 0
         for form in found.forms:
             if form.action.startswith("/auth/sign-out") or form.action.startswith("/auth/logout"):
                 continue  # signing out with bad values is covered as anonymous sign-in; it would end the walk
             forms_seen += 1
+            role_forms += 1
             token = browser.token_for(form) if form.method == "post" else ""
             for label, data in mutations(form, postcode):
                 body = [("csrf_token", token), *data] if token else data
                 browser.send(form, body, label)
             restore_accounts(emails)
         failures += [f"{role}: {f}" for f in browser.failures]
+        unexplained += [f"{role}: {f}" for f in browser.unexplained]
         posts += browser.posts
+        print(f"{role}: {len(found.reached())} kinds of page, {role_forms} forms")
+        if role_forms < MIN_FORMS[role]:
+            coverage.append(f"{role}: only {role_forms} forms posted (at least {MIN_FORMS[role]} expected)")
     print(f"{forms_seen} forms, {posts} submissions")
-    assert forms_seen >= 15, f"the walk found only {forms_seen} forms: is sign-in or the navigation broken?"
+    assert not coverage, "the walk did not cover the app:\n" + "\n".join(coverage)
     assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:60])
+    unexplained = [u for u in unexplained if shape(u.split(" ")[2]) not in OPEN_ERROR_MESSAGE_DEFECTS]
+    assert not unexplained, f"{len(unexplained)} refusals without a GOV.UK error message:\n" + "\n".join(
+        unexplained[:60]
+    )

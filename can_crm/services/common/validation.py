@@ -95,7 +95,7 @@ def clean_nhs_number(value: str | None, field: str = "nhs_number") -> str:
     text = re.sub(r"[\s-]", "", value or "")
     if not text:
         return ""
-    if not text.isdigit() or len(text) != 10:
+    if not (text.isascii() and text.isdigit()) or len(text) != 10:
         raise ValidationError("NHS number must be 10 digits, like 943 476 5919", field)
     total = sum(int(d) * w for d, w in zip(text[:9], range(10, 1, -1), strict=True))
     check = 11 - total % 11

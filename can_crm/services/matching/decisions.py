@@ -289,7 +289,7 @@ def update_settings(user: User, data: Mapping[str, Mapping[str, Any]]) -> list[M
         if not text:
             errors[f"{request_type}.interval_minutes"] = f"Enter how often to run matching for {label}, in minutes"
             continue
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
             errors[f"{request_type}.interval_minutes"] = (
                 f"How often to run matching for {label} must be a whole number of minutes between {low} and {high}"
             )

@@ -151,8 +151,9 @@ _RECEIPT_FAILED = {"permanent-failure", "temporary-failure", "technical-failure"
 def apply_receipt(provider_id: str, reference: str | None, status: str) -> Notification | None:
     """A delivery receipt: `delivered` marks the message delivered; a failure fails it (and opens a call task)."""
     notification = None
-    if reference and reference.startswith("can-n-") and reference[6:].isdigit():
-        notification = db.session.get(Notification, int(reference[6:]))
+    number = reference[6:] if reference and reference.startswith("can-n-") else ""
+    if number.isascii() and number.isdigit() and len(number) <= 9:  # "²" is a digit int() refuses; ids are int4
+        notification = db.session.get(Notification, int(number))
     if notification is None:
         notification = db.session.scalar(select(Notification).where(Notification.provider_id == provider_id))
     if notification is None:

@@ -102,7 +102,7 @@ def parse_people(text: str | None, field: str = "others") -> list[Person]:
     for token in (text or "").replace(",", " ").split():
         token = token.strip().lower()
         kind = {"r": RESIDENT, "v": VOLUNTEER}.get(token[:1])
-        if kind is None or not token[1:].isdigit() or len(token) > 10:
+        if kind is None or not (token[1:].isascii() and token[1:].isdigit()) or len(token) > 10:
             raise FieldErrors(
                 {field: f"Write each person as r (resident) or v (volunteer) and their id, like r12: not {token[:12]}"}
             )
