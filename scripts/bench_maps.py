@@ -155,6 +155,7 @@ def seed(url: str, n_requests: int, n_residents: int, n_volunteers: int, seed_no
                     else None
                 )
                 sla = created + timedelta(hours=48)
+                home = int(residents[i]) - 1  # the resident's row: its location is copied onto the request
                 yield (
                     i + 1,
                     f"CAN-{i // 10000:04d}-{i % 10000:04d}",
@@ -172,6 +173,9 @@ def seed(url: str, n_requests: int, n_residents: int, n_volunteers: int, seed_no
                     created if status in open_set else (delivered or created),
                     delivered,
                     1,
+                    coarse[home],
+                    float(lat[home]),
+                    float(lon[home]),
                 )
 
         copy_rows(
@@ -194,6 +198,9 @@ def seed(url: str, n_requests: int, n_residents: int, n_volunteers: int, seed_no
                 "updated_at",
                 "delivered_at",
                 "version",
+                "h3_map",
+                "lat",
+                "lon",
             ],
             requests(),
         )

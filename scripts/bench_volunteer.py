@@ -2,8 +2,8 @@
 
 What it does:
 1. creates a fresh PostgreSQL database (`can_bench_volunteer`), runs the migrations, and seeds 100,000 requests with
-   their residents and history by COPY (scripts/bench_web.py's seed), then gives every resident its H3 cells and
-   adds volunteers by COPY up to 20,000, all vetted;
+   their residents and history by COPY (scripts/bench_web.py's seed: residents with their H3 cells, each request
+   with a copy of its resident's location), then adds volunteers by COPY up to 20,000, all vetted, with cells;
 2. opens shopping and dog walking for self-service and signs one volunteer in, with a few offers and tasks;
 3. serves the real app under gunicorn and, with the same settings, the bare 20-row ceiling app;
 4. loads each page at 16 concurrent keep-alive connections in interleaved rounds (bench_web's load generator);
@@ -40,7 +40,8 @@ EMAIL = "bench.volunteer@example.org"
 
 
 def add_cells_and_volunteers(database_url: str, index: Path, total: int, rng: random.Random) -> None:
-    """H3 cells for every resident (bench_web's seed leaves them empty) and volunteers up to `total`, all vetted."""
+    """Volunteers up to `total`, all vetted, with their H3 cells (bench_web's seed places residents and copies
+    their location onto their requests, as the app does; its volunteers have no cells)."""
     import psycopg
 
     from geo.cells import h3_cells
@@ -48,12 +49,6 @@ def add_cells_and_volunteers(database_url: str, index: Path, total: int, rng: ra
     places = bw._postcodes(index)
     now = datetime.now(UTC)
     with psycopg.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE cells (id int PRIMARY KEY, fine text, map text)")
-        rows = cur.execute("SELECT id, lat, lon FROM residents WHERE lat IS NOT NULL").fetchall()
-        with cur.copy("COPY cells (id, fine, map) FROM STDIN") as copy:
-            for rid, lat, lon in rows:
-                copy.write_row((rid, *h3_cells(lat, lon)))
-        cur.execute("UPDATE residents r SET h3_fine = c.fine, h3_map = c.map FROM cells c WHERE c.id = r.id")
         existing = cur.execute("SELECT count(*), coalesce(max(id), 0) FROM volunteers").fetchone()
         assert existing is not None
         count, top = existing

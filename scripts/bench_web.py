@@ -213,20 +213,26 @@ def seed(database_url: str, index: Path, n_requests: int, rng: random.Random) ->
     """Bulk-load residents, volunteers, requests and their events with COPY. Returns what the load needs."""
     import psycopg
 
+    from geo.cells import h3_cells
+
     now = datetime.now(UTC)
     places = _postcodes(index)
     n_residents = max(1, n_requests * 2 // 5)
     n_volunteers = max(1, n_requests // 50)
     started = time.perf_counter()
+    cells = {pc: h3_cells(lat, lon) for pc, lat, lon, _, _ in places}
+    # Each resident's place by id: a request carries a copy of its resident's location (migration 0014).
+    homes: list[tuple[str, float, float, str | None, str | None]] = [places[0]]
     with psycopg.connect(database_url) as conn, conn.cursor() as cur:
         coordinator_id = cur.execute("SELECT min(id) FROM users").fetchone()[0]  # type: ignore[index]
         with cur.copy(
             "COPY residents (id, name, address_line1, town, postcode, lat, lon, ward_code, authority_code, phone,"
-            " preferred_channel, language, shielding, consent_given, lawful_basis, created_at, updated_at)"
-            " FROM STDIN"
+            " preferred_channel, language, shielding, consent_given, lawful_basis, created_at, updated_at,"
+            " h3_fine, h3_map) FROM STDIN"
         ) as copy:
             for rid in range(1, n_residents + 1):
                 pc, lat, lon, ward, authority = rng.choice(places)
+                homes.append((pc, lat, lon, ward, authority))
                 created = now - timedelta(days=rng.uniform(0, 365))
                 copy.write_row(
                     (
@@ -247,6 +253,7 @@ def seed(database_url: str, index: Path, n_requests: int, rng: random.Random) ->
                         "consent",
                         created,
                         created,
+                        *cells[pc],
                     )
                 )
         with cur.copy(
@@ -297,7 +304,7 @@ def seed(database_url: str, index: Path, n_requests: int, rng: random.Random) ->
         with cur.copy(
             "COPY requests (id, reference, resident_id, type, urgency, status, details, required_skills, min_dbs,"
             " due_by, sla_due_at, recurrence, channel, raised_by_id, volunteer_id, created_at, updated_at,"
-            " delivered_at, closed_at, version) FROM STDIN"
+            " delivered_at, closed_at, version, h3_map, lat, lon) FROM STDIN"
         ) as copy:
             for qid in range(1, n_requests + 1):
                 status = rng.choices(statuses, weights)[0]
@@ -318,11 +325,13 @@ def seed(database_url: str, index: Path, n_requests: int, rng: random.Random) ->
                 ref = _reference(rng, seen)
                 if status in OPEN:
                     open_refs.append(ref)
+                resident_id = rng.randint(1, n_residents)
+                home_pc, home_lat, home_lon, _, _ = homes[resident_id]
                 copy.write_row(
                     (
                         qid,
                         ref,
-                        rng.randint(1, n_residents),
+                        resident_id,
                         rtype,
                         rng.choice([1, 1, 2, 2, 3]),
                         status,
@@ -340,6 +349,9 @@ def seed(database_url: str, index: Path, n_requests: int, rng: random.Random) ->
                         delivered,
                         closed,
                         len(path),
+                        cells[home_pc][1],
+                        home_lat,
+                        home_lon,
                     )
                 )
                 previous = None

@@ -53,12 +53,26 @@ class HelpRequest(db.Model):  # type: ignore[name-defined]
             postgresql_where=text(_POOL_SQL),
             sqlite_where=text(_POOL_SQL),
         ),
+        # Nearby reaches the pool by the volunteer's H3 cells: an index range per cell (migration 0014).
+        Index(
+            "ix_requests_pool_cell",
+            "h3_map",
+            "type",
+            postgresql_where=text(_POOL_SQL),
+            sqlite_where=text(_POOL_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(13), unique=True, info={"personal": False})
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="RESTRICT"))
     type: Mapped[str] = mapped_column(String(20), info={"personal": False})
+    # A copy of the resident's location (residents.h3_map, lat, lon, each declared alike), so Nearby finds the
+    # pool by cell through ix_requests_pool_cell and orders it by distance without reading every resident.
+    # Written only by services/residents/request_location.follow (migration 0014).
+    h3_map: Mapped[str | None] = mapped_column(String(16), info={"personal": False})
+    lat: Mapped[float | None] = mapped_column(info={"personal": True})
+    lon: Mapped[float | None] = mapped_column(info={"personal": True})
     urgency: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value, info={"personal": False})
     details: Mapped[str] = mapped_column(Text, default="", info={"personal": True})

@@ -106,3 +106,39 @@ def test_embedded_default_runs_the_lifecycle_end_to_end(sqlite_app: Any, postcod
     sqlite_app.extensions["can_queue"].wait()
     status = staff.get(f"/jobs/{job.id}.json").get_json()
     assert status["state"] == "succeeded"
+
+
+def test_embedded_default_lists_nearby_by_cell_and_lets_a_volunteer_claim(
+    sqlite_app: Any, postcode_index: Path, resident_data: dict[str, Any]
+) -> None:
+    """Nearby on SQLite: the same query (cells as a plain IN), the requests' location copy, and the claim."""
+    from can_crm import unit_of_work
+    from can_crm.extensions import db
+    from can_crm.models.enums import Channel, VolunteerStatus
+    from can_crm.models.request import HelpRequest
+    from can_crm.services.requests import intake, operations
+    from can_crm.services.requests.events import Actor
+    from can_crm.services.volunteers import nearby
+    from can_crm.services.volunteers import profiles as volunteers
+
+    hf = postcode_in(postcode_index)
+    coordinator = Actor(role="coordinator")
+    helper = volunteers.create_volunteer(
+        {"name": "Nia Nearby", "home_postcode": hf, "skills": ["shopping"], "max_km": "5", "capacity": "2",
+         "dbs_level": "basic", "active": True},
+        status=VolunteerStatus.ACTIVE,
+    )  # fmt: skip
+    made = intake.submit(
+        {"type": "shopping"}, coordinator, Channel.PHONE, resident_data={**resident_data, "postcode": hf}
+    )
+    operations.triage(made, {}, coordinator)
+    nearby.set_open_types(["shopping"], None)
+    unit_of_work.commit()
+    sqlite_app.extensions["can_queue"].wait()  # the in-process jobs intake started (messages) write too
+    assert made.h3_map is not None and made.h3_map in nearby.search_cells(helper)
+    assert [o.reference for o in nearby.list_nearby(helper)] == [made.reference]
+    nearby.claim(helper, made.reference, Actor("volunteer", None, helper.id))
+    unit_of_work.commit()
+    claimed = db.session.get(HelpRequest, made.id)
+    assert (claimed.status, claimed.volunteer_id) == ("accepted", helper.id)
+    assert nearby.list_nearby(helper) == []

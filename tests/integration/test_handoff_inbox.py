@@ -17,6 +17,7 @@ from can_crm import unit_of_work
 from can_crm.clients.peer import Delivery, FakePeerClient
 from can_crm.models.federation import Handoff, HandoffRefusal
 from can_crm.models.request import HelpRequest
+from can_crm.models.resident import Resident
 from can_crm.services.federation import bundle as bundles
 from can_crm.services.federation import keys, partners, sending
 from can_crm.services.requests.events import Actor
@@ -115,6 +116,9 @@ def test_inbox_creates_the_request_once_and_answers_a_replay_the_same(
     assert counts(db) == (1, 0)
     created = db.session.scalars(select(HelpRequest)).one()
     assert created.status == "new" and created.channel == "handoff"
+    # It carries its resident's location for Nearby's cell index (services/residents/request_location).
+    home = db.session.get(Resident, created.resident_id)
+    assert (created.h3_map, created.lat, created.lon) == (home.h3_map, home.lat, home.lon) != (None, None, None)
     handoff = db.session.scalars(select(Handoff)).one()
     assert (handoff.direction, handoff.partner_reference, handoff.bundle_id) == (
         "in",

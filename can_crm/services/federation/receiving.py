@@ -36,6 +36,7 @@ from can_crm.services.requests.occurrences import sla_due
 from can_crm.services.requests.references import new_reference
 from can_crm.services.requests.rules import clean_request
 from can_crm.services.residents import profiles as residents
+from can_crm.services.residents import request_location
 
 MAX_BUNDLE_BYTES = 256 * 1024
 
@@ -191,6 +192,7 @@ def _create_all(accepted: list[_Accepted], channel: str) -> None:
         )
         db.session.add(item.request)
     db.session.flush()
+    request_location.follow(item.resident.id for item in accepted if item.resident is not None)
     for item in accepted:
         document, partner, request = item.document, item.partner, item.request
         assert request is not None

@@ -32,6 +32,7 @@ from can_crm.services.outreach.shielded_csv import (
     error_csv,
     rows,
 )
+from can_crm.services.residents import request_location
 from geo.cells import h3_cells
 from geo.postcodes import InvalidPostcode, UnknownPostcode
 
@@ -179,6 +180,7 @@ def import_shielded(
     for group in shapes.values():
         db.session.execute(update(Resident), group)
     db.session.flush()
+    request_location.follow(row["id"] for row in updates if "lat" in row)
     return summary, errors
 
 

@@ -36,6 +36,7 @@ from can_crm.services.common.errors import DomainError, NotFound
 from can_crm.services.privacy import catalogue
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import Actor
+from can_crm.services.residents import request_location
 from can_crm.unit_of_work import atomic
 
 ERASED = "[erased]"
@@ -249,6 +250,8 @@ def erase(resident_id: int, reason: str, actor_id: int | None, actor_role: str |
     secrets = _anonymise_rows(holdings, report)
     scrub_everywhere(secrets, holdings, report)
     db.session.execute(update(Resident.__table__).where(Resident.id == resident_id).values(erased_at=utcnow()))
+    # Each copy of the location was blanked or kept by its own declaration; make sure the requests' copy agrees.
+    request_location.follow([resident_id])
     db.session.expire_all()
     report.kept = [
         f"{name}: {len(rows)} row(s) kept as anonymous counts" for name, rows in sorted(holdings.rows.items())

@@ -26,6 +26,7 @@ from can_crm.services.requests.events import Actor, record_event
 from can_crm.services.requests.occurrences import sla_due, unique_reference
 from can_crm.services.requests.rules import clean_request
 from can_crm.services.residents import profiles as residents
+from can_crm.services.residents import request_location
 from can_crm.unit_of_work import atomic
 
 # Who must confirm consent, and in what words: the resident on the public form, the partner or councillor
@@ -157,6 +158,7 @@ def submit(
     )
     db.session.add(request)
     db.session.flush()
+    request_location.follow([resident.id])
     record_event(request, actor, EventKind.CREATED, None, Status.NEW.value, f"Received by {channel.value}")
     outgoing.on_request_created(request)
     return request

@@ -10,6 +10,7 @@ from can_crm.models.enums import SLA_HOURS, EventKind, RequestType, Status
 from can_crm.models.request import HelpRequest
 from can_crm.services.requests.events import Actor, record_event
 from can_crm.services.requests.references import new_reference
+from can_crm.services.residents import request_location
 
 
 def sla_due(request_type: str, created: datetime, due_by: date | None) -> datetime:
@@ -52,5 +53,6 @@ def create_next_occurrence(previous: HelpRequest, interval: timedelta, actor: Ac
     )
     db.session.add(nxt)
     db.session.flush()
+    request_location.follow([nxt.resident_id])
     record_event(nxt, actor, EventKind.CREATED, None, Status.TRIAGED.value, f"Next occurrence of {previous.reference}")
     return nxt

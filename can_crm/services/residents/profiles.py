@@ -22,6 +22,7 @@ from can_crm.services.common.validation import (
     clean_postcode,
     clean_text,
 )
+from can_crm.services.residents import request_location
 from can_crm.unit_of_work import atomic
 
 _RULES: dict[str, Callable[[Any], Any]] = {
@@ -84,6 +85,8 @@ def _place(resident: Resident, place: geocoding.Place | None, source: LocationSo
     resident.authority_code = place.authority_code if place else None
     resident.h3_fine, resident.h3_map = (place.h3_fine, place.h3_map) if place else (None, None)
     resident.location_source = source.value if place and source else None
+    # Their requests carry a copy (Nearby searches it); a resident not yet saved has none.
+    request_location.follow([resident.id])
 
 
 def _apply(resident: Resident, cleaned: Mapping[str, Any]) -> None:

@@ -2,8 +2,11 @@
 claimed in one tap. Concurrent claims: the row is locked with SKIP LOCKED, so exactly one claimer wins and the
 others are told at once (no waiting, no double assignment).
 
-The search is bounded by H3 cells (residents.h3_map, indexed) around the volunteer, within their travel
-distance, and reads the partial index of the unassigned pool (ix_requests_unassigned_pool): never a scan.
+The search is bounded by the H3 cells around the volunteer within their travel distance. Each request carries a
+copy of its resident's cell and coordinates (services/residents/request_location), so PostgreSQL reaches the pool
+rows of those cells through ix_requests_pool_cell (h3_map, type; triaged and unassigned only), orders them by
+distance from the requests' own rows, and joins the residents only for the rows shown: never a scan, and the
+cost follows what is near the volunteer, not the size of the pool.
 """
 
 from __future__ import annotations
@@ -61,23 +64,32 @@ def search_cells(volunteer: Volunteer) -> list[str]:
 
 
 def nearby_query(volunteer: Volunteer, types: list[str] | None = None, limit: int = LIMIT):  # type: ignore[no-untyped-def]
-    """The SELECT behind Nearby (also EXPLAINed by the benchmark); without `types`, the types open for
-    self-service are read in the same statement (one round trip)."""
+    """The SELECT behind Nearby (also EXPLAINed by the benchmark and a test); without `types`, the types open for
+    self-service are read in the same statement (one round trip).
+
+    The nearest `limit` pool requests in the volunteer's cells are chosen from requests alone (by the cell index);
+    only those are joined to their residents (for the postcode)."""
     lat, lon = float(volunteer.lat or 0), float(volunteer.lon or 0)
     # Equirectangular distance is exact enough to order a few km (and needs no extension).
     scale = math.cos(math.radians(lat))
-    order = func.pow(Resident.lat - lat, 2) + func.pow((Resident.lon - lon) * scale, 2)
-    return (
-        select(HelpRequest, Resident.postcode, Resident.lat, Resident.lon)
-        .join(Resident, Resident.id == HelpRequest.resident_id)
+    distance = (func.pow(HelpRequest.lat - lat, 2) + func.pow((HelpRequest.lon - lon) * scale, 2)).label("distance")
+    nearest = (
+        select(HelpRequest.id, distance)
         .where(
             HelpRequest.status == Status.TRIAGED.value,
             HelpRequest.volunteer_id.is_(None),
             HelpRequest.type.in_(types if types is not None else select(SelfServiceType.type)),
-            one_of(Resident.h3_map, search_cells(volunteer)),
+            one_of(HelpRequest.h3_map, search_cells(volunteer)),
         )
-        .order_by(order, HelpRequest.id)
+        .order_by(distance, HelpRequest.id)
         .limit(limit)
+        .subquery("nearest")
+    )
+    return (
+        select(HelpRequest, Resident.postcode, HelpRequest.lat, HelpRequest.lon)
+        .join(nearest, nearest.c.id == HelpRequest.id)
+        .join(Resident, Resident.id == HelpRequest.resident_id)
+        .order_by(nearest.c.distance, HelpRequest.id)
     )
 
 
