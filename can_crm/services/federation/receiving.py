@@ -28,9 +28,9 @@ from can_crm.models.federation import Handoff, Partner
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.services.common.errors import DomainError, FieldErrors
+from can_crm.services.common.sql import one_of
 from can_crm.services.federation import bundle as bundles
 from can_crm.services.federation import partners, schema, sharing
-from can_crm.services.federation.sending import in_many
 from can_crm.services.requests.events import SYSTEM, Actor, record_event
 from can_crm.services.requests.occurrences import sla_due
 from can_crm.services.requests.references import new_reference
@@ -129,7 +129,7 @@ def _existing(bundle_ids: list[str]) -> dict[str, tuple[int, str]]:
     rows = db.session.execute(
         select(Handoff.bundle_id, Handoff.partner_id, HelpRequest.reference)
         .join(HelpRequest, Handoff.request_id == HelpRequest.id)
-        .where(Handoff.direction == "in", in_many(Handoff.bundle_id, bundle_ids))
+        .where(Handoff.direction == "in", one_of(Handoff.bundle_id, bundle_ids))
     )
     return {row.bundle_id: (row.partner_id, row.reference) for row in rows}
 
@@ -168,7 +168,7 @@ def _references(count: int) -> list[str]:
     """`count` new request references, none already in use (one query for the lot)."""
     while True:
         wanted = {new_reference() for _ in range(count)}
-        taken = set(db.session.scalars(select(HelpRequest.reference).where(in_many(HelpRequest.reference, wanted))))
+        taken = set(db.session.scalars(select(HelpRequest.reference).where(one_of(HelpRequest.reference, wanted))))
         if len(wanted) == count and not taken:
             return sorted(wanted)
 

@@ -9,13 +9,13 @@ history. Retries re-send the very same signed bundle, and the partner's inbox is
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ARRAY, Integer, String, any_, cast, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from can_crm.clients.peer import Delivery, FakePeerClient, HttpPeerClient, PeerClient
@@ -27,6 +27,7 @@ from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.user import User
 from can_crm.services.common import jobs, policy
 from can_crm.services.common.errors import FieldErrors, NotFound, ValidationError
+from can_crm.services.common.sql import one_of
 from can_crm.services.common.validation import clean_text
 from can_crm.services.federation import bundle as bundles
 from can_crm.services.federation import keys, partners, sharing
@@ -83,21 +84,11 @@ def clean_input(reason: object, notes: object = None) -> HandoffInput:
     return HandoffInput(cleaned_reason, cleaned_notes or None)
 
 
-def in_many(column: Any, items: Iterable[Any]) -> Any:
-    """`column IN items` for thousands of items: one array parameter on PostgreSQL (a bulk handoff would otherwise
-    send, and have the driver parse, 10,000 placeholders), a plain IN elsewhere."""
-    values = list(items)
-    if db.session.get_bind().dialect.name == "postgresql":
-        element = String() if values and isinstance(values[0], str) else Integer()
-        return column == any_(cast(values, ARRAY(element)))
-    return column.in_(values)
-
-
 def _events_by_request(request_ids: Sequence[int]) -> dict[int, list[RequestEvent]]:
     found: dict[int, list[RequestEvent]] = defaultdict(list)
     for chunk_start in range(0, len(request_ids), 5000):
         chunk = request_ids[chunk_start : chunk_start + 5000]
-        query = select(RequestEvent).where(in_many(RequestEvent.request_id, chunk)).order_by(RequestEvent.id)
+        query = select(RequestEvent).where(one_of(RequestEvent.request_id, chunk)).order_by(RequestEvent.id)
         for event in db.session.scalars(query):
             found[event.request_id].append(event)
     return found
@@ -157,7 +148,7 @@ def _prepare(
 
 def _requests_for(user: User | None, references: Sequence[str]) -> list[HelpRequest]:
     """The requests `user` may see (every one for a command run on the server, `user` None), or a 404."""
-    query = select(HelpRequest).where(in_many(HelpRequest.reference, references))
+    query = select(HelpRequest).where(one_of(HelpRequest.reference, references))
     if user is not None:
         query = policy.restrict_requests(query, user)
     found = {r.reference: r for r in db.session.scalars(query.options(joinedload(HelpRequest.resident))).unique()}
@@ -290,7 +281,7 @@ def push(handoff_ids: Sequence[int], progress: Callable[[int, str | None], None]
     worker holds are skipped; handoffs already answered are left alone, so a repeated job changes nothing."""
     query = (
         select(Handoff)
-        .where(in_many(Handoff.id, handoff_ids), Handoff.direction == "out", Handoff.state == "queued")
+        .where(one_of(Handoff.id, handoff_ids), Handoff.direction == "out", Handoff.state == "queued")
         .options(joinedload(Handoff.partner), joinedload(Handoff.request))
         .order_by(Handoff.id)
         .with_for_update(skip_locked=True, of=Handoff)
