@@ -11,8 +11,8 @@ from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
 from can_crm.models.base import utcnow
 from can_crm.services.common.errors import Conflict, FieldErrors, NotFound
+from can_crm.services.common.times import clock
 from can_crm.services.rounds import approval, edits, plans
-from can_crm.services.rounds.timing import clock
 
 REFRESH_SECONDS = 2
 REASON_LABELS = {

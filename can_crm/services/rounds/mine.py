@@ -24,8 +24,8 @@ from can_crm.models.resident import Resident
 from can_crm.models.rounds import DeliveryRound, RoundPlan, RoundStop
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common.errors import NotFound
+from can_crm.services.common.times import clock
 from can_crm.services.requests.events import Actor
-from can_crm.services.rounds.timing import clock
 from can_crm.services.volunteers import offers, tasks
 from can_crm.unit_of_work import atomic
 

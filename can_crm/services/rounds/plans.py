@@ -32,7 +32,8 @@ from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common import jobs
 from can_crm.services.common.errors import FieldErrors, NotFound
-from can_crm.services.rounds.timing import clock, engine_stop, engine_vehicle, parse_clock
+from can_crm.services.common.times import clock, parse_clock
+from can_crm.services.rounds.timing import engine_stop, engine_vehicle
 from can_crm.unit_of_work import atomic
 from matching.distances import StraightLine
 from matching.rounds import plan_rounds
