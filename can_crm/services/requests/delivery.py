@@ -29,6 +29,26 @@ def named_windows() -> dict[str, tuple[int, int]]:
     return dict(current_app.config["DELIVERY_WINDOWS"])
 
 
+def window_choices() -> list[tuple[str, str]]:
+    """The windows as radio choices, the named ones with their configured hours."""
+    hours = named_windows()
+    return [
+        (w.value, f"{label} ({clock(hours[w.value][0])} to {clock(hours[w.value][1])})" if w.value in hours else label)
+        for w, label in DELIVERY_WINDOW_LABELS.items()
+    ]
+
+
+def form_values(request: HelpRequest) -> dict[str, Any]:
+    """A request's delivery fields as a form shows them (times as HH:MM)."""
+    between = request.delivery_window == DeliveryWindow.BETWEEN.value
+    return {
+        "parcels": str(request.parcels or 1),
+        "delivery_window": request.delivery_window or DeliveryWindow.ANY.value,
+        "delivery_from": clock(request.delivery_from_min) if between else "",
+        "delivery_to": clock(request.delivery_to_min) if between else "",
+    }
+
+
 def _clean_parcels(value: object, errors: dict[str, str]) -> int | None:
     if value is None or value == "":
         return 1
