@@ -11,6 +11,7 @@ import pytest
 from flask import g, request_started
 
 from can_crm import unit_of_work
+from can_crm.config import ConfigError, parse_delivery_windows
 from can_crm.models.request import HelpRequest
 from can_crm.services.accounts import users
 from can_crm.services.common.errors import Conflict, FieldErrors
@@ -388,3 +389,23 @@ def test_plan_page_and_volunteer_round_show_parcels_and_window(
     login(vol_user)
     page = client.get("/volunteer/round").get_data(as_text=True)
     assert morning.reference in page and "Deliver between" in page and "09:00 to 12:00" in page
+
+
+# -- configuration -----------------------------------------------------------------------------------------------
+
+
+def test_delivery_windows_configuration_is_checked_at_start() -> None:
+    assert parse_delivery_windows("evening=18:00-21:00;morning=08:00-11:30;afternoon=11:30-18:00") == {
+        "evening": (1080, 1260),
+        "morning": (480, 690),
+        "afternoon": (690, 1080),
+    }
+    for raw, message in [
+        ("morning=09:00-12:00;afternoon=12:00-17:00", "must give the hours of evening"),
+        ("morning=12:00-09:00;afternoon=12:00-17:00;evening=17:00-20:00", "morning must end later"),
+        ("night=22:00-23:00", "must be like morning=09:00-12:00"),
+        ("morning=9-12;afternoon=12:00-17:00;evening=17:00-20:00", "must be like morning=09:00-12:00"),
+        ("morning=09:00-12:00;morning=09:00-12:00", "gives morning twice"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            parse_delivery_windows(raw)
