@@ -6,14 +6,14 @@
   delivery_from_min / delivery_to_min (minutes from midnight).
 
 Revision ID: 0015
-Revises: 0013 (another branch adds 0014; the chain is fixed on merge)
+Revises: 0014 (another branch adds 0014; the chain is fixed on merge)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
