@@ -71,6 +71,47 @@ def parse_food_hubs(raw: str) -> tuple[Hub, ...]:
     return tuple(hubs)
 
 
+# The hours of the named delivery windows a food-parcel resident can choose (minutes from midnight).
+DeliveryWindows = dict[str, tuple[int, int]]
+DEFAULT_DELIVERY_WINDOWS = "morning=09:00-12:00;afternoon=12:00-17:00;evening=17:00-20:00"
+_WINDOW_NAMES = ("morning", "afternoon", "evening")
+
+
+def _minutes(text: str) -> int | None:
+    hours, sep, mins = text.strip().partition(":")
+    if not (sep and hours.isascii() and hours.isdigit() and mins.isascii() and mins.isdigit() and len(mins) == 2):
+        return None
+    if len(hours) > 2 or int(hours) > 24 or int(mins) > 59 or (int(hours) == 24 and int(mins) > 0):
+        return None
+    return int(hours) * 60 + int(mins)
+
+
+def parse_delivery_windows(raw: str) -> DeliveryWindows:
+    """`DELIVERY_WINDOWS`: `morning=HH:MM-HH:MM;afternoon=...;evening=...`, each of the three exactly once."""
+    windows: DeliveryWindows = {}
+    for item in (p.strip() for p in raw.split(";")):
+        if not item:
+            continue
+        name, eq, span = item.partition("=")
+        name = name.strip().lower()
+        start_text, dash, end_text = span.partition("-")
+        bad = ConfigError(f"DELIVERY_WINDOWS item {item[:40]!r} must be like morning=09:00-12:00")
+        if not eq or not dash or name not in _WINDOW_NAMES:
+            raise bad
+        start, end = _minutes(start_text), _minutes(end_text)
+        if start is None or end is None:
+            raise bad
+        if end <= start:
+            raise ConfigError(f"DELIVERY_WINDOWS {name} must end later than it starts")
+        if name in windows:
+            raise ConfigError(f"DELIVERY_WINDOWS gives {name} twice")
+        windows[name] = (start, end)
+    missing = [n for n in _WINDOW_NAMES if n not in windows]
+    if missing:
+        raise ConfigError(f"DELIVERY_WINDOWS must give the hours of {', '.join(missing)} (like morning=09:00-12:00)")
+    return windows
+
+
 def _env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -130,6 +171,8 @@ class BaseConfig:
     ROUNDS_SPEED_KMH: float = 20.0
     ROUNDS_ROAD_FACTOR: float = 1.3
     ROUNDS_SERVICE_MINUTES: int = 5
+    # When a food-parcel resident can take delivery: the hours of "morning", "afternoon" and "evening".
+    DELIVERY_WINDOWS: DeliveryWindows = field(default_factory=lambda: parse_delivery_windows(DEFAULT_DELIVERY_WINDOWS))
     # Track and Trace: the infectious window around onset (days before, days after, inclusive), the
     # default length of a delivery visit when the history gives no start, the cap on a recorded visit
     # (a long in_progress spell includes the shopping, not time at the door), and the retention of case data.
@@ -276,6 +319,7 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         ROUNDS_SPEED_KMH=_env_float("ROUNDS_SPEED_KMH", 20.0),
         ROUNDS_ROAD_FACTOR=_env_float("ROUNDS_ROAD_FACTOR", 1.3),
         ROUNDS_SERVICE_MINUTES=_env_int("ROUNDS_SERVICE_MINUTES", 5),
+        DELIVERY_WINDOWS=parse_delivery_windows(os.environ.get("DELIVERY_WINDOWS") or DEFAULT_DELIVERY_WINDOWS),
         TRACING_DAYS_BEFORE=_env_int("TRACING_DAYS_BEFORE", 2),
         TRACING_DAYS_AFTER=_env_int("TRACING_DAYS_AFTER", 10),
         TRACING_VISIT_DEFAULT_MINUTES=_env_int("TRACING_VISIT_DEFAULT_MINUTES", 10),

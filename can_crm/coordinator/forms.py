@@ -33,6 +33,7 @@ from can_crm.models.enums import (
     URGENCY_LABELS,
     DbsLevel,
 )
+from can_crm.models.request import MAX_PARCELS
 from can_crm.resident.forms import HelpRequestForm
 from can_crm.services.volunteers.profiles import DAYS, SLOTS
 
@@ -128,6 +129,14 @@ class TriageForm(FlaskForm):
         widget=GovRadioInput(),
     )
     due_by = GovDateField("Help needed by (optional)")
+    # Food parcels only (the template shows them for a food-parcel request). No JavaScript needed: the two
+    # times are always shown and only read when "Between two times" is chosen.
+    parcels = StringField("How many parcels", description=f"1 to {MAX_PARCELS}", widget=GovTextInput())
+    delivery_window = RadioField(
+        "When can the resident take a delivery?", choices=[], validate_choice=False, widget=GovRadioInput()
+    )
+    delivery_from = StringField("From", description="Only for between two times, like 14:00", widget=GovTextInput())
+    delivery_to = StringField("To", description="Only for between two times, like 16:30", widget=GovTextInput())
     coordinator_notes = TextAreaField(
         "Coordinator notes (optional)", description="Only coordinators see these", widget=GovCharacterCount()
     )

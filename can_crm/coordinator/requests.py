@@ -28,7 +28,7 @@ from can_crm.services.common.errors import FieldErrors, NotFound, TransitionRefu
 from can_crm.services.federation import partners as partner_service
 from can_crm.services.federation import sending as handoff_service
 from can_crm.services.privacy import reads, searches
-from can_crm.services.requests import lifecycle
+from can_crm.services.requests import delivery, lifecycle
 from can_crm.services.requests import operations as request_service
 from can_crm.services.requests import worklist as queue_service
 
@@ -113,8 +113,10 @@ def render_request(reference: str, status: int = 200, **forms: Any) -> Any:
             "min_dbs": req.min_dbs,
             "due_by": req.due_by,
             "coordinator_notes": req.coordinator_notes,
+            **delivery.form_values(req),
         },
     )
+    triage_form.delivery_window.choices = delivery.window_choices()
     assign_form = forms.get("assign_form") or AssignForm(formdata=None)
     assign_form.volunteer_id.choices = [("", "Choose a volunteer")] + [
         (str(c.id), f"{c.name}{f' – {c.km} km' if c.km is not None else ''} – up to {c.max_km:g} km")
@@ -134,6 +136,7 @@ def render_request(reference: str, status: int = 200, **forms: Any) -> Any:
         req=req,
         form=forms.get("error_form"),
         triage_form=triage_form,
+        can_take=delivery.describe,
         assign_form=assign_form,
         status_form=status_form,
         concern_form=forms.get("concern_form") or ConcernForm(formdata=None),
@@ -176,7 +179,11 @@ def triage(reference: str) -> Any:
         "min_dbs": form.min_dbs.data,
         "due_by": date_value(form.due_by),
         "coordinator_notes": form.coordinator_notes.data,
+        "parcels": form.parcels.data,
+        "delivery_window": form.delivery_window.data,
     }
+    if form.delivery_window.data == "between":  # the times are on the form whatever is chosen: read them then only
+        data.update(delivery_from=form.delivery_from.data, delivery_to=form.delivery_to.data)
     try:
         req = policy.require_request(current_user, reference)
         request_service.triage(req, data, policy.actor_for(current_user))

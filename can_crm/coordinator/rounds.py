@@ -11,8 +11,9 @@ from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
 from can_crm.models.base import utcnow
 from can_crm.services.common.errors import Conflict, FieldErrors, NotFound
+from can_crm.services.common.times import clock
+from can_crm.services.requests import delivery
 from can_crm.services.rounds import approval, edits, plans
-from can_crm.services.rounds.timing import clock
 
 REFRESH_SECONDS = 2
 REASON_LABELS = {
@@ -21,6 +22,7 @@ REASON_LABELS = {
     "no_room_on_any_round": "No room on any round",
     "more_parcels_than_any_vehicle_carries": "More parcels than any car takes",
     "window_out_of_reach_of_every_shift": "No shift can reach it in its delivery window",
+    "window_outside_plan": "The resident cannot take delivery while this plan delivers",
 }
 STATE_LABELS = {
     "planning": ("Planning", "govuk-tag--blue"),
@@ -92,6 +94,7 @@ def _render_plan(plan_id: int, status: int = 200, problem: str | None = None, fa
         problem=problem,
         failed_stop=failed_stop,
         clock=clock,
+        can_take=delivery.describe,
         reason_labels=REASON_LABELS,
         state_labels=STATE_LABELS,
         title=f"Delivery rounds: plan {view.plan.id}",

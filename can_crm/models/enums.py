@@ -52,6 +52,28 @@ REQUEST_TYPE_LABELS = {
     RequestType.OTHER: "Something else",
 }
 
+
+class DeliveryWindow(StrEnum):
+    """When a food-parcel resident can take delivery: any time, a named part of the day (its hours are
+    configured: DELIVERY_WINDOWS), or between two times the resident gives (`between`)."""
+
+    ANY = "any"
+    MORNING = "morning"
+    AFTERNOON = "afternoon"
+    EVENING = "evening"
+    BETWEEN = "between"
+
+
+DELIVERY_WINDOW_LABELS = {
+    DeliveryWindow.ANY: "Any time",
+    DeliveryWindow.MORNING: "Morning",
+    DeliveryWindow.AFTERNOON: "Afternoon",
+    DeliveryWindow.EVENING: "Evening",
+    DeliveryWindow.BETWEEN: "Between two times",
+}
+# The named windows whose hours the configuration sets (DELIVERY_WINDOWS).
+NAMED_DELIVERY_WINDOWS = (DeliveryWindow.MORNING, DeliveryWindow.AFTERNOON, DeliveryWindow.EVENING)
+
 # Hours from intake to delivery that the council commits to, per type (the SLA).
 SLA_HOURS = {
     RequestType.FOOD_PARCEL: 24,

@@ -9,13 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from can_crm.extensions import db
 from can_crm.models.base import UTCDateTime, created_at_column, enum_check, utcnow
-from can_crm.models.enums import OPEN_STATUSES, Channel, DbsLevel, Recurrence, RequestType, Status
+from can_crm.models.enums import OPEN_STATUSES, Channel, DbsLevel, DeliveryWindow, Recurrence, RequestType, Status
 from can_crm.models.resident import Resident
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
 
 # The unassigned triaged requests: the pool volunteers claim from "Nearby" (migration 0006).
 _POOL_SQL = "status = 'triaged' AND volunteer_id IS NULL"
+# The most parcels one food-parcel request may ask for (a car takes at most 500; a household rarely needs 5).
+MAX_PARCELS = 20
 _OPEN_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in Status if s in OPEN_STATUSES) + ")"
 
 
@@ -28,6 +30,15 @@ class HelpRequest(db.Model):  # type: ignore[name-defined]
         enum_check("recurrence", Recurrence),
         enum_check("min_dbs", DbsLevel),
         CheckConstraint("urgency BETWEEN 1 AND 3", name="urgency_range"),
+        # Food parcels only (migration 0015): how many, and when the resident can take delivery.
+        CheckConstraint(f"parcels IS NULL OR parcels BETWEEN 1 AND {MAX_PARCELS}", name="parcels_range"),
+        enum_check("delivery_window", DeliveryWindow),
+        CheckConstraint(
+            "(delivery_window = 'between') = (delivery_from_min IS NOT NULL AND delivery_to_min IS NOT NULL)"
+            " AND (delivery_from_min IS NULL OR delivery_to_min IS NULL"
+            " OR (delivery_from_min >= 0 AND delivery_from_min < delivery_to_min AND delivery_to_min <= 1440))",
+            name="delivery_between",
+        ),
         Index("ix_requests_status_sla", "status", "sla_due_at"),
         Index("ix_requests_created_at", "created_at"),
         Index("ix_requests_updated_at", "updated_at"),
@@ -86,6 +97,13 @@ class HelpRequest(db.Model):  # type: ignore[name-defined]
     # The occurrence this one was generated from, so a recurrence is generated once only.
     previous_occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), unique=True)
     channel: Mapped[str] = mapped_column(String(12), default=Channel.WEB.value, info={"personal": False})
+    # Food parcels only (NULL for other types): how many parcels, and when the resident can take delivery. The
+    # window says when someone is at home, so it is personal; the hours of a named window come from
+    # DELIVERY_WINDOWS, `between` gives its own (minutes from midnight).
+    parcels: Mapped[int | None] = mapped_column(info={"personal": False})
+    delivery_window: Mapped[str | None] = mapped_column(String(10), info={"personal": True})
+    delivery_from_min: Mapped[int | None] = mapped_column(info={"personal": True})
+    delivery_to_min: Mapped[int | None] = mapped_column(info={"personal": True})
     raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = created_at_column()

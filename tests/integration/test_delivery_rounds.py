@@ -14,10 +14,10 @@ from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.models.rounds import RoundPlan
 from can_crm.services.common.errors import Conflict, FieldErrors, NotFound
+from can_crm.services.common.times import clock, parse_clock
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import Actor
 from can_crm.services.rounds import approval, edits, mine, plans
-from can_crm.services.rounds.timing import clock, parse_clock
 from can_crm.services.volunteers import tasks
 from tests.integration.rounds_helpers import (
     choices,

@@ -13,7 +13,7 @@ from can_crm.models.federation import Handoff
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.user import User
-from can_crm.services.requests import lifecycle
+from can_crm.services.requests import delivery, lifecycle
 from can_crm.services.requests.events import Actor
 
 _FULL_RESIDENT = (
@@ -83,6 +83,7 @@ def request_out(
     staff = sees_full_resident(user)
     if staff:
         out.update({name: getattr(req, name) for name in _STAFF_ONLY_REQUEST_FIELDS})
+    out.update(delivery.out(req))
     out["overdue"] = req.is_overdue(utcnow())
     out["resident"] = resident_out(resident, user)
     out["allowed_transitions"] = [s.value for s in lifecycle.allowed_targets(req, actor)]

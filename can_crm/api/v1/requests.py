@@ -37,6 +37,10 @@ _REQUEST_KEYS = (
     "recurrence",
     "required_skills",
     "min_dbs",
+    "parcels",
+    "delivery_window",
+    "delivery_from",
+    "delivery_to",
 )
 # Who raised it decides the channel recorded; a coordinator's integration is the API channel.
 _CHANNELS = {Role.PARTNER.value: Channel.PARTNER, Role.COUNCILLOR.value: Channel.COUNCILLOR}

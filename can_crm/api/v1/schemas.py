@@ -13,7 +13,18 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from can_crm.models.enums import SKILLS, ContactChannel, DbsLevel, LawfulBasis, Recurrence, RequestType, Status, values
+from can_crm.models.enums import (
+    SKILLS,
+    ContactChannel,
+    DbsLevel,
+    DeliveryWindow,
+    LawfulBasis,
+    Recurrence,
+    RequestType,
+    Status,
+    values,
+)
+from can_crm.models.request import MAX_PARCELS
 from can_crm.services.common import ids
 
 STATUSES = values(Status)
@@ -110,6 +121,29 @@ class ResidentPatchSchema(ResidentInSchema):
     postcode = fields.String(metadata={"maxLength": 8, "description": "UK postcode"})
 
 
+def _parcels() -> fields.Integer:
+    return fields.Integer(
+        strict=True,
+        allow_none=True,
+        metadata={"minimum": 1, "maximum": MAX_PARCELS, "description": "Food parcels only: how many (default 1)"},
+    )
+
+
+def _window() -> fields.String:
+    return _choice(
+        values(DeliveryWindow),
+        "Food parcels only: when the resident can take delivery (default any). The hours of morning, afternoon "
+        "and evening are configured (DELIVERY_WINDOWS); between needs delivery_from and delivery_to",
+    )
+
+
+def _time(example: str) -> fields.String:
+    return fields.String(
+        allow_none=True,
+        metadata={"example": example, "description": "With delivery_window between: a time of day, HH:MM"},
+    )
+
+
 class RequestInSchema(StrictSchema):
     resident = fields.Nested(
         ResidentInSchema, metadata={"description": "A new resident's details. Send this or resident_id, not both"}
@@ -127,6 +161,10 @@ class RequestInSchema(StrictSchema):
     recurrence = _choice(values(Recurrence), "How often (default none)")
     required_skills = fields.List(fields.String(metadata={"enum": sorted(SKILLS)}), allow_none=True)
     min_dbs = _choice(values(DbsLevel), "The DBS level the volunteer needs (default none)")
+    parcels = _parcels()
+    delivery_window = _window()
+    delivery_from = _time("14:00")
+    delivery_to = _time("16:30")
 
     @ma.validates_schema
     def _one_resident(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -153,6 +191,10 @@ class TriageInSchema(StrictSchema):
     min_dbs = _choice(values(DbsLevel), "The DBS level the volunteer needs")
     details = _text(2000, "What is needed")
     coordinator_notes = _text(2000, "Notes for coordinators (not shown to partners)")
+    parcels = _parcels()
+    delivery_window = _window()
+    delivery_from = _time("14:00")
+    delivery_to = _time("16:30")
 
 
 class LocationInSchema(StrictSchema):
@@ -268,6 +310,17 @@ class RequestOutSchema(ma.Schema):
     required_skills = fields.List(fields.String())
     min_dbs = fields.String()
     due_by = fields.Date(allow_none=True)
+    parcels = fields.Integer(allow_none=True, metadata={"description": "Food parcels: how many; null otherwise"})
+    delivery_window = fields.String(
+        allow_none=True,
+        metadata={"enum": values(DeliveryWindow), "description": "Food parcels: when delivery can be; null otherwise"},
+    )
+    delivery_from = fields.String(
+        allow_none=True, metadata={"description": "The window's first time, HH:MM (null for any time)"}
+    )
+    delivery_to = fields.String(
+        allow_none=True, metadata={"description": "The window's last time, HH:MM (null for any time)"}
+    )
     sla_due_at = fields.DateTime()
     overdue = fields.Boolean()
     recurrence = fields.String()

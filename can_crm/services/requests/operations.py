@@ -25,7 +25,7 @@ from can_crm.services.common import areas, audit, policy
 from can_crm.services.common.errors import NotFound, TransitionRefused, ValidationError
 from can_crm.services.common.policy import restrict_requests
 from can_crm.services.common.validation import clean_text
-from can_crm.services.requests import lifecycle, safeguarding
+from can_crm.services.requests import delivery, lifecycle, safeguarding
 from can_crm.services.requests.events import Actor, record_event
 from can_crm.services.requests.occurrences import sla_due
 from can_crm.services.requests.rules import clean_request
@@ -47,8 +47,9 @@ def load_with_history(request: HelpRequest) -> list[RequestEvent]:
 @atomic
 def triage(request: HelpRequest, data: Mapping[str, Any], actor: Actor) -> HelpRequest:
     """Set priority, skills, due date and notes; a new request becomes triaged."""
-    fields = {k: v for k, v in data.items() if k in ("urgency", "required_skills", "due_by", "min_dbs", "details")}
-    cleaned = clean_request(fields, partial=True)
+    keys = ("urgency", "required_skills", "due_by", "min_dbs", "details", *delivery.FIELDS)
+    fields = {k: v for k, v in data.items() if k in keys}
+    cleaned = clean_request(fields, partial=True, request_type=request.type)
     notes = clean_text(data.get("coordinator_notes"), "coordinator_notes", "notes", max_length=2000) or None
     if request.status == Status.NEW.value:
         lifecycle.transition(request, Status.TRIAGED.value, actor, "Triaged")
@@ -60,13 +61,19 @@ def triage(request: HelpRequest, data: Mapping[str, Any], actor: Actor) -> HelpR
         request.sla_due_at = sla_due(request.type, request.created_at, cleaned["due_by"])
     if notes:
         request.coordinator_notes = notes
-    record_event(request, actor, EventKind.TRIAGE, reason=_describe_triage(cleaned))
+    record_event(request, actor, EventKind.TRIAGE, reason=_describe_triage(request, cleaned))
     db.session.flush()
     return request
 
 
-def _describe_triage(cleaned: Mapping[str, Any]) -> str:
-    parts = [f"{k.replace('_', ' ')}: {', '.join(v) if isinstance(v, list) else v}" for k, v in cleaned.items()]
+def _describe_triage(request: HelpRequest, cleaned: Mapping[str, Any]) -> str:
+    parts = [
+        f"{k.replace('_', ' ')}: {', '.join(v) if isinstance(v, list) else v}"
+        for k, v in cleaned.items()
+        if k not in ("delivery_window", "delivery_from_min", "delivery_to_min")
+    ]
+    if "delivery_window" in cleaned:
+        parts.append(f"delivery: {delivery.describe(request).lower()}")
     return "; ".join(parts) or "Triage notes updated"
 
 

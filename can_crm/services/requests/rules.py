@@ -11,6 +11,7 @@ from can_crm.models.base import utcnow
 from can_crm.models.enums import SKILLS, DbsLevel, Recurrence, RequestType, values
 from can_crm.services.common.errors import FieldErrors, ValidationError
 from can_crm.services.common.validation import clean_choice, clean_text
+from can_crm.services.requests.delivery import check_delivery
 
 
 def clean_urgency(value: object) -> int:
@@ -73,7 +74,9 @@ _REQUEST_RULES: dict[str, Any] = {
 }
 
 
-def clean_request(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+def clean_request(data: Mapping[str, Any], *, partial: bool = False, request_type: str | None = None) -> dict[str, Any]:
+    """The request's own fields as columns, or FieldErrors with every field's message. A food parcel's
+    parcels and delivery window are checked against its type (`request_type` when `type` is not sent)."""
     today = utcnow().date()
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -84,6 +87,11 @@ def clean_request(data: Mapping[str, Any], *, partial: bool = False) -> dict[str
             cleaned[field] = rule(data.get(field), today)
         except ValidationError as exc:
             errors[exc.field or field] = exc.message
+    kind = cleaned.get("type", request_type if partial else None)
+    if "type" not in errors:
+        delivery, problems = check_delivery(data, kind, partial=partial)
+        cleaned.update(delivery)
+        errors.update(problems)
     if errors:
         raise FieldErrors(errors)
     return cleaned

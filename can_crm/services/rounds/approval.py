@@ -15,10 +15,10 @@ from can_crm.models.rounds import RoundPlan
 from can_crm.models.user import User
 from can_crm.services.common import policy
 from can_crm.services.common.errors import Conflict
+from can_crm.services.common.times import clock
 from can_crm.services.requests import operations
 from can_crm.services.requests.events import record_event
 from can_crm.services.rounds.edits import PlanRounds, lock_draft, whose
-from can_crm.services.rounds.timing import clock
 from can_crm.unit_of_work import atomic
 
 MAX_PROBLEMS = 10

@@ -1,7 +1,8 @@
 """The coordinator's edits to a draft plan: move a stop up or down its round, to another round, or off the plan.
 
 Every edit re-times the rounds it touches with the engine's rule book (`timing.time_round`) and is refused,
-changing nothing, when a round would break its car's capacity, a stop's delivery window or the shift; the message
+changing nothing, when a round would break its car's capacity (each stop's own parcels), a stop's own delivery
+window (the resident's, cut to the plan's) or the shift; the message
 says which rule and where. Edits lock the plan row, so two coordinators editing one plan take turns.
 """
 
@@ -14,6 +15,8 @@ from can_crm.models.base import utcnow
 from can_crm.models.rounds import DeliveryRound, RoundPlan, RoundStop
 from can_crm.services.common.errors import Conflict, FieldErrors, NotFound
 from can_crm.services.common.ids import parse_id
+from can_crm.services.common.times import clock
+from can_crm.services.requests import delivery
 from can_crm.services.rounds import plans
 from can_crm.services.rounds.timing import Timing, time_round
 from can_crm.unit_of_work import atomic
@@ -123,6 +126,12 @@ def _move(view: PlanRounds, stop: RoundStop, current: DeliveryRound | None, raw_
         raise FieldErrors({"round_id": f"{reference} is already on {whose(target)} round: choose another"})
     if stop.request_id not in view.places:
         raise Conflict(f"{reference} has no known location: set it on the request page, then plan again")
+    if stop.unserved_reason == plans.WINDOW_OUTSIDE_PLAN:
+        hours = f"{clock(view.plan.window_start_min)} to {clock(view.plan.window_end_min)}"
+        raise Conflict(
+            f"{reference} cannot go on a round: the resident can take delivery "
+            f"{delivery.describe(stop.request).lower()}, outside this plan's deliveries ({hours}). Nothing was changed"
+        )
     base = view.order(target)
     # The cheapest place in the round that keeps every rule; if none does, the cheapest place says why not.
     tried = [(base[:k] + [stop] + base[k:]) for k in range(len(base) + 1)]

@@ -24,8 +24,8 @@ from can_crm.models.resident import Resident
 from can_crm.models.rounds import DeliveryRound, RoundPlan, RoundStop
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common.errors import NotFound
+from can_crm.services.common.times import clock
 from can_crm.services.requests.events import Actor
-from can_crm.services.rounds.timing import clock
 from can_crm.services.volunteers import offers, tasks
 from can_crm.unit_of_work import atomic
 
@@ -43,6 +43,7 @@ class StopView:
     status: str  # the request's status, or "gone" when it is no longer this volunteer's
     arrival: str
     parcels: int
+    window: str  # when the resident can take delivery, within the plan's hours: "09:00 to 12:00"
     district: str
     task: tasks.TaskView | None  # the resident's details: accepted (or just delivered) stops only
 
@@ -128,7 +129,14 @@ def my_rounds(volunteer: Volunteer, now: datetime | None = None) -> list[RoundVi
             status = request.status if ours else "gone"
             stops.append(
                 StopView(
-                    n, request.reference, status, clock(stop.arrival_min), stop.parcels, offers.district(postcode), task
+                    n,
+                    request.reference,
+                    status,
+                    clock(stop.arrival_min),
+                    stop.parcels,
+                    f"{clock(stop.window_start_min)} to {clock(stop.window_end_min)}",
+                    offers.district(postcode),
+                    task,
                 )
             )
             if task is not None and status in ACTIVE and lat is not None and lon is not None:

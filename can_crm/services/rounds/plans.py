@@ -3,9 +3,10 @@
 Like a matching run, the engine only proposes: the plan is a draft the coordinator edits (`edits`) and a person
 approves (`approval`). The job carries the plan's id only; the engine sees ids, coordinates, parcels and minutes.
 
-Which requests: every triaged, unassigned food-parcel request. Each is one parcel, deliverable within the plan's
-window; a request whose resident has no known location is listed as unserved (`location_unknown`) until a
-coordinator sets it. Which volunteers: vetted, available today, and driving (a car, or the driving skill); the
+Which requests: every triaged, unassigned food-parcel request, with its own parcels and its own delivery window
+(when the resident can take delivery) cut to the plan's window. A request whose window does not meet the plan's
+is listed as unserved (`window_outside_plan`), and one whose resident has no known location as `location_unknown`
+until a coordinator sets it. Which volunteers: vetted, available today, and driving (a car, or the driving skill); the
 coordinator chooses them and gives each car's capacity in parcels and the shift.
 """
 
@@ -32,7 +33,9 @@ from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common import jobs
 from can_crm.services.common.errors import FieldErrors, NotFound
-from can_crm.services.rounds.timing import clock, engine_stop, engine_vehicle, parse_clock
+from can_crm.services.common.times import clock, parse_clock
+from can_crm.services.requests import delivery
+from can_crm.services.rounds.timing import engine_stop, engine_vehicle
 from can_crm.unit_of_work import atomic
 from matching.distances import StraightLine
 from matching.rounds import plan_rounds
@@ -41,7 +44,7 @@ from matching.rounds_model import RoundsInstance
 log = logging.getLogger(__name__)
 
 PLAN_JOB = "plan_rounds"
-PARCELS_PER_REQUEST = 1
+WINDOW_OUTSIDE_PLAN = "window_outside_plan"
 CAPACITY_RANGE = (1, 500)
 DEFAULT_WINDOW = ("09:00", "17:00")
 DEFAULT_SHIFT = ("09:00", "13:00")
@@ -267,6 +270,23 @@ def update_totals(plan: RoundPlan, rounds: list[DeliveryRound], stops: list[Roun
     plan.served_by_urgency = {str(u): sum(1 for s in served if s.urgency == u) for u in (3, 2, 1)}
 
 
+def stop_for(plan: RoundPlan, request: HelpRequest) -> RoundStop:
+    """The request as a stop of `plan`: its parcels, and its own window cut to the plan's. A window that does not
+    meet the plan's (or only touches it) cannot be served today: the stop says so and keeps the resident's window."""
+    start, end = delivery.window_of(request)
+    cut = (max(start, plan.window_start_min), min(end, plan.window_end_min))
+    meets = cut[0] < cut[1]
+    return RoundStop(
+        plan_id=plan.id,
+        request_id=request.id,
+        parcels=request.parcels or 1,
+        urgency=request.urgency,
+        window_start_min=cut[0] if meets else start,
+        window_end_min=cut[1] if meets else end,
+        unserved_reason=None if meets else WINDOW_OUTSIDE_PLAN,
+    )
+
+
 def execute_plan(plan_id: int, progress: ProgressFn) -> dict[str, Any]:
     """The `plan_rounds` job. Idempotent: a plan that already has its stops is left alone."""
     plan = db.session.get(RoundPlan, plan_id)
@@ -277,18 +297,12 @@ def execute_plan(plan_id: int, progress: ProgressFn) -> dict[str, Any]:
     progress(5, "Loading food-parcel requests and the rounds")
     rounds = rounds_of(plan.id)
     requests = waiting_requests()
-    placed = [r for r in requests if r.resident.lat is not None and r.resident.lon is not None]
-    stops = {
-        r.id: RoundStop(
-            plan_id=plan.id,
-            request_id=r.id,
-            parcels=PARCELS_PER_REQUEST,
-            urgency=r.urgency,
-            window_start_min=plan.window_start_min,
-            window_end_min=plan.window_end_min,
-        )
+    stops = {r.id: stop_for(plan, r) for r in requests}
+    placed = [
+        r
         for r in requests
-    }
+        if r.resident.lat is not None and r.resident.lon is not None and stops[r.id].unserved_reason is None
+    ]
     inst = RoundsInstance(
         hub=(plan.hub_lat, plan.hub_lon),
         stops=tuple(
