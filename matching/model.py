@@ -68,10 +68,10 @@ class SolveOptions:
     """
 
     method: Literal["auto", "full", "pricing"] = "auto"
-    candidates_per_request: int = 24
+    candidates_per_request: int = 8
     full_graph_max_pairs: int = 2_000_000
     max_rounds: int = 200
-    lookahead_m: int = 300
+    lookahead_m: int = 100
     explain: bool = True
     time_limit_s: float | None = None
     progress: Callable[[dict[str, object]], None] | None = None

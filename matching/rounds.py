@@ -88,11 +88,11 @@ def _search(
 
     manager = pywrapcp.RoutingIndexManager(n + 1, m, 0)
     routing = pywrapcp.RoutingModel(manager)
-    m_list = metres.tolist()
-    dist_cb = routing.RegisterTransitCallback(lambda a, b: m_list[manager.IndexToNode(a)][manager.IndexToNode(b)])
+    # Matrices held by OR-Tools in C++: a Python callback per arc evaluation made the local
+    # search spend most of its budget in the interpreter (about 20x fewer moves at 1,000 stops).
+    dist_cb = routing.RegisterTransitMatrix(metres.tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(dist_cb)
-    t_list = (travel + service[:, None]).tolist()
-    time_cb = routing.RegisterTransitCallback(lambda a, b: t_list[manager.IndexToNode(a)][manager.IndexToNode(b)])
+    time_cb = routing.RegisterTransitMatrix((travel + service[:, None]).tolist())
     horizon = int(max([v.shift[1] for v in inst.vehicles] + [s.window[1] for s in inst.stops]) * 60) + 1
     routing.AddDimension(time_cb, horizon, horizon, False, "time")
     time_dim = routing.GetDimensionOrDie("time")

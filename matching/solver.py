@@ -33,10 +33,10 @@ import numpy as np
 
 from matching.bound import anytime_bound
 from matching.candidates import Pairs, all_feasible_pairs, feasible_only, nearest_pairs, price
-from matching.explain import build_assignments, build_unmatched
-from matching.flow import residual_labels, solve_flow
+from matching.explain import build_assignments, build_unmatched, nearest_candidate
+from matching.flow import solve_flow
 from matching.geometry import chord_for_km
-from matching.greedy import greedy
+from matching.lexflow import class_labels, counts_round, solve_fixed_counts
 from matching.model import MatchResult, Request, SolveOptions, Volunteer
 from matching.problem import IntArray, Problem, build_problem
 from matching.quick import quick_answer
@@ -62,6 +62,7 @@ def solve(
         small = opts.time_limit_s is None and estimate_pairs(p) <= opts.full_graph_max_pairs
         method = "full" if small else "pricing"
     history: list[dict[str, object]] = []
+    phase1_rounds, phase1_seconds = 0, 0.0
     t1 = time.perf_counter()
     if method == "full":
         pairs = all_feasible_pairs(p)
@@ -70,26 +71,40 @@ def solve(
         optimal, rounds, priced = True, 1, 0
         history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(pairs), opts))
     else:
-        # With a time limit, a first answer must come at once: the sequential greedy takes
-        # minutes at 100,000 requests, deferred acceptance on the 4 nearest pairs seconds.
-        g = greedy(p) if deadline is None else quick_answer(p, nearest_pairs(p, 4))
-        # A feasible answer from the start: it stands if time runs out before the first flow.
+        near = nearest_pairs(p, opts.candidates_per_request)
+        # A first answer at once (deferred acceptance on the nearest pairs, array operations only):
+        # it stands if time runs out before the first flow, and its pairs seed the candidates.
+        g = quick_answer(p, near)
         history.append(_snapshot(p, g, time.perf_counter() - t0, 0, opts))
         vol_of, best = g, history[-1]
-        pairs = _seed_pairs(p, opts.candidates_per_request, g)
+        pairs = _seed_pairs(p, near, g)
         t2 = time.perf_counter()
         optimal, rounds, priced = False, 0, 0
-        while True:
-            if _out_of_time(deadline, history):
+        counts: dict[int, int] | None = None
+        # Phase 1: the most requests of each urgency, proven on the whole feasibility graph.
+        while not _out_of_time(deadline, history):
+            cr = counts_round(p, pairs)
+            phase1_rounds += 1
+            history.append(_snapshot(p, cr.vol_of, time.perf_counter() - t0, len(pairs), opts))
+            if _better(history[-1], best):
+                vol_of, best = cr.vol_of, history[-1]
+            if len(cr.violators) == 0:
+                counts = cr.counts
                 break
-            sol = solve_flow(p, pairs)
+            # Violators are never candidates already (a candidate of a request in Z is in Z).
+            priced += len(cr.violators)
+            pairs = _merge(pairs, cr.violators)
+        phase1_seconds = time.perf_counter() - t2
+        # Phase 2: fewest km (then most preferred pairs) with exactly those counts.
+        while counts is not None and not _out_of_time(deadline, history):
+            sol = solve_fixed_counts(p, pairs, counts)
             rounds += 1
             history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(pairs), opts))
             if _better(history[-1], best):
                 vol_of, best = sol.vol_of, history[-1]
             if deadline is not None and time.perf_counter() >= deadline:
                 break
-            dr, dv, _ = residual_labels(p, pairs, sol)
+            dr, dv = class_labels(p, pairs, sol)
             # Look-ahead: also fetch pairs that are within ``margin`` of violating. Shifting the
             # request labels down by ``margin`` makes price() return every pair of reduced cost
             # below ``margin`` (up to its per-request cap, most negative first, so true violators
@@ -105,13 +120,13 @@ def solve(
                 break
             extra = extra.take(~_contains(pairs, extra))
             priced += len(extra)
-            merged = Pairs.concat([pairs, extra])
-            pairs = merged.take(np.lexsort((merged.v, merged.r)))
+            pairs = _merge(pairs, extra)
     if optimal:
         vol_of = sol.vol_of
     t3 = time.perf_counter()
-    assignments = build_assignments(p, pairs, vol_of, opts.explain)
-    unmatched = build_unmatched(p, pairs, vol_of)
+    nearest = nearest_candidate(p, pairs)
+    assignments = build_assignments(p, pairs, vol_of, opts.explain, nearest)
+    unmatched = build_unmatched(p, pairs, vol_of, nearest)
     served = {u: int(((vol_of >= 0) & (p.req_urgency == u)).sum()) for u in (3, 2, 1)}
     stats: dict[str, object] = {
         "method": method,
@@ -119,6 +134,8 @@ def solve(
         "volunteers": p.m,
         "candidate_pairs": len(pairs),
         "rounds": rounds,
+        "counts_rounds": phase1_rounds,
+        "counts_seconds": round(phase1_seconds, 4),
         "priced_pairs_added": priced,
         "distance_unit_m": p.unit_m,
         "timed_out": not optimal and _out_of_time(deadline, history),
@@ -163,20 +180,25 @@ def _better(a: dict[str, object], b: dict[str, object]) -> bool:
     return (sa, -ka) > (sb, -kb)
 
 
-def _seed_pairs(p: Problem, k: int, g: IntArray) -> Pairs:
-    """Each request's ``k`` nearest feasible volunteers plus the greedy answer's pairs.
+def _seed_pairs(p: Problem, near: Pairs, g: IntArray) -> Pairs:
+    """Each request's nearest feasible volunteers plus the first answer's pairs.
 
-    The greedy pairs make the first restricted flow serve at least as many requests, urgency
-    by urgency, as greedy does, so the first duals are already close and fewer rounds follow.
+    The first answer's pairs make the first restricted flow serve at least as many requests,
+    urgency by urgency, as that answer does, so the first duals are already close.
     """
     s = np.flatnonzero(g >= 0)
-    both = Pairs.concat([nearest_pairs(p, k), feasible_only(p, s, g[s])])
-    both = both.take(np.lexsort((both.v, both.r)))
+    return _merge(near, feasible_only(p, s, g[s]))
+
+
+def _merge(a: Pairs, b: Pairs) -> Pairs:
+    """Union of two pair sets, sorted by (request, volunteer), without duplicates."""
+    both = Pairs.concat([a, b])
     if len(both) == 0:
         return both
-    keep = np.ones(len(both), dtype=np.bool_)
-    keep[1:] = (np.diff(both.r) != 0) | (np.diff(both.v) != 0)
-    return both.take(keep)
+    width = int(both.v.max()) + 1
+    key = both.r * width + both.v
+    _, first = np.unique(key, return_index=True)
+    return both.take(first)
 
 
 def _contains(pairs: Pairs, query: Pairs) -> np.ndarray:  # type: ignore[type-arg]
