@@ -108,7 +108,7 @@ def _sorted(pairs: Pairs) -> Pairs:
     return pairs.take(np.argsort(pairs.r * width + pairs.v, kind="stable"))
 
 
-def price(p: Problem, dr: IntArray, dv: IntArray, per_request: int = 8, chunk: int = 1024) -> Pairs:
+def price(p: Problem, dr: IntArray, dv: IntArray, per_request: int = 16, chunk: int = 4096) -> Pairs:
     """Every feasible pair whose reduced cost ``dr[r] + c - dv[v]`` is negative (none means optimal).
 
     ``dr`` and ``dv`` are shortest-path labels of the residual graph, so candidate arcs never
@@ -181,7 +181,7 @@ def _most_negative(found: Pairs, dr: IntArray, dv: IntArray, per_request: int) -
 _Bucket = tuple[IntArray, cKDTree, int, float]
 
 
-def _label_buckets(p: Problem, dv: IntArray, per_group: int = 16) -> list[list[_Bucket]]:
+def _label_buckets(p: Problem, dv: IntArray, per_group: int = 4) -> list[list[_Bucket]]:
     """Split each group by volunteer label: a bucket's bound uses its own highest label."""
     out: list[list[_Bucket]] = []
     for grp in p.groups:

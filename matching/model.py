@@ -71,7 +71,7 @@ class SolveOptions:
     candidates_per_request: int = 8
     full_graph_max_pairs: int = 2_000_000
     max_rounds: int = 200
-    lookahead_m: int = 100
+    lookahead_m: int = 300
     explain: bool = True
     time_limit_s: float | None = None
     progress: Callable[[dict[str, object]], None] | None = None

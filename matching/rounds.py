@@ -112,6 +112,7 @@ def _search(
     params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first)
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+
     if seed is not None:
         routing.CloseModelWithParameters(params)
         start = routing.ReadAssignmentFromRoutes([[i + 1 for i in plan] for plan in seed], True)
