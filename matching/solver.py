@@ -44,6 +44,9 @@ from matching.quick import quick_answer
 #: Guess of one round's cost per candidate pair before any round is timed (measured ~1-7 us
 #: per pair for a counting round on a busy 2-core machine; the larger figure is taken).
 ROUND_SECONDS_PER_PAIR = 8e-6
+#: Guess of one fixed-count min-cost flow's cost per candidate pair (~2 us measured at 10,000
+#: requests under load), kept in reserve by a time-limited phase 1.
+FLOW_SECONDS_PER_PAIR = 4e-6
 
 
 def solve(
@@ -85,10 +88,15 @@ def solve(
         t2 = time.perf_counter()
         optimal, rounds, priced = False, 0, 0
         counts: dict[int, int] | None = None
-        # Phase 1: the most requests of each urgency, proven on the whole feasibility graph.
-        while not _out_of_time(deadline, history, len(pairs)):
+        reached: dict[int, int] | None = None
+        # Phase 1: the most requests of each urgency, proven on the whole feasibility graph. With a
+        # time limit, room is kept for one fixed-count flow on the pairs found so far (below).
+        added = 0
+        # The reserve is for the flow after one more round, whose pairs grow by about the last round's.
+        while not _out_of_time(deadline, history, len(pairs), (len(pairs) + added) * FLOW_SECONDS_PER_PAIR):
             cr = counts_round(p, pairs)
             phase1_rounds += 1
+            reached = cr.counts
             history.append(_snapshot(p, cr.vol_of, time.perf_counter() - t0, len(pairs), opts))
             if _better(history[-1], best):
                 vol_of, best = cr.vol_of, history[-1]
@@ -97,8 +105,21 @@ def solve(
                 break
             # Violators are never candidates already (a candidate of a request in Z is in Z).
             priced += len(cr.violators)
+            added = len(cr.violators)
             pairs = _merge(pairs, cr.violators)
         phase1_seconds = time.perf_counter() - t2
+        if (
+            counts is None
+            and reached is not None
+            and not _out_of_time(deadline, [], len(pairs), 0.0, FLOW_SECONDS_PER_PAIR)
+        ):
+            # Out of time before the counts were proven: a max-flow answer serves the most the
+            # pairs found so far allow but with arbitrary km, so the fewest km for those counts
+            # is taken on the same pairs (not proven optimal; the bound says how far it may be).
+            sol = solve_fixed_counts(p, pairs, reached)
+            history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(pairs), opts))
+            if _better(history[-1], best):
+                vol_of, best = sol.vol_of, history[-1]
         # Phase 2: fewest km (then most preferred pairs) with exactly those counts.
         while counts is not None and not _out_of_time(deadline, history):
             sol = solve_fixed_counts(p, pairs, counts)
@@ -163,20 +184,28 @@ def solve(
     )
 
 
-def _out_of_time(deadline: float | None, history: list[dict[str, object]], pairs: int = 0) -> bool:
-    """True when the next round would likely end after the deadline (a flow cannot be interrupted).
+def _out_of_time(
+    deadline: float | None,
+    history: list[dict[str, object]],
+    pairs: int = 0,
+    reserve: float = 0.0,
+    per_pair: float | None = None,
+) -> bool:
+    """True when the next round (plus ``reserve`` seconds) would likely end after the deadline.
 
-    The next round is assumed to take as long as the last one (rounds grow slowly as pairs are
-    added); before any round has been timed, a guess of ``ROUND_SECONDS_PER_PAIR`` per candidate
-    pair stands in, so a short limit at 100,000 requests is not overrun by a first round of
-    several seconds. The answer then comes back near the limit rather than one round after it.
+    A flow cannot be interrupted. The next round is assumed to take as long as the last one
+    (rounds grow slowly as pairs are added); before any round has been timed, ``per_pair``
+    seconds (default ``ROUND_SECONDS_PER_PAIR``) per candidate pair stand in, so a short limit
+    at 100,000 requests is not overrun by a first round of several seconds. The answer then
+    comes back near the limit rather than one round after it.
     """
     if deadline is None:
         return False
     now = time.perf_counter()
     times = [float(h["seconds"]) for h in history]  # type: ignore[arg-type]
-    last = times[-1] - times[-2] if len(times) >= 2 else pairs * ROUND_SECONDS_PER_PAIR
-    return now + last >= deadline
+    guess = pairs * (ROUND_SECONDS_PER_PAIR if per_pair is None else per_pair)
+    last = times[-1] - times[-2] if len(times) >= 2 else guess
+    return now + last + reserve >= deadline
 
 
 def _better(a: dict[str, object], b: dict[str, object]) -> bool:
