@@ -10,6 +10,22 @@ arrangement it finds has room. Guided local search then improves the plan until 
 A last repair pass makes the urgency rule hold for every answer, whatever the search reached:
 an urgent stop left out is swapped in for one less urgent stop of a round whenever the round
 stays feasible (capacity, windows, shift).
+
+Measured for issue 13 (``bench-rounds``, seed 0, both plans serve every stop, same urgency
+split; ``cpu`` is the planner's CPU, which on this shared 2-core machine is often far below
+the wall-clock limit):
+
+* Arc costs and travel times were Python callbacks, evaluated once per arc per move; now
+  matrices held by OR-Tools (``RegisterTransitMatrix``). 200 stops / 20 vehicles, 10 s:
+  17.2 % fewer km than the baseline before, 19.8-22.3 % after (goal met).
+* 1,000 stops / 80 vehicles, 60 s, started from the nearest-neighbour plan: 2.5 % with
+  17 s cpu (load 9-12), 11.2 % with 51 s cpu (load 5.5). Other starts, same budget, all
+  worse: PATH_CHEAPEST_ARC -1.3 %, PARALLEL_CHEAPEST_INSERTION -8.2 % (fewer routes, more km),
+  SAVINGS left 31 stops out; restricting the local-search operators to the 40 nearest stops
+  (``ls_operator_neighbors_ratio``) gave 0.0 %. The instance is tight: 2,034 parcels for
+  2,435 places (84 %; 72 % at 200 stops), so most cars must go out full and the
+  nearest-neighbour plan, which fills each car from the nearest cluster, is already close to
+  what the search finds. 15 % at 1,000 stops was not reached here.
 """
 
 from __future__ import annotations

@@ -1,27 +1,64 @@
-"""``solve``: exact lexicographic matching by min-cost flow, with dual pricing at scale.
+"""``solve``: exact lexicographic matching, in two phases with dual pricing at scale.
 
-Small instances put every feasible pair into one flow. Large ones start from each request's
-nearest feasible volunteers, then repeatedly price every excluded feasible pair against the
-flow's dual labels and add those with negative reduced cost. When no pair violates, the labels
-are a dual certificate that the restricted optimum is optimal for the full problem.
+Small instances put every feasible pair into one flow with penalties for unserved requests
+(:mod:`matching.flow`, the reference). Large ones start from each request's nearest feasible
+volunteers and the first answer's pairs, then (:mod:`matching.lexflow`):
 
-Anytime: with a time limit the greedy answer is kept from the start, each round's flow replaces
-it when better, and the run stops before a round that would end past the limit; the answer then
-carries a :class:`matching.model.Bound` (see :mod:`matching.bound`).
+1. the most requests of urgency 3, then 2, then 1: maximum flows on the candidate pairs,
+   proven for the whole feasibility graph by a Koenig cover checked with KD-tree queries;
+   pairs that break the cover are added and the flows redone;
+2. the fewest km with exactly those counts: a min-cost flow whose only costs are
+   ``T * metres - bonus``; every excluded feasible pair is priced against its dual labels
+   (:func:`matching.candidates.price`) and violators are added until none is left, which is
+   the certificate that the restricted optimum is optimal for the whole problem.
 
-Faster exact methods measured for issue 13 (10,000 x 5,000, seed 0, this machine, 2 cores):
+Anytime: with a time limit the first answer (deferred acceptance on the nearest pairs) is kept
+from the start, each round's answer replaces it when better, and the run stops before a round
+that would end past the limit; a phase 1 cut short keeps time for one fixed-count flow on the
+pairs found so far. The answer then carries a :class:`matching.model.Bound` (see
+:mod:`matching.bound`).
 
-* this method (OR-Tools cost scaling, re-solved each round): proven in 17.2 s, 5 rounds; a
-  profile splits the time about evenly between the flow solves and pricing.
-* successive shortest paths written for numba (Dijkstra per request with retained potentials,
-  exact lexicographic penalties, pricing between rounds): correct (same served counts and km as
-  the flow) but 167 s from scratch per round and 330 s when warm-started by releasing only the
-  requests touched by priced arcs. With penalties of ~1e11 every request that cannot be served
-  on the candidate arcs searches its whole alternating-reachable region before giving up, and
-  that happens for ~1,800 requests in the first round; a warm start that reserved the freed
-  places instead of re-pricing them did not converge. Not kept.
-* HiGHS (warm-started simplex) was not measured in the time available.
-So the goal (2 s, >= 4x the plain flow) is not met by this engine; see the closing note.
+Measured for issue 13 (generated instances, seed 0, this 2-core machine shared with other
+work; load average beside each figure; ``cpu`` is this process's CPU time):
+
+* Where the time went before (100,000 x 50,000, ``solve --time-limit 2``, whole process 24 s
+  under cProfile): the indented ``json.dump`` of the output 7.7 s (pure-Python encoder; now
+  ``json.dumps``, C), ``nearest_pairs`` computed twice with lexsorts 5.6 s (now once, no
+  re-ranking, one-key sort), parsing 3.7 s (now an inline fast path; the detailed messages
+  only for a faulty item), explanations 4 s (the nearest candidate by a segmented minimum
+  instead of a sort). After: first answer 1.19 s after the parse (load 4.1), 1.3 s of CPU for
+  problem + nearest pairs + first answer.
+* The old single phase (OR-Tools cost scaling with penalties ``u * K``, ``K = B*C + 1``,
+  re-solved each round), 10,000 x 5,000: proven in 29 s wall, 17.7 s cpu (load 6), 5 rounds,
+  about half in the flow solves and half in pricing, whose radii the huge penalty labels blew
+  up to the volunteers' full range. The plain full-graph flow in the same run: 12.6 s build +
+  22.9 s solve for 10.5 million pairs.
+* OR-Tools min-cost flow on the 240,000 nearest pairs does not get much faster with small
+  costs: 0.92 s with costs 0..3, 1.58 s with the penalty scheme, 1.74 s with metres and 1e8
+  penalties (load 6.7). scipy's LAPJVsp (``min_weight_full_bipartite_matching``, slots
+  expanded by capacity, a dummy column per request) took 1.72 s on the same graph: no gain,
+  and with the penalty scheme its float64 costs would stop being exact at 100,000 requests
+  (sums near 1e18 > 2**53). Not kept.
+* Phase 1 by Hopcroft-Karp (scipy ``maximum_bipartite_matching`` on capacity-expanded
+  slots): 152 s over 7 rounds at 10,000 (why it slows so, on rounds 5-7, was not looked into). With
+  OR-Tools max flow instead: 7 rounds in 1.1-2.6 s. Kept.
+* Two phases, 10,000 x 5,000: proven in 11.5-16.5 s wall with JSON in and out, 10.1-13.3
+  cpu (load 4-5); the bench at load 5.2: 11.5 s wall (10.1 cpu), proven 8.9 s after the
+  parse, against 23.5 s for the plain flow (8.1 s build + 15.4 s solve) in the same run.
+  Phase 1 proves the counts in about 1 s; the 4-5 fixed-count rounds cost about 1 s of
+  OR-Tools and 1.5 s of pricing each. Pricing with volunteers lifted to a fourth coordinate
+  by their label (a ball query that still holds every violator) was not faster: 14.0 s wall,
+  12.9 cpu against 12.0 s, 10.8 cpu (load 4): not kept.
+* 100,000 x 50,000 with ``--time-limit 60``: phase 1 adds ~1 million pairs a round and its
+  flow grows ~1,000 requests a round, not proven after 8 rounds (23 s); the fixed-count flow
+  on the 7.8 million pairs found then took 20 s. Answer: 14,918 / 25,119 / 49,417 served
+  (urgency 3 and 2 equal to their bound), 42,836 km, 46 s wall, 1.7 GB peak (load 4.1).
+* Earlier sessions: successive shortest paths in numba (167-330 s a round at 10,000, penalties
+  of ~1e11 make each unservable request search its whole alternating region) was not kept.
+
+So at 10,000 x 5,000 the proven optimum comes in about 1.3-2x faster than the plain flow, not
+the 4x and 2 s asked for, and 100,000 x 50,000 is not proven in 60 s: the flow solver cannot be warm-started
+and every round re-prices millions of pairs. See the closing note for what is left.
 """
 
 from __future__ import annotations
