@@ -96,6 +96,8 @@ def run_bench(
         "distance_unit_m": stats["distance_unit_m"],
         "time_limit_s": time_limit_s,
         "seconds_to_first_answer": history[0]["seconds"] if history else None,
+        # Process CPU from the start of the JSON parse (the engine snapshots carry process CPU).
+        "cpu_seconds_to_first_answer": round(float(history[0]["cpu_seconds"]) - cpu0, 3) if history else None,
         "seconds_to_proven_optimum": history[-1]["seconds"] if result.optimal else None,
         "seconds_to_within_0.1pct": _time_to_within(history, served, result.total_km) if result.optimal else None,
         "bound": None if result.bound is None else bound_to_json(result.bound),

@@ -104,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: invalid instance: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
         out = result_to_json(solve(requests, volunteers, SolveOptions(time_limit_s=args.time_limit)))
-    json.dump(out, sys.stdout, indent=1)
+    # json.dumps in one shot uses the C encoder; json.dump with an indent is pure Python (8 s at 100k).
+    sys.stdout.write(json.dumps(out))
     sys.stdout.write("\n")
     return 0

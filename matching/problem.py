@@ -117,10 +117,10 @@ def build_problem(requests: list[Request], volunteers: list[Volunteer]) -> Probl
     vol_index = {v.id: i for i, v in enumerate(vols)}
     n, m = len(reqs), len(vols)
 
-    req_lat = np.radians(np.array([r.lat for r in reqs], dtype=np.float64))
-    req_lon = np.radians(np.array([r.lon for r in reqs], dtype=np.float64))
-    vol_lat = np.radians(np.array([v.lat for v in vols], dtype=np.float64))
-    vol_lon = np.radians(np.array([v.lon for v in vols], dtype=np.float64))
+    req_lat = np.radians(np.fromiter((r.lat for r in reqs), dtype=np.float64, count=n))
+    req_lon = np.radians(np.fromiter((r.lon for r in reqs), dtype=np.float64, count=n))
+    vol_lat = np.radians(np.fromiter((v.lat for v in vols), dtype=np.float64, count=m))
+    vol_lon = np.radians(np.fromiter((v.lon for v in vols), dtype=np.float64, count=m))
 
     sig_index: dict[tuple[frozenset[str], int], int] = {}
     req_sig = np.array(

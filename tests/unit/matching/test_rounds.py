@@ -131,6 +131,36 @@ def test_rounds_never_break_a_rule_and_urgent_stops_are_never_squeezed_out(inst:
             assert best_swap(inst, km, k, plans.get(veh.id, []), i) is None
 
 
+def assert_urgent_never_squeezed_out(inst: RoundsInstance, res: Any) -> None:
+    km = StraightLine(inst.road_factor).matrix_km(inst.points())
+    index = {s.id: i for i, s in enumerate(inst.stops)}
+    plans = {r.vehicle: [index[s] for s in r.stops] for r in res.routes}
+    for sid, _ in res.unserved:
+        for k, veh in enumerate(inst.vehicles):
+            assert best_swap(inst, km, k, plans.get(veh.id, []), index[sid]) is None
+
+
+@settings(max_examples=20, deadline=None)
+@given(small_rounds())
+def test_rounds_planned_by_sectors_keep_every_rule(inst: RoundsInstance) -> None:
+    res = plan_rounds(inst, 0.2, sector_stops=2)
+    check_rules(inst, res)
+    assert_urgent_never_squeezed_out(inst, res)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_generated_day_by_sectors_keeps_every_rule_and_serves_as_many_as_the_baseline(seed: int) -> None:
+    inst = rounds_instance(120, 10, seed)
+    res = plan_rounds(inst, 3.0, sector_stops=30)
+    check_rules(inst, res)
+    assert_urgent_never_squeezed_out(inst, res)
+    km = StraightLine(inst.road_factor).matrix_km(inst.points())
+    base = nearest_neighbour(inst, km)
+    base_served = sum(len(plan) for plan in base)
+    # Never fewer stops than the baseline (the planner keeps the better of the two plans).
+    assert sum(len(r.stops) for r in res.routes) >= base_served
+
+
 def test_baseline_obeys_the_same_rules() -> None:
     inst = rounds_instance(60, 6, 3)
     km = StraightLine(inst.road_factor).matrix_km(inst.points())

@@ -1,0 +1,63 @@
+"""The two-phase exact method: counts proven on the whole graph, then fewest km with those counts."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matching_cases import req, vol
+
+from matching import SolveOptions, solve
+from matching.candidates import Pairs, all_feasible_pairs, nearest_pairs
+from matching.flow import solve_flow
+from matching.generate import clustered_instance
+from matching.lexflow import counts_round, solve_fixed_counts
+from matching.problem import build_problem
+
+
+def served_counts(p_urgency: np.ndarray, vol_of: np.ndarray) -> dict[int, int]:  # type: ignore[type-arg]
+    return {u: int(((vol_of >= 0) & (p_urgency == u)).sum()) for u in (3, 2, 1)}
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000))
+def test_counts_on_every_pair_are_those_of_the_lexicographic_flow_and_need_no_pair(seed: int) -> None:
+    p = build_problem(*clustered_instance(80, 30, seed))
+    pairs = all_feasible_pairs(p)
+    cr = counts_round(p, pairs)
+    assert len(cr.violators) == 0
+    assert cr.counts == served_counts(p.req_urgency, solve_flow(p, pairs).vol_of)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000))
+def test_fixed_counts_flow_has_the_km_of_the_penalty_flow(seed: int) -> None:
+    p = build_problem(*clustered_instance(80, 30, seed))
+    pairs = all_feasible_pairs(p)
+    ref = solve_flow(p, pairs)
+    counts = served_counts(p.req_urgency, ref.vol_of)
+    fixed = solve_fixed_counts(p, pairs, counts)
+    assert served_counts(p.req_urgency, fixed.vol_of) == counts
+    # Same pair costs (metres x T - preference bonus): the penalties are the only difference.
+    penalties = int(p.penalty(np.flatnonzero(ref.vol_of < 0)).sum())
+    assert fixed.cost == ref.cost - penalties
+
+
+def test_a_farther_volunteer_of_longer_range_breaks_the_count_proof() -> None:
+    # R1's only candidate (V1, nearest) is taken by the urgent R0; V2 is far but travels far.
+    requests = [req("R0", 0.0, urgency=3), req("R1", 0.1, urgency=1)]
+    volunteers = [vol("V1", 0.05, max_km=1.0), vol("V2", 8.0, max_km=10.0)]
+    p = build_problem(requests, volunteers)
+    only_near = nearest_pairs(p, 1)
+    assert set(only_near.v.tolist()) == {0}
+    cr = counts_round(p, only_near)
+    assert cr.counts == {3: 1, 2: 0, 1: 0}
+    assert (1, 1) in set(zip(cr.violators.r.tolist(), cr.violators.v.tolist(), strict=True))
+    result = solve(requests, volunteers, SolveOptions(method="pricing", candidates_per_request=1))
+    assert result.optimal and result.served_by_urgency == {3: 1, 2: 0, 1: 1}
+
+
+def test_no_pairs_at_all_is_proven_at_once() -> None:
+    p = build_problem([req("R1", 0.0)], [vol("V1", 50.0, max_km=1.0)])
+    cr = counts_round(p, Pairs.empty())
+    assert cr.counts == {3: 0, 2: 0, 1: 0} and len(cr.violators) == 0
