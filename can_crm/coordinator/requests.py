@@ -179,6 +179,7 @@ def render_request(reference: str, status: int = 200, posted: str | None = None,
         location_form=forms.get("location_form") or LocationForm(formdata=None),
         transition_error=transition_error,
         error_href=error_href,
+        page_error=bool(transition_error),
         now=utcnow(),
         title=f"Request {req.reference}",
     ), status

@@ -13,9 +13,10 @@ SUMMARY = re.compile(r'<div class="govuk-error-summary".*?</ul>', re.S)
 
 
 def summary(page: str) -> str:
-    """The error summary's HTML (the test fails when the page has none)."""
+    """The error summary's HTML (the test fails when the page has none, or its title does not start "Error: ")."""
     found = SUMMARY.search(page)
     assert found, "no GOV.UK error summary on the page"
+    assert "<title>Error: " in page, "a page with an error summary has a title that starts with Error:"
     return found.group(0)
 
 

@@ -28,7 +28,6 @@ MIN_FORMS = {"anonymous": 4, "admin": 12, "coordinator": 32, "partner": 6, "coun
 # lacks the GOV.UK error message. Not exemptions by design: remove a line when its form is fixed, and never add
 # one for a new form.
 OPEN_ERROR_MESSAGE_DEFECTS = {
-    "/coordinator/outreach/contacts/{id}/outcome",  # summary item without a link, no message by the radios
     "/coordinator/rounds/{id}/discard",
     "/coordinator/rounds/{id}/stops/{id}",  # refused stop edit answers the generic 400 page: the input is lost
 }

@@ -35,6 +35,7 @@ from can_crm.unit_of_work import atomic
 # The states whose priority, skills, due date and notes may still be set (a new request becomes triaged).
 TRIAGEABLE = (Status.NEW.value, Status.TRIAGED.value, Status.ESCALATED.value)
 
+
 def load_with_history(request: HelpRequest) -> list[RequestEvent]:
     return list(
         db.session.scalars(
