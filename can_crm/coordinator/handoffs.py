@@ -46,7 +46,7 @@ def hand_off(reference: str) -> Any:
         return render_request(reference, 409, transition_error=exc.message)
     except ValidationError as exc:
         show_errors(form, exc if isinstance(exc, FieldErrors) else FieldErrors({exc.field or "to": exc.message}))
-        return render_request(reference, 400, handoff_form=form, error_form=form)
+        return render_request(reference, 400, "handoff", handoff_form=form, error_form=form)
     count = len(made)
     flash(
         f"Handed off to {partner.name}: {count} request{'s' if count != 1 else ''}. "

@@ -119,20 +119,39 @@ def campaign_new() -> Any:
     return redirect(url_for("coordinator.campaign_detail", campaign_id=campaign.id))
 
 
-@bp.get("/outreach/campaigns/<int:campaign_id>")
-@roles(*STAFF)
-def campaign_detail(campaign_id: int, status: int = 200, error: str | None = None) -> Any:
+# The fields of each call's outcome form, in page order; each has the id `<name>-<contact id>` on the page.
+OUTCOME_FIELDS = ("outcome", "type", "note")
+
+
+def _render_campaign(campaign_id: int, status: int = 200, refused: dict[str, Any] | None = None) -> Any:
+    """The campaign's funnel and call list. `refused`: a call's outcome the service refused (its contact id, the
+    messages by field and what was posted), shown again in that person's form, which is put first on the list
+    when they are no longer on it (reached since the page was loaded)."""
     campaign = campaigns.get_campaign(campaign_id)
+    calls = campaigns.call_list(campaign)
+    if refused is not None and all(contact.id != refused["contact_id"] for contact, _ in calls):
+        calls = [campaigns.call_entry(refused["contact_id"]), *calls]
     return render_template(
         "coordinator/campaign.html",
         campaign=campaign,
         funnel=campaigns.funnel(campaign.id),
-        calls=campaigns.call_list(campaign),
+        calls=calls,
         outcomes={k.value: v for k, v in CONTACT_OUTCOME_LABELS.items()},
-        types={k.value: v for k, v in REQUEST_TYPE_LABELS.items()},
-        error=error,
+        outcome_items=[{"value": k.value, "text": v} for k, v in CONTACT_OUTCOME_LABELS.items()],
+        type_items=[
+            {"value": "", "text": "Choose"},
+            *({"value": k.value, "text": v} for k, v in REQUEST_TYPE_LABELS.items()),
+        ],
+        refused=refused,
+        page_error=refused is not None,
         title=campaign.name,
     ), status
+
+
+@bp.get("/outreach/campaigns/<int:campaign_id>")
+@roles(*STAFF)
+def campaign_detail(campaign_id: int) -> Any:
+    return _render_campaign(campaign_id)
 
 
 @bp.post("/outreach/contacts/<int:contact_id>/outcome")
@@ -141,6 +160,16 @@ def campaign_outcome(contact_id: int) -> Any:
     try:
         contact = campaigns.record_outcome(contact_id, request.form, policy.actor_for(current_user))
     except FieldErrors as exc:
-        return campaign_detail(campaigns.campaign_of(contact_id), 400, "; ".join(exc.fields.values()))
+        # A message for a field the form lacks goes by the outcome, the form's first field.
+        errors: dict[str, str] = {}
+        for name, message in exc.fields.items():
+            key = name if name in OUTCOME_FIELDS else "outcome"
+            errors[key] = f"{errors[key]}. {message}" if key in errors else message
+        refused = {
+            "contact_id": contact_id,
+            "errors": {name: errors[name] for name in OUTCOME_FIELDS if name in errors},
+            "values": {name: request.form.get(name, "") for name in OUTCOME_FIELDS},
+        }
+        return _render_campaign(campaigns.campaign_of(contact_id), 400, refused)
     flash("Call recorded" + (": request raised" if contact.request_id else ""), "success")
     return redirect(url_for("coordinator.campaign_detail", campaign_id=contact.campaign_id))

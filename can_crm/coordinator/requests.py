@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
 from can_crm.coordinator.forms import (
+    STATUS_LABELS,
     AssignForm,
     ChangeStatusForm,
     ConcernForm,
@@ -102,9 +103,51 @@ def queue() -> Any:
     ), status
 
 
-def render_request(reference: str, status: int = 200, **forms: Any) -> Any:
+# The request page's forms a refused post may come from: what each does, and the heading the error summary links to
+# when the form no longer applies (a heading the page always shows: the form's own fields are not on it then).
+FORM_ACTIONS = {
+    "triage": ("triaged", "#next-step"),
+    "assign": ("assigned a volunteer", "#next-step"),
+    "transition": ("moved to another status", "#next-step"),
+    "handoff": ("handed off", "#handoff"),
+}
+
+
+def _moved_on(req: Any, posted: str) -> tuple[str, str]:
+    """The error summary's message and link when the `posted` form no longer applies to the request."""
+    action, href = FORM_ACTIONS[posted]
+    if posted == "assign" and req.status == Status.TRIAGED.value:
+        return "No volunteer is available to assign today, so nothing was saved", "#assign"
+    actor = policy.actor_for(current_user)
+    if posted == "handoff" and lifecycle.may_move(req, Status.HANDED_OFF, actor, via=lifecycle.HANDOFF):
+        return "No partner authority is registered to hand requests off to, so nothing was saved", href
+    state = STATUS_LABELS.get(req.status, req.status).lower()
+    return f"This request is now {state}, so it cannot be {action}: nothing was saved", href
+
+
+def render_request(reference: str, status: int = 200, posted: str | None = None, **forms: Any) -> Any:
+    """The request page. `posted` names the form a refused post came from (a key of FORM_ACTIONS): when that form
+    still applies to the request it is shown again with its messages and what was entered; when the request has
+    moved on since the page was loaded (another coordinator triaged, matched or closed it), the form is not on the
+    page any more, so the answer is a 409 whose error summary says what happened instead."""
     view = request_service.request_page(current_user, reference)
     req = view.request
+    handoff_form, can_hand_off = _handoff_form(view, forms.get("handoff_form"))
+    status_form = forms.get("status_form") or ChangeStatusForm(formdata=None)
+    # "Matched" needs a volunteer: that is the assign form's job, not a bare status change.
+    # "Handed off" goes through the handoff section (a partner, an agreement, a signed bundle).
+    status_form.offer([t.value for t in view.targets if t.value not in ("matched", "handed_off")], view.reason_required)
+    shown = {
+        "triage": req.status in request_service.TRIAGEABLE,
+        "assign": req.status == Status.TRIAGED.value and bool(view.candidates),
+        "transition": bool(status_form.to.choices),
+        "handoff": can_hand_off,
+    }
+    transition_error, error_href = forms.get("transition_error"), "#next-step"
+    if posted is not None and not shown[posted]:
+        # Only the posted form is in `forms`, and it is not on the page: drop it and its messages.
+        transition_error, error_href = _moved_on(req, posted)
+        status, forms = 409, {}
     triage_form = forms.get("triage_form") or TriageForm(
         formdata=None,
         data={
@@ -122,17 +165,13 @@ def render_request(reference: str, status: int = 200, **forms: Any) -> Any:
         (str(c.id), f"{c.name}{f' – {c.km} km' if c.km is not None else ''} – up to {c.max_km:g} km")
         for c in view.candidates
     ]
-    handoff_form, can_hand_off = _handoff_form(view, forms.get("handoff_form"))
-    status_form = forms.get("status_form") or ChangeStatusForm(formdata=None)
-    # "Matched" needs a volunteer: that is the assign form's job, not a bare status change.
-    # "Handed off" goes through the handoff section (a partner, an agreement, a signed bundle).
-    status_form.offer([t.value for t in view.targets if t.value not in ("matched", "handed_off")], view.reason_required)
     return render_template(
         "coordinator/request.html",
         view=view,
         handoffs=handoff_service.handoffs_of(req.id),
         handoff_form=handoff_form,
         can_hand_off=can_hand_off,
+        shown=shown,
         req=req,
         form=forms.get("error_form"),
         triage_form=triage_form,
@@ -141,7 +180,9 @@ def render_request(reference: str, status: int = 200, **forms: Any) -> Any:
         status_form=status_form,
         concern_form=forms.get("concern_form") or ConcernForm(formdata=None),
         location_form=forms.get("location_form") or LocationForm(formdata=None),
-        transition_error=forms.get("transition_error"),
+        transition_error=transition_error,
+        error_href=error_href,
+        page_error=bool(transition_error),
         now=utcnow(),
         title=f"Request {req.reference}",
     ), status
@@ -192,7 +233,7 @@ def triage(reference: str) -> Any:
     except ValidationError as exc:
         errors = exc.fields if isinstance(exc, FieldErrors) else {exc.field or "urgency": exc.message}
         show_errors(form, FieldErrors(errors))
-        return render_request(reference, 400, triage_form=form, error_form=form)
+        return render_request(reference, 400, "triage", triage_form=form, error_form=form)
     flash("Triage saved", "success")
     return redirect(url_for("coordinator.request_detail", reference=reference))
 
@@ -207,11 +248,11 @@ def transition(reference: str) -> Any:
         req = request_service.move(current_user, reference, form.to.data, form.reason.data)
     except TransitionRefused as exc:
         show_errors(form, FieldErrors({"reason" if exc.field == "reason" else "to": exc.message}))
-        return render_request(reference, 409, status_form=form, error_form=form)
+        return render_request(reference, 409, "transition", status_form=form, error_form=form)
     except ValidationError as exc:  # the reason itself is refused (HTML, too long, control characters)
         errors = exc.fields if isinstance(exc, FieldErrors) else {exc.field or "reason": exc.message}
         show_errors(form, FieldErrors(errors))
-        return render_request(reference, 400, status_form=form, error_form=form)
+        return render_request(reference, 400, "transition", status_form=form, error_form=form)
     flash(f"Request moved to {req.status.replace('_', ' ')}", "success")
     return redirect(url_for("coordinator.request_detail", reference=reference))
 
@@ -228,15 +269,15 @@ def assign(reference: str) -> Any:
         request_service.assign_volunteer(req, volunteer_id, policy.actor_for(current_user))
     except FieldErrors as exc:
         show_errors(form, exc)
-        return render_request(reference, 400, assign_form=form, error_form=form)
+        return render_request(reference, 400, "assign", assign_form=form, error_form=form)
     except NotFound as exc:
         if exc.field != "volunteer_id":
             raise
         show_errors(form, FieldErrors({"volunteer_id": exc.message}))
-        return render_request(reference, 400, assign_form=form, error_form=form)
+        return render_request(reference, 400, "assign", assign_form=form, error_form=form)
     except ValidationError as exc:
         show_errors(form, FieldErrors({"volunteer_id": exc.message}))
-        return render_request(reference, 400, assign_form=form, error_form=form)
+        return render_request(reference, 400, "assign", assign_form=form, error_form=form)
     except TransitionRefused as exc:
         return render_request(reference, 409, transition_error=exc.message)
     flash("Volunteer assigned: the request is matched", "success")

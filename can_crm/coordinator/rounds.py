@@ -84,15 +84,41 @@ def rounds() -> Any:
     ), status
 
 
-def _render_plan(plan_id: int, status: int = 200, problem: str | None = None, failed_stop: int | None = None) -> Any:
+def _failed_edit(view: plans.PlanView, stop_id: int, field: str | None, round_id: str | None) -> dict[str, Any] | None:
+    """Where a refused edit of a draft's stop is shown: by the "move to" choice (with the round chosen kept) when
+    the round was the problem or the stop has no other control, else by the stop's up, down and remove buttons.
+    None when the page shows no controls for the stop (the plan is no longer a draft, or has no such stop)."""
+    stop = view.stop(stop_id) if view.status == "draft" else None
+    if stop is None:
+        return None
+    movable = view.can_move(stop)
+    if movable and (field == "round_id" or stop.round_id is None):
+        return {"stop": stop_id, "by": "move", "href": f"#move-{stop_id}", "round_id": round_id}
+    return {"stop": stop_id, "by": "buttons" if stop.round_id is not None else "row", "href": f"#stop-{stop_id}"}
+
+
+def _render_plan(
+    plan_id: int,
+    status: int = 200,
+    problem: str | None = None,
+    stop_id: int | None = None,
+    field: str | None = None,
+    round_id: str | None = None,
+) -> Any:
+    """The plan's page; `problem`: why a post was refused, shown in the error summary and, for an edit of stop
+    `stop_id` (`field`: the posted value at fault, `round_id`: the round chosen), by that stop's controls. A refusal
+    the page has no control for (the plan is no longer a draft) links to the plan's state instead."""
     view = plans.plan_view(plan_id)
+    failed = _failed_edit(view, stop_id, field, round_id) if problem and stop_id is not None else None
     return render_template(
         "coordinator/round_plan.html",
         view=view,
         plan=view.plan,
-        refresh=REFRESH_SECONDS if view.status == "planning" else None,
+        refresh=REFRESH_SECONDS if view.status == "planning" and not problem else None,
         problem=problem,
-        failed_stop=failed_stop,
+        page_error=bool(problem),
+        failed=failed,
+        error_href=failed["href"] if failed else "#plan-state",
         clock=clock,
         can_take=delivery.describe,
         reason_labels=REASON_LABELS,
@@ -111,12 +137,13 @@ def round_plan(plan_id: int) -> Any:
 @roles(*STAFF)
 def round_stop_edit(plan_id: int, stop_id: int) -> Any:
     plans.get_plan(plan_id)
+    action, round_id = request.form.get("action"), request.form.get("round_id")
     try:
-        message = edits.edit_stop(plan_id, stop_id, request.form.get("action"), request.form.get("round_id"))
+        message = edits.edit_stop(plan_id, stop_id, action, round_id)
     except FieldErrors as exc:
-        return _render_plan(plan_id, 400, problem=exc.message, failed_stop=stop_id)
-    except Conflict as exc:
-        return _render_plan(plan_id, 409, problem=exc.message, failed_stop=stop_id)
+        return _render_plan(plan_id, 400, exc.message, stop_id, exc.field, round_id)
+    except Conflict as exc:  # a move the chosen round cannot take is shown by the choice of round
+        return _render_plan(plan_id, 409, exc.message, stop_id, "round_id" if action == "move" else None, round_id)
     flash(message, "success")
     return redirect(url_for("coordinator.round_plan", plan_id=plan_id, _anchor=f"stop-{stop_id}"))
 

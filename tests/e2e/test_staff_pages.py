@@ -165,3 +165,45 @@ def test_coordinator_without_javascript_changes_status_with_one_form(
     page.wait_for_load_state()
     assert "Request moved to cancelled" in page.content()
     screenshot(page, "nojs-coordinator-cancelled")
+
+
+@pytest.mark.parametrize("viewport", ["360", "1280"])
+def test_refusals_on_the_request_and_campaign_pages_are_accessible(
+    open_page: Any, live_app: Any, make_user: Any, make_request: Any, postcode_index: Any, viewport: str
+) -> None:
+    """A status change posted after the request was closed elsewhere (409, the summary says why), and a call
+    outcome refused by its field: both pages with their errors pass axe-core and fit the screen."""
+    from can_crm import unit_of_work
+    from can_crm.services.outreach import campaigns, shielded
+    from can_crm.services.requests import lifecycle
+    from can_crm.services.requests.events import Actor
+    from geo.directory import PostcodeDirectory
+    from tests.shielded_helpers import csv_bytes, rows
+
+    coordinator = make_user("coordinator")
+    created = make_request()
+    shielded.import_shielded(csv_bytes(rows(2, sorted(PostcodeDirectory.load(postcode_index))[:2])))
+    campaign = campaigns.create_campaign({"name": "Check-in", "channel": "phone"}, coordinator.id)
+    campaigns.launch(campaign)
+    unit_of_work.commit()
+    page = open_page(viewport)
+    sign_in(page, coordinator)
+
+    page.goto(url_for(live_app, "coordinator.request_detail", reference=created.reference))
+    lifecycle.transition(created, "cancelled", Actor(role="coordinator"), "Closed in another tab")
+    unit_of_work.commit()
+    page.get_by_role("group", name="Change the status to").get_by_label("Escalated").check()
+    page.get_by_label("Reason", exact=True).fill("Urgent now")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Change status").click()
+    assert posted.value.status == 409
+    assert "This request is now cancelled" in page.locator(".govuk-error-summary").inner_text()
+    check(page, "the request page after it moved on", "coordinator-request-moved-on")
+
+    page.goto(url_for(live_app, "coordinator.campaign_detail", campaign_id=campaign.id))
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Record call").first.click()  # "Needs help", but not what with
+    assert posted.value.status == 400
+    page.locator(".govuk-error-summary a").click()
+    assert page.evaluate("() => document.activeElement.name") == "type"  # the summary link reaches the field
+    check(page, "the campaign page with a refused outcome", "coordinator-campaign-outcome-error")

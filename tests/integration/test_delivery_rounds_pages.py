@@ -14,6 +14,7 @@ from can_crm.models.rounds import RoundPlan
 from can_crm.services.matching import runs as matching_runs
 from matching.model import Bound, MatchResult
 from tests.conftest import sign_in
+from tests.integration.error_page_helpers import assert_message_by_field, assert_plain_refusal
 from tests.integration.matching_helpers import run_matching, triaged, volunteer
 from tests.integration.rounds_helpers import (
     HUB,
@@ -84,6 +85,43 @@ def test_coordinator_plans_edits_and_approves_on_the_pages(
     again = client.post(f"/coordinator/rounds/{plan_id}/approve")
     assert again.status_code == 409 and "approved, not a draft" in again.get_data(as_text=True)
     assert client.get("/coordinator/rounds/2147483648").status_code == 404
+
+
+def test_refused_edits_are_shown_by_the_stops_controls_and_a_finished_plan_says_why(
+    app: Any, client: Any, login: Any, make_user: Any, make_request: Any, make_volunteer: Any
+) -> None:
+    reqs = [food(make_request, km) for km in (0.5, 1.0)]
+    ann, bob = driver(make_volunteer, "Ann Driver"), driver(make_volunteer, "Bob Driver")
+    user = make_user("coordinator")
+    login(user)
+    # Bob's shift is a minute long: his round can take no stop, so moving one there is refused.
+    plan = plan_now(
+        app, app.extensions["sqlalchemy"], user, choices((ann, 10, "09:00", "13:00"), (bob, 10, "09:00", "09:01"))
+    )
+    first, second = rounds_of(plan)
+    full, empty = (first, second) if stops_on(first) else (second, first)
+    stop = stops_on(full)[0]
+    url = f"/coordinator/rounds/{plan.id}/stops/{stop.id}"
+
+    bad = client.post(url, data={"action": "fly"})
+    page = assert_message_by_field(bad, 400, f"stop-{stop.id}", "Choose what to do with the stop")
+    assert f'aria-describedby="stop-{stop.id}-error"' in page
+
+    refused = client.post(url, data={"action": "move", "round_id": str(empty.id)})
+    page = assert_message_by_field(refused, 409, f"move-{stop.id}", "cannot go on Bob Driver&#39;s round")
+    assert f'<option value="{empty.id}" selected>' in page  # the round chosen is kept
+    assert f"{reqs[0].reference}" in page and "<title>Error: " in page
+
+    assert client.post(f"/coordinator/rounds/{plan.id}/approve").status_code == 302
+    for path, data in (
+        (url, {"action": "fly"}),
+        (url, {"action": "up"}),
+        (f"/coordinator/rounds/{plan.id}/discard", {}),
+    ):
+        page = assert_plain_refusal(
+            client.post(path, data=data), "This plan is approved, not a draft: nothing was changed"
+        )
+        assert 'href="#plan-state"' in page and 'http-equiv="refresh"' not in page
 
 
 def test_volunteer_round_page_shows_details_after_accepting_and_reports_a_stop(

@@ -14,6 +14,7 @@ from can_crm.models.outreach import CampaignContact, ShieldedImport
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from geo.directory import PostcodeDirectory
+from tests.integration.error_page_helpers import assert_message_by_field
 from tests.integration.notify_helpers import deliver, feedback_token
 from tests.shielded_helpers import csv_bytes, rows
 
@@ -97,6 +98,34 @@ def test_call_list_campaign_needs_help_raises_a_request_in_one_step(
     assert "Asked for help" in funnel
     bad = coordinator.post(f"/coordinator/outreach/contacts/{contact.id}/outcome", data={"outcome": "exploded"})
     assert bad.status_code == 400
+
+
+def test_refused_call_outcome_is_shown_by_its_field_with_what_was_entered(
+    coordinator: Any, db: Any, postcodes: list[str]
+) -> None:
+    import_cohort(db, postcodes, 3)
+    coordinator.post("/coordinator/outreach/campaigns", data={"name": "Check-in", "channel": "phone"})
+    first, second = db.session.scalars(select(CampaignContact).order_by(CampaignContact.id)).all()[:2]
+    url = f"/coordinator/outreach/contacts/{second.id}/outcome"
+    missing = coordinator.post(url, data={"type": "shopping", "note": "Rang twice"})
+    page = assert_message_by_field(missing, 400, f"outcome-{second.id}", "Select what happened on the call")
+    assert f'id="note-{second.id}" name="note" type="text" value="Rang twice"' in page
+    assert 'value="shopping" selected' in page
+    assert f"outcome-{first.id}-error" not in page  # only the form that was posted shows messages
+
+    no_type = coordinator.post(url, data={"outcome": "needs_help", "note": "<b>help</b>"})
+    assert no_type.status_code == 400
+    assert_message_by_field(no_type, 400, f"note-{second.id}", "must not contain HTML")
+    no_type = coordinator.post(url, data={"outcome": "needs_help", "note": "Wants shopping"})
+    page = assert_message_by_field(no_type, 400, f"type-{second.id}", "Select what help they need")
+    assert 'value="needs_help" selected' in page and 'value="Wants shopping"' in page
+
+    # Reached since the page was loaded (no longer on the call list): the refused form is shown all the same.
+    assert coordinator.post(url, data={"outcome": "no_help_needed"}).status_code == 302
+    again = coordinator.post(url, data={"outcome": "exploded"})
+    assert_message_by_field(again, 400, f"outcome-{second.id}", "Select what happened on the call")
+    db.session.refresh(second)
+    assert second.outcome == "no_help_needed" and second.attempts == 1
 
 
 def test_automated_call_campaign_records_outcomes(app: Any, coordinator: Any, db: Any, postcodes: list[str]) -> None:

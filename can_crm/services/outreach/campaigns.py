@@ -172,6 +172,18 @@ def call_list(campaign: Campaign, limit: int = 100) -> list[tuple[CampaignContac
     return [(c, r) for c, r in db.session.execute(query)]
 
 
+def call_entry(contact_id: int) -> tuple[CampaignContact, Resident]:
+    """One person of a campaign's call list, whether or not they are still on it (to show a refused outcome)."""
+    found = db.session.execute(
+        select(CampaignContact, Resident)
+        .join(Resident, Resident.id == CampaignContact.resident_id)
+        .where(CampaignContact.id == contact_id)
+    ).one_or_none()
+    if found is None:
+        raise NotFound("No such person in this campaign")
+    return found[0], found[1]
+
+
 def campaign_of(contact_id: int) -> int:
     found = db.session.scalar(select(CampaignContact.campaign_id).where(CampaignContact.id == contact_id))
     if found is None:
@@ -193,12 +205,15 @@ def record_outcome(contact_id: int, data: Mapping[str, Any], actor: Actor) -> Ca
     if outcome == ContactOutcome.NEEDS_HELP.value and contact.request_id is None:
         if not data.get("type"):
             raise FieldErrors({"type": "Select what help they need"})
-        request = intake.submit(
-            {"type": data.get("type"), "details": data.get("details") or note or "Asked for help when we called"},
-            actor,
-            Channel.CAMPAIGN,
-            resident_id=contact.resident_id,
-        )
+        try:
+            request = intake.submit(
+                {"type": data.get("type"), "details": data.get("details") or note or "Asked for help when we called"},
+                actor,
+                Channel.CAMPAIGN,
+                resident_id=contact.resident_id,
+            )
+        except FieldErrors as exc:  # the request's details are the call's notes: say so by the notes box
+            raise FieldErrors({("note" if k == "details" else k): v for k, v in exc.fields.items()}) from None
         contact.request_id = request.id
         record_event(request, actor, EventKind.CAMPAIGN, reason=f"Raised on a call in campaign #{contact.campaign_id}")
     contact.outcome = outcome

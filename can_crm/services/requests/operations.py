@@ -32,6 +32,9 @@ from can_crm.services.requests.rules import clean_request
 from can_crm.services.volunteers import profiles as volunteers
 from can_crm.unit_of_work import atomic
 
+# The states whose priority, skills, due date and notes may still be set (a new request becomes triaged).
+TRIAGEABLE = (Status.NEW.value, Status.TRIAGED.value, Status.ESCALATED.value)
+
 
 def load_with_history(request: HelpRequest) -> list[RequestEvent]:
     return list(
@@ -53,7 +56,7 @@ def triage(request: HelpRequest, data: Mapping[str, Any], actor: Actor) -> HelpR
     notes = clean_text(data.get("coordinator_notes"), "coordinator_notes", "notes", max_length=2000) or None
     if request.status == Status.NEW.value:
         lifecycle.transition(request, Status.TRIAGED.value, actor, "Triaged")
-    elif request.status not in (Status.TRIAGED.value, Status.ESCALATED.value):
+    elif request.status not in TRIAGEABLE:
         raise TransitionRefused(f"A {request.status} request cannot be triaged again; return it to triage first")
     for key, value in cleaned.items():
         setattr(request, key, value)

@@ -74,12 +74,15 @@ def _stop(view: PlanRounds, stop_id: int) -> RoundStop:
 
 @atomic
 def edit_stop(plan_id: int, stop_id: int, action: object, round_id: object = None) -> str:
-    """Apply one edit; return what changed, in words, for the coordinator. Refusals change nothing."""
+    """Apply one edit; return what changed, in words, for the coordinator. Refusals change nothing.
+
+    A plan that is no longer a draft is refused first, whatever was posted: its page no longer offers the edit.
+    """
+    plan = lock_draft(plan_id)
     if action not in ACTIONS:
         raise FieldErrors(
             {"action": "Choose what to do with the stop: move it up, down, to another round, or remove it"}
         )
-    plan = lock_draft(plan_id)
     view = PlanRounds(plan)
     stop = _stop(view, stop_id)
     reference = view.references[stop.request_id]

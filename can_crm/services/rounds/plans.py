@@ -379,6 +379,18 @@ class PlanView:
     def progress(self) -> int:
         return self.job.progress if self.job else 0
 
+    def stop(self, stop_id: int) -> RoundStop | None:
+        """A stop of this plan, on a round or left out."""
+        stops = [s for row in self.rounds for s in row.stops] + self.unserved
+        return next((s for s in stops if s.id == stop_id), None)
+
+    def can_move(self, stop: RoundStop) -> bool:
+        """Whether the draft's page offers to put `stop` on another round (a resident with no known location, or
+        who cannot take delivery while this plan delivers, cannot go on any)."""
+        if stop.round_id is None:
+            return stop.unserved_reason not in (LOCATION_UNKNOWN, WINDOW_OUTSIDE_PLAN) and bool(self.rounds)
+        return len(self.rounds) > 1
+
     @property
     def message(self) -> str | None:
         return self.job.progress_message if self.job else None
