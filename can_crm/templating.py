@@ -13,20 +13,22 @@ Like the page cache, this holds rendered HTML in the worker's memory only, evict
 
 from __future__ import annotations
 
+import os
 from collections import ChainMap
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from flask import Flask, current_app
 from flask.templating import Environment as FlaskEnvironment
 from govuk_frontend_wtf.gov_form_base import GovFormBase
-from jinja2 import Environment as JinjaEnvironment
+from jinja2 import Template as JinjaTemplate
+from jinja2.environment import TemplateModule
 from jinja2.runtime import Macro
 from markupsafe import Markup
 
 from can_crm.lru import Lru
 
-COMPONENTS = "govuk_frontend_jinja/components/"
+COMPONENTS = os.path.join("govuk_frontend_jinja", "templates", "components", "")
 CACHE_SIZE = 4096
 
 _UNCACHEABLE = object()
@@ -61,6 +63,11 @@ def params_key(value: Any) -> _Key | object:
     return _UNCACHEABLE
 
 
+def _is_component(filename: str | None) -> bool:
+    """A govuk-frontend-jinja component's macro file (its loader names it without the package prefix)."""
+    return filename is not None and COMPONENTS in filename and filename.endswith("macro.html")
+
+
 def memoised(macro: Macro, cache: Lru[tuple[str, Any], Markup]) -> Callable[..., Any]:
     """`macro(params)`, served from `cache` for a `params` seen before; any other call goes straight through."""
     name = macro.name or ""
@@ -80,23 +87,11 @@ def memoised(macro: Macro, cache: Lru[tuple[str, Any], Markup]) -> Callable[...,
     return call
 
 
-def memoise_govuk_components(env: JinjaEnvironment, size: int = CACHE_SIZE) -> Lru[tuple[str, Any], Markup]:
-    """Replace each component macro on its template's module (what `{% from ... import %}` reads)."""
-    cache: Lru[tuple[str, Any], Markup] = Lru(size)
-    names = env.list_templates(filter_func=lambda n: n.startswith(COMPONENTS) and n.endswith("/macro.html"))
-    for name in names:
-        module = env.get_template(name).module
-        for attr, value in list(vars(module).items()):
-            if isinstance(value, Macro):
-                setattr(module, attr, memoised(value, cache))
-    return cache
-
-
 def _render_widget(widget: GovFormBase, params: dict[str, Any]) -> Markup:
     # The widget's template is one line: import the GOV.UK macro (without context) and call it with `params`.
     # Its HTML is therefore a function of `params` too: kept in the components' cache, rendered straight from
     # the environment on a miss (the same HTML as Flask's render_template, without a full Flask render).
-    cache: Lru[tuple[str, Any], Markup] = current_app.extensions["can_component_cache"]
+    cache = current_app.jinja_env.component_cache  # type: ignore[attr-defined]  # our Environment's
     key = params_key(params)
     html = None if key is _UNCACHEABLE else cache.get((widget.template, key))
     if html is None:
@@ -117,12 +112,37 @@ class _Globals(ChainMap[str, Any]):
         return set().union(*self.maps)
 
 
+class Template(JinjaTemplate):
+    """A template whose module, when it is a GOV.UK component's, exports its macros memoised.
+
+    The module is what `{% from ... import %}` reads, so every import gets the memoised macros; they are made
+    when a component is first used (no start-up cost, and a template reloaded or evicted from Jinja's cache
+    is memoised again when it is loaded again).
+    """
+
+    def make_module(
+        self, vars: dict[str, Any] | None = None, shared: bool = False, locals: Mapping[str, Any] | None = None
+    ) -> TemplateModule:
+        module = super().make_module(vars, shared, locals)
+        cache = getattr(self.environment, "component_cache", None)
+        if cache is not None and _is_component(self.filename):
+            for attr, value in list(module.__dict__.items()):
+                if isinstance(value, Macro):
+                    setattr(module, attr, memoised(value, cache))
+        return module
+
+
 class Environment(FlaskEnvironment):
+    template_class = Template
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(*args, **options)
+        self.component_cache: Lru[tuple[str, Any], Markup] = Lru(CACHE_SIZE)
+
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return _Globals({} if d is None else d, self.globals)
 
 
 def init_app(app: Flask) -> None:
-    """Form widgets render their macro directly; every component macro is memoised."""
+    """Form widgets render their macro directly, from the components' cache on a repeat."""
     GovFormBase.render = _render_widget
-    app.extensions["can_component_cache"] = memoise_govuk_components(app.jinja_env)

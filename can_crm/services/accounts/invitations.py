@@ -7,8 +7,6 @@ A newer invitation replaces an older one; a used or expired link says so and set
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,13 +18,8 @@ from can_crm.models.base import utcnow
 from can_crm.models.user import AccountInvitation, User
 from can_crm.services.accounts import users
 from can_crm.services.common.errors import Conflict
+from can_crm.services.common.tokens import new_token, token_hash
 from can_crm.unit_of_work import atomic
-
-TOKEN_BYTES = 24  # 192 bits: unguessable, and short enough for a text message
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 @atomic
@@ -41,10 +34,10 @@ def invite(user: User, created_by_id: int | None) -> tuple[AccountInvitation, st
         .where(AccountInvitation.expires_at > now)
         .values(expires_at=now)
     )
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = new_token()
     invitation = AccountInvitation(
         user_id=user.id,
-        token_hash=_hash(token),
+        token_hash=token_hash(token),
         created_by_id=created_by_id,
         created_at=now,
         expires_at=now + timedelta(days=int(current_app.config["INVITATION_DAYS"])),
@@ -69,7 +62,7 @@ class InvitationState:
 def resolve(token: str) -> InvitationState:
     if not token or len(token) > 100 or not token.isascii() or not token.isprintable():
         return InvitationState("unknown")
-    invitation = db.session.scalar(select(AccountInvitation).where(AccountInvitation.token_hash == _hash(token)))
+    invitation = db.session.scalar(select(AccountInvitation).where(AccountInvitation.token_hash == token_hash(token)))
     if invitation is None:
         return InvitationState("unknown")
     if invitation.used_at is not None:

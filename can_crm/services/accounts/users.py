@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -17,6 +15,7 @@ from can_crm.models.enums import Role, values
 from can_crm.models.user import ApiToken, User
 from can_crm.services.common import audit
 from can_crm.services.common.errors import Conflict, FieldErrors, NotFound, ValidationError
+from can_crm.services.common.tokens import new_token, token_hash
 from can_crm.services.common.validation import clean_choice, clean_email, clean_name, clean_text
 from can_crm.unit_of_work import atomic
 
@@ -186,10 +185,6 @@ def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.role, User.email)))
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 TOKEN_SCOPES = ("read", "write", "privacy")
 
 
@@ -209,12 +204,12 @@ def issue_token(
         raise ValidationError(f"Unknown scope {unknown[0]!r} (scopes: {', '.join(TOKEN_SCOPES)})", "scopes")
     if days is not None and not 1 <= days <= 3650:
         raise ValidationError("A token lasts between 1 and 3650 days", "days")
-    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    plain = TOKEN_PREFIX + new_token(32)
     expires = utcnow() + timedelta(days=days) if days is not None else None
     token = ApiToken(
         user_id=user.id,
         name=label,
-        token_hash=_hash_token(plain),
+        token_hash=token_hash(plain),
         prefix=plain[:12],
         scopes=chosen,
         expires_at=expires,
@@ -236,7 +231,7 @@ def token_for(plain: str) -> ApiToken | None:
     """The live token (not revoked, not expired, its user active) for a presented bearer value."""
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(plain)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     if token.expires_at is not None and token.expires_at <= utcnow():

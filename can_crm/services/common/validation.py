@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import phonenumbers
 
@@ -123,3 +125,20 @@ def clean_bool(value: object, field: str) -> bool:
     if value in ("y", "yes", "true", "on", "1"):
         return True
     raise ValidationError("Select yes or no", field)
+
+
+def apply_rules(
+    rules: Mapping[str, Callable[[Any], Any]], data: Mapping[str, Any], *, partial: bool = False
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each field's rule on its value in `data` (with `partial`, only the fields sent): the cleaned values and every
+    field's message, so a form shows all its mistakes at once. The caller adds cross-field checks, then refuses."""
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for field, rule in rules.items():
+        if partial and field not in data:
+            continue
+        try:
+            cleaned[field] = rule(data.get(field))
+        except ValidationError as exc:
+            errors[exc.field or field] = exc.message
+    return cleaned, errors

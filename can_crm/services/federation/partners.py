@@ -17,7 +17,7 @@ from can_crm.models.base import utcnow
 from can_crm.models.enums import LawfulBasis, values
 from can_crm.models.federation import Partner
 from can_crm.services.common.errors import FieldErrors, ValidationError
-from can_crm.services.common.validation import clean_choice, clean_text
+from can_crm.services.common.validation import apply_rules, clean_choice, clean_text
 from can_crm.services.federation import keys
 from can_crm.unit_of_work import atomic
 
@@ -52,13 +52,7 @@ def clean_partner(data: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "lawful_basis": lambda v: clean_choice(v, values(LawfulBasis), "lawful_basis", "the lawful basis"),
     }
-    cleaned: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for field, rule in rules.items():
-        try:
-            cleaned[field] = rule(data.get(field))
-        except ValidationError as exc:
-            errors[exc.field or field] = exc.message
+    cleaned, errors = apply_rules(rules, data)
     if errors:
         raise FieldErrors(errors)
     return cleaned

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,21 +12,16 @@ from can_crm.extensions import db
 from can_crm.models.base import utcnow
 from can_crm.models.notification import FeedbackLink
 from can_crm.models.request import HelpRequest
-
-TOKEN_BYTES = 24  # 192 bits: unguessable, and 32 characters in a text message
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+from can_crm.services.common.tokens import new_token, token_hash
 
 
 def create_link(request: HelpRequest) -> tuple[FeedbackLink, str]:
     """A new link for `request` and its token (the token is never stored: put it in the message, then forget)."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = new_token()
     now = utcnow()
     link = FeedbackLink(
         request_id=request.id,
-        token_hash=_hash(token),
+        token_hash=token_hash(token),
         created_at=now,
         expires_at=now + timedelta(days=int(current_app.config["FEEDBACK_LINK_DAYS"])),
     )
@@ -52,7 +45,7 @@ class LinkState:
 def resolve(token: str) -> LinkState:
     if not token or len(token) > 100:
         return LinkState("unknown")
-    link = db.session.scalar(select(FeedbackLink).where(FeedbackLink.token_hash == _hash(token)))
+    link = db.session.scalar(select(FeedbackLink).where(FeedbackLink.token_hash == token_hash(token)))
     if link is None:
         return LinkState("unknown")
     if link.answered_at is not None:

@@ -19,7 +19,7 @@ from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.services.common.errors import FieldErrors, NotFound, ValidationError
 from can_crm.services.common.jobs import start_job
-from can_crm.services.common.validation import clean_choice, clean_text
+from can_crm.services.common.validation import apply_rules, clean_choice, clean_text
 from can_crm.services.notifications import outgoing
 from can_crm.services.requests import intake
 from can_crm.services.requests.events import Actor, record_event
@@ -34,18 +34,12 @@ CONFIRMED = (Status.CONFIRMED.value,)
 @atomic
 def create_campaign(data: Mapping[str, Any], user_id: int | None) -> Campaign:
     """A campaign over shielded residents (optionally one ward); everyone in the cohort gets a contact row."""
-    errors: dict[str, str] = {}
-    cleaned: dict[str, Any] = {}
     rules: dict[str, Callable[[Any], Any]] = {
         "name": lambda v: clean_text(v, "name", "a name for the campaign", max_length=120, required=True),
         "channel": lambda v: clean_choice(v, values(CampaignChannel), "channel", "how to contact people"),
         "ward_code": lambda v: clean_text(v, "ward_code", "ward code", max_length=12) or None,
     }
-    for field, rule in rules.items():
-        try:
-            cleaned[field] = rule(data.get(field))
-        except ValidationError as exc:
-            errors[exc.field or field] = exc.message
+    cleaned, errors = apply_rules(rules, data)
     if errors:
         raise FieldErrors(errors)
     campaign = Campaign(**cleaned, created_by_id=user_id, created_at=utcnow())

@@ -10,7 +10,7 @@ from typing import Any
 from can_crm.models.base import utcnow
 from can_crm.models.enums import SKILLS, DbsLevel, Recurrence, RequestType, values
 from can_crm.services.common.errors import FieldErrors, ValidationError
-from can_crm.services.common.validation import clean_choice, clean_text
+from can_crm.services.common.validation import apply_rules, clean_choice, clean_text
 from can_crm.services.requests.delivery import check_delivery
 
 
@@ -78,15 +78,8 @@ def clean_request(data: Mapping[str, Any], *, partial: bool = False, request_typ
     """The request's own fields as columns, or FieldErrors with every field's message. A food parcel's
     parcels and delivery window are checked against its type (`request_type` when `type` is not sent)."""
     today = utcnow().date()
-    cleaned: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for field, rule in _REQUEST_RULES.items():
-        if partial and field not in data:
-            continue
-        try:
-            cleaned[field] = rule(data.get(field), today)
-        except ValidationError as exc:
-            errors[exc.field or field] = exc.message
+    rules = {field: (lambda value, rule=rule: rule(value, today)) for field, rule in _REQUEST_RULES.items()}
+    cleaned, errors = apply_rules(rules, data, partial=partial)
     kind = cleaned.get("type", request_type if partial else None)
     if "type" not in errors:
         delivery, problems = check_delivery(data, kind, partial=partial)

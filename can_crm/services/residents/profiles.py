@@ -13,6 +13,7 @@ from can_crm.models.resident import Resident
 from can_crm.services.common import areas, geocoding
 from can_crm.services.common.errors import FieldErrors, NotFound, ValidationError
 from can_crm.services.common.validation import (
+    apply_rules,
     clean_bool,
     clean_choice,
     clean_email,
@@ -54,15 +55,7 @@ _RULES: dict[str, Callable[[Any], Any]] = {
 
 def clean_resident(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """Validate every resident field present, collecting all the errors before refusing."""
-    cleaned: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for field, rule in _RULES.items():
-        if partial and field not in data:
-            continue
-        try:
-            cleaned[field] = rule(data.get(field))
-        except ValidationError as exc:
-            errors[exc.field or field] = exc.message
+    cleaned, errors = apply_rules(_RULES, data, partial=partial)
     if not errors and not partial:
         errors.update(_contact_errors(cleaned["preferred_channel"], cleaned["phone"], cleaned["email"]))
     if errors:

@@ -22,7 +22,7 @@ from can_crm.models.enums import EventKind, RequestType, Status
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.tracing import Interaction, InteractionKind, Setting
 from can_crm.services.common.errors import FieldErrors, ValidationError
-from can_crm.services.common.validation import clean_choice, clean_text
+from can_crm.services.common.validation import apply_rules, clean_choice, clean_text
 from can_crm.services.tracing.people import Person, clean_person, parse_people
 from can_crm.unit_of_work import atomic
 
@@ -194,13 +194,7 @@ def clean_interaction(data: Mapping[str, Any]) -> dict[str, Any]:
         "kind": lambda v: clean_choice(v or InteractionKind.OTHER.value, list(KIND_LABELS), "kind", "how they met"),
         "notes": lambda v: clean_text(v, "notes", "notes", max_length=1000) or None,
     }
-    cleaned: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for field, rule in rules.items():
-        try:
-            cleaned[field] = rule(data.get(field))
-        except ValidationError as exc:
-            errors[exc.field or field] = exc.message
+    cleaned, errors = apply_rules(rules, data)
     if errors:
         raise FieldErrors(errors)
     return cleaned

@@ -19,6 +19,7 @@ from can_crm.services.accounts import users as accounts
 from can_crm.services.common import geocoding
 from can_crm.services.common.errors import DomainError, FieldErrors, NotFound, ValidationError
 from can_crm.services.common.validation import (
+    apply_rules,
     clean_bool,
     clean_choice,
     clean_email,
@@ -111,15 +112,7 @@ COORDINATOR_ONLY = frozenset({"dbs_level", "dbs_certificate_date", "dbs_certific
 
 
 def clean_volunteer(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    cleaned: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for field, rule in _RULES.items():
-        if partial and field not in data:
-            continue
-        try:
-            cleaned[field] = rule(data.get(field))
-        except ValidationError as exc:
-            errors[exc.field or field] = exc.message
+    cleaned, errors = apply_rules(_RULES, data, partial=partial)
     if cleaned.get("dbs_certificate_date") and cleaned["dbs_certificate_date"] > date.today():
         errors["dbs_certificate_date"] = "DBS certificate date must be today or in the past"
     if errors:
