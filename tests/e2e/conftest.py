@@ -141,3 +141,11 @@ def open_page(browser: Any, live_server: str, db: Any) -> Iterator[Callable[...,
         context.close()
     assert not foreign, "the browser asked for URLs off this machine:\n" + "\n".join(foreign)
     assert not broken, "assets failed to load:\n" + "\n".join(broken)
+
+
+@pytest.fixture(autouse=True)
+def live_jobs_finish(db: Any, live_app: Any) -> Iterator[None]:
+    """The live server's in-process jobs (a new request's messages, a planning run) end before `db` empties the
+    tables: set up after `db`, so torn down before it. A job still writing during the TRUNCATE deadlocked it."""
+    yield
+    live_app.extensions["can_queue"].wait()
