@@ -22,6 +22,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
+# GOV.UK Frontend with Arial instead of GDS Transport (see the .scss), compiled from the npm package.
+can_crm/static/govuk.css: can_crm/static/govuk.scss node_modules/.installed
+	node_modules/.bin/sass --no-source-map --style=compressed --load-path=node_modules $< $@
+
 instance/secret_key:
 	mkdir -p instance
 	python3 -c "import secrets; print(secrets.token_urlsafe(48))" > $@
@@ -32,7 +36,7 @@ instance/postcodes.npz: $(VENV)/.installed
 	$(PY) -m geo make-onspd --out instance/onspd_demo.csv --per-borough 400 --seed 2020 --boroughs $(DEMO_BOROUGHS)
 	$(PY) -m geo import-onspd instance/onspd_demo.csv --out $@
 
-install: $(VENV)/.installed node_modules/.installed instance/secret_key instance/postcodes.npz translations ## Install what is missing (venv, npm assets, secret, postcodes, catalogues)
+install: $(VENV)/.installed node_modules/.installed can_crm/static/govuk.css instance/secret_key instance/postcodes.npz translations ## Install what is missing (venv, npm assets, secret, postcodes, catalogues)
 
 translations: $(VENV)/.installed ## Compile the language catalogues (machine translations are fuzzy: used, and marked for review)
 	$(VENV)/bin/pybabel compile --use-fuzzy --statistics -d can_crm/translations

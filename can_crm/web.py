@@ -36,6 +36,11 @@ class DatabaseId(IntegerConverter):
     regex = r"\d{1,9}"
 
 
+# Files and the health check: no session, no user, no cookie. A signed-in page's images, styles and fonts
+# load the user and set the cookie otherwise, and a slow one could set an older cookie after a newer one.
+SESSIONLESS_ENDPOINTS = frozenset({"main.asset", "main.app_static", "main.healthz"})
+
+
 def _bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     return header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
@@ -67,6 +72,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def protect_forms() -> Response | None:
+        if request.endpoint in SESSIONLESS_ENDPOINTS:
+            return None
         token = _bearer_token() if http.wants_json() else None
         if token is not None:
             # A bearer call is that token's user and no one else, whatever session cookie comes with it;
@@ -92,7 +99,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def commit_once(response: Response) -> Response:
         # Read the user before the commit: afterwards its row is expired and reading it would reload it.
-        if current_user and current_user.is_authenticated:
+        if request.endpoint not in SESSIONLESS_ENDPOINTS and current_user and current_user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
         if response.status_code < 400:
             try:

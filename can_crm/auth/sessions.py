@@ -13,6 +13,9 @@ from can_crm import http
 
 SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"
+# The idle clock moves at most this often. A session written on every response raced itself: a slower
+# response (an image the last page asked for) set the older cookie after a newer one and lost its flash.
+SEEN_RESOLUTION_SECONDS = 60
 
 
 def now_ts() -> float:
@@ -35,12 +38,15 @@ def check_session() -> Response | None:
     seen = session.get(SEEN_AT)
     idle = int(current_app.config["SESSION_IDLE_MINUTES"]) * 60
     absolute = int(current_app.config["SESSION_ABSOLUTE_HOURS"]) * 3600
-    if not isinstance(started, int | float) or not isinstance(seen, int | float):
-        expired = True
-    else:
-        expired = now - seen > idle or now - started > absolute
-    if not expired:
-        session[SEEN_AT] = now
+    fresh = (
+        isinstance(started, int | float)
+        and isinstance(seen, int | float)
+        and now - seen <= idle
+        and now - started <= absolute
+    )
+    if fresh:
+        if now - seen >= SEEN_RESOLUTION_SECONDS:  # type: ignore[operator]  # `fresh` proved it a number
+            session[SEEN_AT] = now
         return None
     logout_user()
     session.clear()
