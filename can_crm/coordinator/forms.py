@@ -247,6 +247,9 @@ class VolunteerForm(FlaskForm):
     home_postcode = StringField("Home postcode", widget=GovTextInput())
     max_km = StringField("How far they travel, in km", widget=GovTextInput())
     capacity = StringField("How many tasks at once", widget=GovTextInput())
+    max_per_day = StringField(
+        "Most tasks in a day (optional)", description="Empty for no daily limit", widget=GovTextInput()
+    )
     skills = checkbox_field("Skills", list(SKILLS.items()))
     dbs_level = RadioField(
         "DBS check level",
@@ -281,6 +284,7 @@ class VolunteerForm(FlaskForm):
             "home_postcode": self.home_postcode.data,
             "max_km": self.max_km.data,
             "capacity": self.capacity.data,
+            "max_per_day": self.max_per_day.data,
             "skills": list(self.skills.data or []),
             "dbs_level": self.dbs_level.data,
             "dbs_certificate_date": date_value(self.dbs_certificate_date),

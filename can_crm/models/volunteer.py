@@ -21,6 +21,7 @@ class Volunteer(db.Model):  # type: ignore[name-defined]
         enum_check("status", VolunteerStatus),
         CheckConstraint("max_km > 0 AND max_km <= 100", name="max_km_range"),
         CheckConstraint("capacity >= 1 AND capacity <= 20", name="capacity_range"),
+        CheckConstraint("max_per_day IS NULL OR (max_per_day >= 1 AND max_per_day <= 20)", name="max_per_day_range"),
         Index("ix_volunteers_h3_fine", "h3_fine"),
         Index("ix_volunteers_updated_at", "updated_at"),
         Index("ix_volunteers_status", "status"),
@@ -40,7 +41,8 @@ class Volunteer(db.Model):  # type: ignore[name-defined]
     h3_fine: Mapped[str | None] = mapped_column(String(16), info=PERSONAL)
     h3_map: Mapped[str | None] = mapped_column(String(16), info={"personal": False})
     max_km: Mapped[float] = mapped_column(default=3.0)
-    capacity: Mapped[int] = mapped_column(default=1)
+    capacity: Mapped[int] = mapped_column(default=1)  # the most tasks held at once
+    max_per_day: Mapped[int | None] = mapped_column()  # the most tasks taken in a day; None: no daily limit
     transport: Mapped[str | None] = mapped_column(String(20))
     dbs_level: Mapped[str] = mapped_column(String(10), default=DbsLevel.NONE.value)
     dbs_certificate_date: Mapped[date | None] = mapped_column(Date, info=PERSONAL)

@@ -53,6 +53,11 @@ class PersonForm(ProfileFields):
     )
     max_km = StringField("How far will they travel, in kilometres?", widget=GovTextInput())
     capacity = StringField("Most tasks they can take on at once", widget=GovTextInput())
+    max_per_day = StringField(
+        "Most tasks they can take on in a day (optional)",
+        description="Leave it empty for no daily limit",
+        widget=GovTextInput(),
+    )
     submit = SubmitField("Add volunteer", widget=GovSubmitInput())
 
     def profile_data(self) -> dict[str, Any]:

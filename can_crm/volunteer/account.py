@@ -53,6 +53,7 @@ def profile() -> Any:
             "max_km": f"{volunteer.max_km:g}",
             "transport": volunteer.transport,
             "capacity": str(volunteer.capacity),
+            "max_per_day": "" if volunteer.max_per_day is None else str(volunteer.max_per_day),
             "skills": list(volunteer.skills or []),
             "organisation": volunteer.organisation,
             "paused_until": volunteer.paused_until,

@@ -50,6 +50,11 @@ class ProfileFields(FlaskForm):
         widget=GovRadioInput(),
     )
     capacity = StringField("Most tasks you can take on at once", widget=GovTextInput())
+    max_per_day = StringField(
+        "Most tasks you can take on in a day (optional)",
+        description="Leave it empty if you do not want a daily limit",
+        widget=GovTextInput(),
+    )
     skills = _checkboxes("What can you help with? Select all that apply", list(SKILLS.items()))
     avail_mon = _checkboxes("Monday", [(s, s.title()) for s in SLOTS])
     avail_tue = _checkboxes("Tuesday", [(s, s.title()) for s in SLOTS])
@@ -71,6 +76,7 @@ class ProfileFields(FlaskForm):
             "max_km": self.max_km.data,
             "transport": self.transport.data,
             "capacity": self.capacity.data,
+            "max_per_day": self.max_per_day.data,
             "skills": list(self.skills.data or []),
             "availability": self.availability(),
             "organisation": self.organisation.data if self.organisation is not None else None,

@@ -26,6 +26,9 @@ class VolunteerInSchema(StrictSchema):
     postcode = fields.String(required=True, metadata={"maxLength": 8, "description": "Home postcode (a location)"})
     max_km = fields.Float(allow_none=True, metadata={"description": "How far they travel, 0.1 to 100 km"})
     capacity = fields.Integer(strict=True, allow_none=True, metadata={"description": "Most tasks at once, 1 to 20"})
+    max_per_day = fields.Integer(
+        strict=True, allow_none=True, metadata={"description": "Most tasks in a day, 1 to 20; null: no daily limit"}
+    )
     skills = fields.List(fields.String(metadata={"enum": sorted(SKILLS)}), allow_none=True)
     dbs_level = _choice(values(DbsLevel), "DBS check level (default none)")
     dbs_checked_on = fields.String(
@@ -52,6 +55,9 @@ class OrganisationPersonInSchema(StrictSchema):
     postcode = fields.String(required=True, metadata={"maxLength": 8, "description": "Home postcode (a location)"})
     max_km = fields.Float(required=True, metadata={"description": "How far they travel, 0.1 to 100 km"})
     capacity = fields.Integer(strict=True, required=True, metadata={"description": "Most tasks at once, 1 to 20"})
+    max_per_day = fields.Integer(
+        strict=True, allow_none=True, metadata={"description": "Most tasks in a day, 1 to 20; null: no daily limit"}
+    )
     skills = fields.List(fields.String(metadata={"enum": sorted(SKILLS)}), allow_none=True)
     transport = _choice(values(Transport), "How they travel")
     availability = fields.Dict(
@@ -117,6 +123,7 @@ class VolunteerOutSchema(ma.Schema):
     postcode = fields.String()
     max_km = fields.Float()
     capacity = fields.Integer()
+    max_per_day = fields.Integer(allow_none=True)
     skills = fields.List(fields.String())
     dbs_level = fields.String()
     dbs_checked_on = fields.Date(allow_none=True)

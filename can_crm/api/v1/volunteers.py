@@ -32,6 +32,7 @@ def volunteer_out(v: Volunteer) -> dict[str, Any]:
         "postcode": v.home_postcode,
         "max_km": v.max_km,
         "capacity": v.capacity,
+        "max_per_day": v.max_per_day,
         "skills": list(v.skills or []),
         "dbs_level": v.dbs_level,
         "dbs_checked_on": v.dbs_certificate_date,

@@ -24,9 +24,9 @@ from can_crm.services.common import policy
 from can_crm.services.common.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationError
 from can_crm.services.common.ids import parse_id
 from can_crm.services.common.validation import clean_text
-from can_crm.services.matching.runs import busy_counts
 from can_crm.services.requests import operations as request_service
 from can_crm.services.requests.events import SYSTEM, Actor, record_event
+from can_crm.services.volunteers import workload
 from can_crm.unit_of_work import atomic
 
 MAX_BATCH = 1000
@@ -70,14 +70,12 @@ def _stale(proposal: MatchProposal) -> str | None:
     return None
 
 
-def _volunteer_problem(volunteer: Volunteer | None, load: int) -> str | None:
+def _volunteer_problem(volunteer: Volunteer | None, load: workload.Load) -> str | None:
     if volunteer is None:
         return "the volunteer no longer exists"
     if not volunteer.is_available(utcnow().date()):
         return f"volunteer #{volunteer.id} is now paused, isolating or inactive"
-    if load >= volunteer.capacity:
-        return f"volunteer #{volunteer.id} has no spare capacity ({volunteer.capacity} at once)"
-    return None
+    return load.full_reason(volunteer)
 
 
 def _record(proposal: MatchProposal, decision: str, actor: Actor, note: str | None, detail: str) -> None:
@@ -111,7 +109,7 @@ def approve(proposal_ids: Iterable[int], user: User | None, *, note: str | None 
             .order_by(Volunteer.id)
         )
     }
-    load = busy_counts(volunteers)
+    load = workload.loads(volunteers.values())
     problems: list[str] = []
     for proposal in proposals:
         problem = _stale(proposal)
@@ -119,13 +117,13 @@ def approve(proposal_ids: Iterable[int], user: User | None, *, note: str | None 
             problem = f"No volunteer was proposed for {proposal.request.reference}: choose one by hand instead"
         if problem is None and proposal.volunteer_id is not None:
             vid = proposal.volunteer_id
-            trouble = _volunteer_problem(volunteers.get(vid), load.get(vid, 0))
+            trouble = _volunteer_problem(volunteers.get(vid), load.get(vid, workload.Load()))
             if trouble:
                 problem = f"The proposal for {proposal.request.reference} cannot be approved: {trouble}"
         if problem:
             problems.append(problem)
         elif proposal.volunteer_id:
-            load[proposal.volunteer_id] = load.get(proposal.volunteer_id, 0) + 1
+            load[proposal.volunteer_id] = load.get(proposal.volunteer_id, workload.Load()).plus_offer()
     if problems:
         raise Conflict(". ".join(p.rstrip(".") for p in problems[:10]) + ".")
     actor = policy.actor_for(user) if user is not None else Actor(role=SYSTEM)
@@ -214,7 +212,7 @@ def override(proposal_id: int, volunteer_id: object, user: User, note: object) -
         elif volunteer.id == proposal.volunteer_id:
             errors["volunteer_id"] = "That is the proposed volunteer: approve the proposal instead"
         else:
-            trouble = _volunteer_problem(volunteer, busy_counts([volunteer.id]).get(volunteer.id, 0))
+            trouble = _volunteer_problem(volunteer, workload.load_of(volunteer))
             if trouble:
                 errors["volunteer_id"] = f"Choose another volunteer: {trouble}"
     if errors:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -30,7 +30,7 @@ from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common import jobs
 from can_crm.services.common.errors import FieldErrors, NotFound
-from can_crm.services.volunteers import vetting
+from can_crm.services.volunteers import vetting, workload
 from can_crm.unit_of_work import atomic
 from matching.model import Bound
 
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 RUN_JOB = "matching_run"
 # A volunteer's load: requests offered to or being done by them.
-BUSY_STATUSES = (Status.MATCHED.value, Status.ACCEPTED.value, Status.IN_PROGRESS.value)
 
 ProgressFn = Callable[[int, str], None]
 
@@ -114,18 +113,6 @@ def _open_requests(types: list[str]) -> list[HelpRequest]:
     return list(db.session.scalars(query).unique())
 
 
-def busy_counts(volunteer_ids: Iterable[int] | None = None) -> dict[int, int]:
-    """How many requests each volunteer holds now (matched, accepted or in progress)."""
-    query = (
-        select(HelpRequest.volunteer_id, func.count())
-        .where(HelpRequest.volunteer_id.is_not(None), HelpRequest.status.in_(BUSY_STATUSES))
-        .group_by(HelpRequest.volunteer_id)
-    )
-    if volunteer_ids is not None:
-        query = query.where(HelpRequest.volunteer_id.in_(list(volunteer_ids)))
-    return {int(vid): int(n) for vid, n in db.session.execute(query).all()}
-
-
 def available_volunteers(today: date, *, placed_only: bool) -> list[tuple[Volunteer, int]]:
     """Volunteers who may be offered work today, with their spare capacity (> 0), by name.
 
@@ -141,8 +128,9 @@ def available_volunteers(today: date, *, placed_only: bool) -> list[tuple[Volunt
     if placed_only:
         query = query.where(Volunteer.lat.is_not(None), Volunteer.lon.is_not(None))
     rows = [v for v in db.session.scalars(query.order_by(Volunteer.name, Volunteer.id)) if v.is_available(today)]
-    busy = busy_counts()
-    return [(v, v.capacity - busy.get(v.id, 0)) for v in rows if v.capacity - busy.get(v.id, 0) > 0]
+    load = workload.loads()
+    spare = [(v, load.get(v.id, workload.Load()).room(v)) for v in rows]
+    return [(v, room) for v, room in spare if room > 0]
 
 
 def declined_by(request_ids: list[int]) -> dict[int, set[int]]:

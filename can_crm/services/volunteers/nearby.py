@@ -24,9 +24,9 @@ from can_crm.models.resident import Resident
 from can_crm.models.volunteer import SelfServiceType, Volunteer
 from can_crm.services.common.errors import Conflict, FieldErrors, Forbidden
 from can_crm.services.common.sql import one_of
-from can_crm.services.matching.runs import busy_counts
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import SYSTEM, Actor
+from can_crm.services.volunteers import workload
 from can_crm.services.volunteers.offers import OfferView, view
 from can_crm.services.volunteers.vetting import effective_dbs_level
 from can_crm.unit_of_work import atomic
@@ -129,8 +129,11 @@ def claim(volunteer: Volunteer, reference: str, actor: Actor) -> HelpRequest:
     today = utcnow().date()
     if not volunteer.is_available(today):
         raise Forbidden("Only vetted volunteers who are available today can claim requests")
-    if busy_counts([volunteer.id]).get(volunteer.id, 0) >= volunteer.capacity:
-        raise Conflict("You have as many tasks as you said you can take: finish one first")
+    load = workload.load_of(volunteer)
+    if load.held >= volunteer.capacity:
+        raise Conflict("You have as many tasks as you said you can take at once: finish one first")
+    if load.room(volunteer) == 0:
+        raise Conflict("You have taken as many tasks today as you said you can: thank you, and see you tomorrow")
     types = open_types()
     request = db.session.scalar(
         select(HelpRequest)

@@ -47,6 +47,7 @@ FIELDS = (
     "max_km",
     "transport",
     "capacity",
+    "max_per_day",
     "skills",
     "availability",
 )
@@ -60,6 +61,7 @@ COLUMNS = {
     "max_km": "max_km",
     "transport": "transport",
     "capacity": "capacity",
+    "max_per_day": "max_per_day",
     "skills": "skills",
     "availability": "availability",
 }
@@ -74,6 +76,8 @@ _ALIASES = {
     "maxkm": "max_km",
     "km": "max_km",
     "tasksatonce": "capacity",
+    "tasksaday": "max_per_day",
+    "maxperday": "max_per_day",
 }
 # The field a service error names -> the CSV column to report it under.
 _COLUMN_OF = {f: c for c, f in COLUMNS.items()}
@@ -380,6 +384,7 @@ def sample_csv() -> str:
             "5",
             "walk",
             "2",
+            "3",
             "shopping; prescriptions",
             "mon morning; sat afternoon evening",
         ]

@@ -96,6 +96,9 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "skills": _skills,
     "max_km": lambda v: _number(v, "max_km", "how far they travel (km)", 0.1, 100),
     "capacity": lambda v: int(_number(v, "capacity", "how many tasks at once", 1, 20, integer=True)),
+    "max_per_day": lambda v: (
+        None if v is None or v == "" else int(_number(v, "max_per_day", "the most tasks a day", 1, 20, integer=True))
+    ),
     "dbs_level": lambda v: clean_choice(v or "none", values(DbsLevel), "dbs_level", "a DBS level"),
     "dbs_certificate_date": lambda v: _date(v, "dbs_certificate_date", "DBS certificate date"),
     "availability": _availability,

@@ -1,0 +1,89 @@
+"""How much more work a volunteer can be given: the tasks they hold at once (`capacity`), and, when they set one,
+the most tasks they take in a day (`max_per_day`).
+
+A day's tasks are those accepted today (the structured history's `accepted` transitions naming the volunteer,
+whatever has become of them since) plus the offers still waiting for their answer, which would be accepted
+today. Days are UTC days, as everywhere else in the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+from sqlalchemy import func, select
+
+from can_crm.extensions import db
+from can_crm.models.base import utcnow
+from can_crm.models.enums import Status
+from can_crm.models.request import HelpRequest, RequestEvent
+from can_crm.models.volunteer import Volunteer
+
+# A request in one of these holds its volunteer: offered (matched), accepted, or under way.
+BUSY_STATUSES = (Status.MATCHED.value, Status.ACCEPTED.value, Status.IN_PROGRESS.value)
+
+
+@dataclass(frozen=True)
+class Load:
+    held: int = 0  # requests they hold now (matched, accepted, in progress)
+    offered: int = 0  # of which offers waiting for their answer (matched)
+    accepted_today: int = 0  # requests they accepted today, whatever their status now
+
+    def room(self, volunteer: Volunteer) -> int:
+        """How many more tasks may be offered to them now (0 when full)."""
+        room = volunteer.capacity - self.held
+        if volunteer.max_per_day is not None:
+            room = min(room, volunteer.max_per_day - self.accepted_today - self.offered)
+        return max(room, 0)
+
+    def full_reason(self, volunteer: Volunteer) -> str | None:
+        """Why nothing more may be offered to them, in words for a coordinator; None while there is room."""
+        if self.held >= volunteer.capacity:
+            return f"volunteer #{volunteer.id} has no spare capacity ({volunteer.capacity} at once)"
+        if volunteer.max_per_day is not None and self.accepted_today + self.offered >= volunteer.max_per_day:
+            return (
+                f"volunteer #{volunteer.id} has taken as many tasks today as they said ({volunteer.max_per_day} a day)"
+            )
+        return None
+
+    def plus_offer(self) -> Load:
+        """The load once one more request is offered to them."""
+        return Load(self.held + 1, self.offered + 1, self.accepted_today)
+
+
+def loads(volunteers: Collection[Volunteer] | None = None) -> dict[int, Load]:
+    """Each volunteer's load (every volunteer with any when `volunteers` is None); one absent has none."""
+    ids = None if volunteers is None else [v.id for v in volunteers]
+    if ids == []:
+        return {}
+    held = select(HelpRequest.volunteer_id, HelpRequest.status, func.count()).where(
+        HelpRequest.volunteer_id.is_not(None), HelpRequest.status.in_(BUSY_STATUSES)
+    )
+    # Only volunteers who set a most-a-day need today's history (the index on (volunteer_id, created_at) serves it).
+    daily_ids = select(Volunteer.id).where(Volunteer.max_per_day.is_not(None))
+    accepted = select(RequestEvent.volunteer_id, func.count(RequestEvent.request_id.distinct())).where(
+        RequestEvent.to_status == Status.ACCEPTED.value,
+        RequestEvent.created_at >= datetime.combine(utcnow().date(), time.min, tzinfo=UTC),
+        RequestEvent.volunteer_id.in_(daily_ids),
+    )
+    if ids is not None:
+        held = held.where(HelpRequest.volunteer_id.in_(ids))
+        accepted = accepted.where(RequestEvent.volunteer_id.in_(ids))
+    counts: dict[int, dict[str, int]] = {}
+    for vid, status, n in db.session.execute(held.group_by(HelpRequest.volunteer_id, HelpRequest.status)):
+        counts.setdefault(int(vid), {})[status] = int(n)
+    for vid, n in db.session.execute(accepted.group_by(RequestEvent.volunteer_id)):
+        counts.setdefault(int(vid), {})["accepted_today"] = int(n)
+    return {
+        vid: Load(
+            held=sum(n for s, n in c.items() if s in BUSY_STATUSES),
+            offered=c.get(Status.MATCHED.value, 0),
+            accepted_today=c.get("accepted_today", 0),
+        )
+        for vid, c in counts.items()
+    }
+
+
+def load_of(volunteer: Volunteer) -> Load:
+    return loads([volunteer]).get(volunteer.id, Load())

@@ -1,0 +1,138 @@
+"""The most tasks a volunteer takes in a day (`max_per_day`), beside the most they hold at once (`capacity`):
+Nearby claims, matching runs and approvals all respect it, a new day gives it back, and bad values are refused."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from can_crm import unit_of_work
+from can_crm.models.base import utcnow
+from can_crm.services.common.errors import FieldErrors
+from can_crm.services.matching import decisions
+from can_crm.services.matching import runs as matching_runs
+from can_crm.services.volunteers import nearby, workload
+from tests.integration.matching_helpers import proposals, run_matching, triaged, volunteer
+from tests.integration.volunteer_helpers import volunteer_with_account
+
+
+def _deliver(client: Any, reference: str) -> None:
+    for step in ("on_my_way", "delivered"):
+        answer = client.post(
+            f"/api/v1/me/tasks/{reference}/progress", json={"step": step, "idempotency_key": str(uuid.uuid4())}
+        )
+        assert answer.status_code == 200, answer.get_json()
+
+
+def test_a_volunteer_who_took_their_days_tasks_can_claim_no_more_until_tomorrow(
+    client: Any, db: Any, make_user: Any, make_volunteer: Any, make_request: Any, login: Any, monkeypatch: Any
+) -> None:
+    user, me = volunteer_with_account(make_user, make_volunteer, capacity="3", max_per_day="2")
+    pool = [triaged(make_request) for _ in range(3)]
+    nearby.set_open_types(["shopping"], None)
+    unit_of_work.commit()
+    login(user)
+    for req in pool[:2]:  # two claimed and delivered: none held now, but two taken today
+        assert client.post(f"/api/v1/me/nearby/{req.reference}/claim").status_code == 200
+        _deliver(client, req.reference)
+    assert workload.load_of(me) == workload.Load(held=0, offered=0, accepted_today=2)
+
+    refused = client.post(f"/api/v1/me/nearby/{pool[2].reference}/claim")
+    assert refused.status_code == 409
+    assert "as many tasks today as you said" in refused.get_json()["error"]["message"]
+    page = client.post(f"/volunteer/nearby/{pool[2].reference}/claim", data={}, follow_redirects=True)
+    assert "as many tasks today as you said" in page.get_data(as_text=True)
+    assert [v.id for v, _ in matching_runs.available_volunteers(utcnow().date(), placed_only=True)] == []
+
+    tomorrow = utcnow() + timedelta(days=1)
+    monkeypatch.setattr(workload, "utcnow", lambda: tomorrow)
+    assert workload.load_of(me).room(me) == 2
+    assert [(v.id, room) for v, room in matching_runs.available_volunteers(tomorrow.date(), placed_only=True)] == [
+        (me.id, 2)
+    ]
+
+
+def test_waiting_offers_count_towards_the_day_and_an_approval_past_it_is_refused(
+    app: Any, db: Any, make_request: Any, make_volunteer: Any
+) -> None:
+    me = volunteer(make_volunteer, 0.0, capacity="5", max_per_day="1")
+    first, second = triaged(make_request, 0.0), triaged(make_request, 0.5)
+    run = run_matching(app, db)
+    made = proposals(run)
+    # The run offers them one request only: one a day, however many they could hold.
+    assert [p.volunteer_id for p in made.values()].count(me.id) == 1
+    chosen = next(p for p in made.values() if p.volunteer_id == me.id)
+    decisions.approve([chosen.id], None)
+    unit_of_work.commit()
+    assert workload.load_of(me) == workload.Load(held=1, offered=1, accepted_today=0)
+
+    # A coordinator tries to offer them the other request from an older proposal: refused, with the reason.
+    other = first if chosen.request_id == second.id else second
+    stale_run = run_matching(app, db)
+    assert me.id not in {p.volunteer_id for p in proposals(stale_run).values()}
+    with pytest.raises(FieldErrors) as refused:
+        decisions.override(proposals(stale_run)[other.id].id, str(me.id), None, "They know the resident")
+    assert "as many tasks today as they said (1 a day)" in refused.value.fields["volunteer_id"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (0, "The most tasks a day must be between 1 and 20"),
+        (21, "The most tasks a day must be between 1 and 20"),
+        ("3", "max_per_day must be a whole number"),
+        (2.5, "max_per_day must be a whole number"),
+    ],
+)
+def test_the_api_refuses_a_bad_daily_limit_by_its_field(
+    client: Any, make_user: Any, login: Any, hf_postcode: str, value: Any, message: str
+) -> None:
+    login(make_user("coordinator"))
+    body = {"name": "Pat Helper", "postcode": hf_postcode, "max_per_day": value}
+    answer = client.post("/api/v1/volunteers", json=body)
+    assert answer.status_code in (400, 422), answer.get_json()
+    assert message in str(answer.get_json()["error"]), answer.get_json()
+
+
+def test_the_api_sets_changes_and_clears_the_daily_limit(
+    client: Any, make_user: Any, login: Any, hf_postcode: str
+) -> None:
+    login(make_user("coordinator"))
+    made = client.post("/api/v1/volunteers", json={"name": "Pat Helper", "postcode": hf_postcode, "max_per_day": 4})
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["max_per_day"] == 4
+    path = f"/api/v1/volunteers/{made.get_json()['id']}"
+    assert client.patch(path, json={"max_per_day": 2}).get_json()["max_per_day"] == 2
+    assert client.patch(path, json={"max_per_day": None}).get_json()["max_per_day"] is None
+
+
+def test_the_profile_page_keeps_a_bad_daily_limit_and_says_what_is_wrong(
+    client: Any, db: Any, make_user: Any, make_volunteer: Any, login: Any
+) -> None:
+    user, me = volunteer_with_account(make_user, make_volunteer)
+    login(user)
+    form = client.get("/volunteer/profile").get_data(as_text=True)
+    assert "Most tasks you can take on in a day (optional)" in form
+    answer = client.post(
+        "/volunteer/profile",
+        data={
+            "name": me.name,
+            "home_postcode": me.home_postcode,
+            "max_km": "5",
+            "capacity": "2",
+            "max_per_day": "lots",
+        },
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "The most tasks a day must be a whole number" in page and 'value="lots"' in page
+    ok = client.post(
+        "/volunteer/profile",
+        data={"name": me.name, "home_postcode": me.home_postcode, "max_km": "5", "capacity": "2", "max_per_day": "3"},
+    )
+    assert ok.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(me), me.id).max_per_day == 3
