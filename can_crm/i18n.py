@@ -26,6 +26,10 @@ CATALOGUE_EXTRAS = (
     N_("Transport to an appointment"),
     N_("Dog walking"),
     N_("Something else"),
+    N_("Any time"),
+    N_("Morning"),
+    N_("Afternoon"),
+    N_("Evening"),
 )
 
 

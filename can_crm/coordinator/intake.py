@@ -12,7 +12,7 @@ from can_crm.coordinator.blueprint import bp
 from can_crm.coordinator.forms import (
     AssistedRequestForm,
 )
-from can_crm.forms import date_value, show_errors
+from can_crm.forms import show_errors
 from can_crm.models.enums import Channel
 from can_crm.resident.forms import RESIDENT_FIELDS as PUBLIC_RESIDENT_FIELDS
 from can_crm.services.common import policy
@@ -32,11 +32,8 @@ def new_request() -> Any:
         resident_data = {f: form[f].data for f in RESIDENT_FIELDS}
         resident_data["consent_given"] = bool(form.consent_given.data)
         request_data = {
-            "type": form.type.data,
+            **form.request_data(),
             "urgency": form.urgency.data,
-            "details": form.details.data,
-            "due_by": date_value(form.due_by),
-            "volunteer_notes": form.volunteer_notes.data,
             "recurrence": form.recurrence.data,
         }
         try:

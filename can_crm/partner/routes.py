@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from can_crm.access import roles
 from can_crm.coordinator.forms import ConcernForm
-from can_crm.forms import date_value, show_errors
+from can_crm.forms import show_errors
 from can_crm.models.enums import Channel, Role
 from can_crm.partner.forms import CancelForm, OnBehalfForm
 from can_crm.resident.forms import RESIDENT_FIELDS
@@ -53,12 +53,7 @@ def new_request() -> Any:
     if form.is_submitted():
         resident_data = {f: form[f].data for f in RESIDENT_FIELDS}
         resident_data["consent_given"] = bool(form.consent_given.data)
-        request_data = {
-            "type": form.type.data,
-            "details": form.details.data,
-            "due_by": date_value(form.due_by),
-            "volunteer_notes": form.volunteer_notes.data,
-        }
+        request_data = form.request_data()
         channel = Channel.COUNCILLOR if current_user.role == Role.COUNCILLOR.value else Channel.PARTNER
         try:
             # No duplicate warning here: it would show a partner requests they may not see.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -13,8 +16,18 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
 
-from can_crm.forms import GovDateField
-from can_crm.models.enums import LOCALES, REQUEST_TYPE_LABELS
+from can_crm.forms import GovDateField, date_value
+from can_crm.models.enums import (
+    DELIVERY_WINDOW_LABELS,
+    LOCALES,
+    NAMED_DELIVERY_WINDOWS,
+    REQUEST_TYPE_LABELS,
+    DeliveryWindow,
+    RequestType,
+)
+from can_crm.models.request import MAX_PARCELS
+from can_crm.services.common.times import clock
+from can_crm.services.requests import delivery
 
 
 class ResidentFields(FlaskForm):
@@ -90,6 +103,15 @@ class HelpRequestForm(ResidentFields):
         widget=GovCharacterCount(),
     )
     due_by = GovDateField(_l("When do you need help by? (optional)"))
+    # Read only for a food parcel: shown to everyone (no JavaScript needed), and a blank answer is 1 parcel at any time.
+    parcels = StringField(
+        _l("How many food parcels? (optional)"),
+        description=_l("Most households need 1. Up to %(most)s", most=MAX_PARCELS),
+        widget=GovTextInput(),
+    )
+    delivery_window = RadioField(
+        _l("When can you take a delivery? (optional)"), choices=[], validate_choice=False, widget=GovRadioInput()
+    )
     volunteer_notes = TextAreaField(
         _l("Is there anything the volunteer should know? (optional)"),
         description=_l("For example, ring the bell twice, or there is a dog"),
@@ -100,3 +122,32 @@ class HelpRequestForm(ResidentFields):
         widget=GovCheckboxInput(),
     )
     submit = SubmitField(_l("Send request"), widget=GovSubmitInput())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        hours = delivery.named_windows()
+        self.delivery_window.choices = [(DeliveryWindow.ANY.value, _(DELIVERY_WINDOW_LABELS[DeliveryWindow.ANY]))] + [
+            (
+                w.value,
+                _(
+                    "%(window)s, %(start)s to %(end)s",
+                    window=_(DELIVERY_WINDOW_LABELS[w]),
+                    start=clock(hours[w.value][0]),
+                    end=clock(hours[w.value][1]),
+                ),
+            )
+            for w in NAMED_DELIVERY_WINDOWS
+            if w.value in hours
+        ]
+
+    def request_data(self) -> dict[str, Any]:
+        """The request's fields for intake; a food parcel's parcels and delivery window, only for a food parcel."""
+        data: dict[str, Any] = {
+            "type": self.type.data,
+            "details": self.details.data,
+            "due_by": date_value(self.due_by),
+            "volunteer_notes": self.volunteer_notes.data,
+        }
+        if self.type.data == RequestType.FOOD_PARCEL.value:
+            data.update(parcels=self.parcels.data, delivery_window=self.delivery_window.data)
+        return data

@@ -13,7 +13,7 @@ from wtforms import StringField, SubmitField
 
 from can_crm.access import public
 from can_crm.extensions import limiter
-from can_crm.forms import date_value, show_errors
+from can_crm.forms import show_errors
 from can_crm.models.enums import Channel
 from can_crm.resident.forms import RESIDENT_FIELDS, HelpRequestForm
 from can_crm.services.common.errors import FieldErrors, ValidationError
@@ -42,14 +42,8 @@ def request_form() -> Any:
     if form.validate_on_submit():
         resident_data = {f: form[f].data for f in RESIDENT_FIELDS}
         resident_data["consent_given"] = bool(form.consent_given.data)
-        request_data = {
-            "type": form.type.data,
-            "details": form.details.data,
-            "due_by": date_value(form.due_by),
-            "volunteer_notes": form.volunteer_notes.data,
-        }
         try:
-            created = intake.submit(request_data, Actor(role=RESIDENT), Channel.WEB, resident_data=resident_data)
+            created = intake.submit(form.request_data(), Actor(role=RESIDENT), Channel.WEB, resident_data=resident_data)
         except FieldErrors as exc:
             show_errors(form, exc, prefix="resident.")
         else:
