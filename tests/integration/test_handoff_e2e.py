@@ -25,8 +25,8 @@ linked = federation_helpers.linked
 REASON = "The resident lives in Kensington and Chelsea"
 
 
-def _raise(instance: Instance, token: str, postcode: str) -> str:
-    body = {
+def _raise(instance: Instance, token: str, postcode: str, **request_fields: Any) -> str:
+    body: dict[str, Any] = {
         "type": "prescription",
         "urgency": 3,
         "details": "Collect a repeat prescription from the pharmacy on Earls Court Road",
@@ -48,6 +48,7 @@ def _raise(instance: Instance, token: str, postcode: str) -> str:
             "consent_given": True,
         },
     }
+    body.update(request_fields)
     response = requests.post(f"{instance.url}/api/v1/requests", json=body, headers=_auth(token), timeout=10)
     assert response.status_code == 201, response.text
     return str(response.json()["reference"])
@@ -175,6 +176,54 @@ def test_request_handed_over_http_arrives_as_sent_and_is_acknowledged(
         log = requests.get(f"{instance.url}/api/v1/data-sharing-log", headers=_auth(admin), timeout=10)
         assert log.status_code == 200
         assert [e["bundle_id"] for e in log.json()["items"]] == [sent.bundle["bundle_id"]]
+
+
+def test_a_food_parcels_parcels_and_window_arrive_in_the_receivers_terms(
+    linked: tuple[Instance, Instance], postcode_index: Path
+) -> None:
+    """The same evening at both keeps its name; Hammersmith's morning (09:00 to 12:00) is not Kensington's (08:00
+    to 11:00), so it arrives as the hours the resident gave. Another type's bundle carries no delivery."""
+    hf, kc = linked
+    token = coordinator_token(hf)
+    postcode = postcode_in(postcode_index, "E09000020")
+    food = {"type": "food_parcel", "required_skills": [], "min_dbs": "none"}
+    sent = {
+        "morning": _raise(hf, token, postcode, **food, parcels=2, delivery_window="morning"),
+        "evening": _raise(hf, token, postcode, **food, parcels=3, delivery_window="evening"),
+        "prescription": _raise(hf, token, postcode),
+    }
+    for reference in sent.values():
+        response = requests.post(
+            f"{hf.url}/api/v1/requests/{reference}/handoff",
+            json={"to": kc.gss, "reason": REASON},
+            headers=_auth(token),
+            timeout=10,
+        )
+        assert response.status_code == 202, response.text
+    with hf.app.app_context():
+        hf.app.extensions["can_queue"].wait()
+
+    arrived = {}
+    for name, reference in sent.items():
+        detail = requests.get(f"{hf.url}/api/v1/requests/{reference}", headers=_auth(token), timeout=10).json()
+        (handoff,) = detail["handoffs"]
+        assert handoff["state"] == "acknowledged", handoff
+        arrived[name], _, _ = _arrived(kc, handoff["partner_reference"])
+    morning, evening, prescription = arrived["morning"], arrived["evening"], arrived["prescription"]
+    assert (morning.parcels, morning.delivery_window) == (2, "between")
+    assert (morning.delivery_from_min, morning.delivery_to_min) == (9 * 60, 12 * 60)
+    assert (evening.parcels, evening.delivery_window, evening.delivery_from_min) == (3, "evening", None)
+    assert (prescription.parcels, prescription.delivery_window) == (None, None)
+    with hf.app.app_context():
+        outgoing = db.session.scalars(select(Handoff).where(Handoff.direction == "out"))
+        bundles = {h.bundle["request"]["reference"]: h.bundle for h in outgoing}
+    assert bundles[sent["evening"]]["request"]["delivery"] == {
+        "parcels": 3,
+        "delivery_window": "evening",
+        "delivery_from": "17:00",
+        "delivery_to": "20:00",
+    }
+    assert "delivery" not in bundles[sent["prescription"]]["request"]
 
 
 def test_partner_refusal_returns_the_request_to_triage_with_the_reason(

@@ -14,11 +14,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from can_crm.models.enums import RequestType
 from can_crm.models.federation import Partner
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.services.federation import keys
 from can_crm.services.federation.schema import FORMAT
+from can_crm.services.requests import delivery
 
 RESIDENT_FIELDS = (
     "name",
@@ -131,6 +133,8 @@ def build(
             "raised_at": timestamp(request.created_at),
             "history": _history(events),
             "notes_for_receiver": notes,
+            # Only a food parcel carries it, so another request's bundle reads as it always did.
+            **({"delivery": delivery.out(request)} if request.type == RequestType.FOOD_PARCEL.value else {}),
         },
         "resident": resident_block(resident),
     }

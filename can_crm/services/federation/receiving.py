@@ -31,6 +31,7 @@ from can_crm.services.common.errors import DomainError, FieldErrors
 from can_crm.services.common.sql import one_of
 from can_crm.services.federation import bundle as bundles
 from can_crm.services.federation import partners, schema, sharing
+from can_crm.services.requests import delivery
 from can_crm.services.requests.events import SYSTEM, Actor, record_event
 from can_crm.services.requests.occurrences import sla_due
 from can_crm.services.requests.references import new_reference
@@ -152,6 +153,8 @@ def _clean(document: dict[str, Any], partner: Partner) -> _Accepted:
     sent = document["request"]
     request_data = {k: sent[k] for k in ("type", "urgency", "required_skills", "min_dbs", "recurrence")}
     request_data["details"] = sent["need"]
+    if sent.get("delivery"):
+        request_data.update(delivery.from_described(sent["delivery"]))
     try:
         cleaned = clean_request(request_data)
         resident = residents.build_resident(_resident_data(document), None)

@@ -8,7 +8,18 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from can_crm.models.enums import SKILLS, ContactChannel, DbsLevel, LawfulBasis, Recurrence, RequestType, Status, values
+from can_crm.models.enums import (
+    SKILLS,
+    ContactChannel,
+    DbsLevel,
+    DeliveryWindow,
+    LawfulBasis,
+    Recurrence,
+    RequestType,
+    Status,
+    values,
+)
+from can_crm.models.request import MAX_PARCELS
 
 FORMAT = "can-handoff/1"
 SCHEMA_ID = "https://can-crm.example/schemas/can-handoff-1.json"
@@ -19,6 +30,7 @@ _GSS = {"type": "string", "pattern": "^[ENSW][0-9]{8}$"}
 _TIME = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"}
 _DATE = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 _REFERENCE = {"type": "string", "pattern": "^CAN-[0-9A-Z]{4}-[0-9A-Z]{4}$"}
+_CLOCK_OR_NULL = {"anyOf": [{"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}, {"type": "null"}]}
 
 
 def _text(max_length: int, *, nullable: bool = False, min_length: int = 0) -> dict[str, Any]:
@@ -93,7 +105,30 @@ SCHEMA: dict[str, Any] = {
                         ),
                     },
                     "notes_for_receiver": _text(2000, nullable=True),
-                }
+                    # A food parcel's: how many, and when the resident can take them (the window's hours at the
+                    # sender, null for any time). Optional: bundles of other requests, and older ones, have none.
+                    "delivery": _object(
+                        {
+                            "parcels": {"type": "integer", "minimum": 1, "maximum": MAX_PARCELS},
+                            "delivery_window": {"enum": values(DeliveryWindow)},
+                            "delivery_from": _CLOCK_OR_NULL,
+                            "delivery_to": _CLOCK_OR_NULL,
+                        }
+                    ),
+                },
+                required=[
+                    "due_by",
+                    "history",
+                    "min_dbs",
+                    "need",
+                    "notes_for_receiver",
+                    "raised_at",
+                    "recurrence",
+                    "reference",
+                    "required_skills",
+                    "type",
+                    "urgency",
+                ],
             ),
             "resident": _object(
                 {

@@ -154,3 +154,16 @@ def out(request: HelpRequest) -> dict[str, Any]:
         "delivery_from": clock(hours[0]) if hours else None,
         "delivery_to": clock(hours[1]) if hours else None,
     }
+
+
+def from_described(described: Mapping[str, Any]) -> dict[str, Any]:
+    """Delivery fields as another authority described them (`out`'s shape: a window's name and its hours there)
+    as input for `check_delivery` here. Their "morning" may not be our morning: a named window keeps its name
+    when our hours for it are the same, and otherwise becomes "between" their hours, which is what the resident
+    said."""
+    window, start, end = described.get("delivery_window"), described.get("delivery_from"), described.get("delivery_to")
+    data: dict[str, Any] = {"parcels": described.get("parcels"), "delivery_window": window}
+    ours = named_windows().get(str(window))
+    if start and end and (ours is None or (clock(ours[0]), clock(ours[1])) != (start, end)):
+        data.update(delivery_window=DeliveryWindow.BETWEEN.value, delivery_from=start, delivery_to=end)
+    return data
