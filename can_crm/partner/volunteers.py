@@ -12,11 +12,12 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from can_crm.access import roles
+from can_crm.extensions import limiter
 from can_crm.forms import show_errors
 from can_crm.models.enums import SKILLS, Role
 from can_crm.partner.forms import PeopleUploadForm, PersonForm
 from can_crm.partner.routes import bp
-from can_crm.services.common.errors import FieldErrors
+from can_crm.services.common.errors import Conflict, FieldErrors
 from can_crm.services.volunteers import organisations
 
 PARTNERS = (Role.PARTNER,)
@@ -49,6 +50,20 @@ def new_volunteer() -> Any:
     return render_template(
         "partner/volunteer_form.html", form=form, organisation=organisation, title="Add a volunteer"
     ), (400 if form.errors else 200)
+
+
+@bp.post("/volunteers/<int:volunteer_id>/invitation")
+@roles(*PARTNERS)
+@limiter.limit("30 per hour")
+def invite_again(volunteer_id: int) -> Any:
+    """A new link to set a password for one of the organisation's people (the old one stops working)."""
+    try:
+        row = organisations.invite_again(current_user, volunteer_id)
+    except Conflict as exc:
+        flash(exc.message, "info")
+    else:
+        flash(f"We have sent {row.name} a new link to set their password. The old link no longer works", "success")
+    return redirect(url_for("partner.volunteers"))
 
 
 def _upload_page(form: PeopleUploadForm, report: organisations.ImportReport | None = None, status: int = 200) -> Any:

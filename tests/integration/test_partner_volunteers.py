@@ -111,6 +111,58 @@ def test_invitation_links_that_do_not_work_say_why(app: Any, db: Any, partner: A
     assert "expired" in text(client.post(link, data={"password": PASSWORD}))
 
 
+def test_a_lost_or_expired_link_is_sent_again_and_the_old_one_stops_working(
+    app: Any, db: Any, partner: Any, make_user: Any, login: Any, client: Any, hf_postcode: str
+) -> None:
+    login(partner)
+    assert client.post("/partner/volunteers/new", data=person_form(hf_postcode)).status_code == 302
+    volunteer = db.session.scalar(select(Volunteer).where(Volunteer.email == "ola@example.org"))
+    first = _link(db.session.scalar(select(Notification).where(Notification.volunteer_id == volunteer.id)))
+    listing = text(client.get("/partner/volunteers"))
+    assert "Send a new link" in listing and "to Ola Nowak to set a password" in listing
+
+    sent = client.post(f"/partner/volunteers/{volunteer.id}/invitation", follow_redirects=True)
+    assert "We have sent Ola Nowak a new link" in text(sent)
+    messages = db.session.scalars(
+        select(Notification).where(Notification.volunteer_id == volunteer.id).order_by(Notification.id)
+    ).all()
+    assert [m.template for m in messages] == ["volunteer_invitation"] * 2
+    second = _link(messages[-1])
+    assert second != first
+    volunteer_client = app.test_client()
+    assert volunteer_client.get(first).status_code == 410  # the older link no longer works
+    assert volunteer_client.post(second, data={"password": PASSWORD}).status_code == 302
+
+    # Once they have a password, or for someone else's volunteer, nothing is sent.
+    done = client.post(f"/partner/volunteers/{volunteer.id}/invitation", follow_redirects=True)
+    assert "has already set a password" in text(done)
+    assert "Send a new link" not in text(client.get("/partner/volunteers"))
+    other = make_user("partner", organisation="Another Group")
+    login(other)
+    assert client.post(f"/partner/volunteers/{volunteer.id}/invitation").status_code == 404
+    assert client.post("/partner/volunteers/999999999/invitation").status_code == 404
+    headers = _bearer(partner)
+    api = client.post(f"/api/v1/organisation/volunteers/{volunteer.id}/invitation", headers=headers)
+    assert api.status_code == 409 and "already set a password" in api.get_json()["error"]["message"]
+    missing = client.post("/api/v1/organisation/volunteers/424242/invitation", headers=headers)
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    assert len(db.session.scalars(select(Notification).where(Notification.volunteer_id == volunteer.id)).all()) == 2
+
+
+def test_the_api_sends_a_new_link(client: Any, db: Any, partner: Any, hf_postcode: str) -> None:
+    from can_crm.services.volunteers import organisations
+
+    volunteer = organisations.add_person(partner, person_form(hf_postcode))
+    unit_of_work.commit()
+    answer = client.post(f"/api/v1/organisation/volunteers/{volunteer.id}/invitation", headers=_bearer(partner))
+    assert answer.status_code == 202, answer.get_json()
+    assert answer.get_json()["name"] == "Ola Nowak" and answer.get_json()["account_ready"] is False
+    count = db.session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.volunteer_id == volunteer.id)
+    )
+    assert count == 2
+
+
 def test_every_bad_field_gets_its_message_and_what_was_typed_stays(
     client: Any, db: Any, partner: Any, login: Any
 ) -> None:

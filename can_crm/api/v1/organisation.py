@@ -55,3 +55,16 @@ def add_person(data: dict[str, Any]) -> Any:
         raise rename_fields(exc, _BACK) from None
     location = url_for("api_v1.organisation.list_people", _external=True)
     return asdict(organisations.as_row(volunteer)), {"Location": location}
+
+
+@blp.route("/volunteers/<int:volunteer_id>/invitation", methods=["POST"], tags=TAGS)
+@roles(Role.PARTNER)
+@blp.response(202, schemas.OrganisationPersonOutSchema, description="A new link sent; the old one stops working")
+@documents(blp, 401, 403, 404, 409)
+def invite_again(volunteer_id: int) -> Any:
+    """Send one of the organisation's people a new link to set their password
+
+    For a lost or expired invitation. 409 once they have set a password or have left; 404 for anyone who is not
+    the organisation's.
+    """
+    return asdict(organisations.invite_again(current_user, volunteer_id))

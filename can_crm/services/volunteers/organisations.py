@@ -24,13 +24,13 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from can_crm.extensions import db
-from can_crm.models.enums import SKILLS, Role
+from can_crm.models.enums import SKILLS, Role, VolunteerStatus
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.accounts import invitations
 from can_crm.services.accounts.users import UNUSABLE_PASSWORD
 from can_crm.services.common import audit
-from can_crm.services.common.errors import DomainError, FieldErrors, Forbidden, NotFound, ValidationError
+from can_crm.services.common.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound, ValidationError
 from can_crm.services.common.validation import clean_email
 from can_crm.services.notifications import outgoing
 from can_crm.services.outreach.shielded_csv import FileRefused, RowError, decode
@@ -191,6 +191,13 @@ def add_person(partner: User, data: Mapping[str, Any]) -> Volunteer:
     volunteer.added_by_id = partner.id
     volunteer.added_by_organisation = organisation
     db.session.flush()
+    _invite(partner, volunteer, organisation)
+    audit.record(partner.id, "add_volunteer", "volunteer", volunteer.id, role=partner.role)
+    return volunteer
+
+
+def _invite(partner: User, volunteer: Volunteer, organisation: str) -> None:
+    """A new link to set a password, by the volunteer's own channel; any older link stops working."""
     account = profiles.user_of(volunteer.user_id)
     invitation, token = invitations.invite(account, partner.id)
     outgoing.send(
@@ -199,8 +206,23 @@ def add_person(partner: User, data: Mapping[str, Any]) -> Volunteer:
         dedupe_key=f"volunteer_invitation:i{invitation.id}",
         params={"link": invitations.url_for_token(token), "organisation": organisation},
     )
-    audit.record(partner.id, "add_volunteer", "volunteer", volunteer.id, role=partner.role)
-    return volunteer
+
+
+@atomic
+def invite_again(partner: User, volunteer_id: int) -> PersonRow:
+    """Send one of the organisation's people a new link (the last was lost, or ran out); the old one stops working.
+
+    Refused once they have set a password (they sign in, or reset it) or have left."""
+    row = person(partner, volunteer_id)
+    if row.account_ready:
+        raise Conflict(f"{row.name} has already set a password: they can sign in")
+    if row.status == VolunteerStatus.LEFT.value:
+        raise Conflict(f"{row.name} has left: a new invitation would not let them volunteer")
+    volunteer = db.session.get(Volunteer, volunteer_id)
+    assert volunteer is not None  # person() found it
+    _invite(partner, volunteer, organisation_of(partner))
+    audit.record(partner.id, "invite_volunteer_again", "volunteer", volunteer_id, role=partner.role)
+    return row
 
 
 # -- CSV -------------------------------------------------------------------------------------------------
