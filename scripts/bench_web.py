@@ -559,14 +559,18 @@ def sign_in(port: int) -> str:
         status, headers, body = call(port, "GET", "/auth/two-factor", None, {"Cookie": cookie})
         cookie = headers.get("set-cookie", "").split(";", 1)[0] or cookie
         match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body)
-        code = {"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": match.group(1).decode() if match else ""}
-        status, headers, body = call(
-            port,
-            "POST",
-            "/auth/two-factor",
-            urlencode(code).encode(),
-            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-        )
+        for _ in range(2):  # a code works once: if this run's coordinator used it already, the next one
+            code = {"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": match.group(1).decode() if match else ""}
+            status, headers, body = call(
+                port,
+                "POST",
+                "/auth/two-factor",
+                urlencode(code).encode(),
+                {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+            )
+            if b"used already" not in body:
+                break
+            time.sleep(30 - time.time() % 30 + 0.5)
         if status != 302:
             raise SystemExit(f"second factor refused with {status}: {body[:300]!r}")
     return headers.get("set-cookie", "").split(";", 1)[0] or cookie

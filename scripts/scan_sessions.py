@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -62,12 +63,16 @@ def cookie(role: str, base: str) -> None:
     if "/auth/two-factor" in response.headers.get("Location", ""):
         page = session.get(f"{base}/auth/two-factor", timeout=30).text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-        response = session.post(
-            f"{base}/auth/two-factor",
-            data={"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": token.group(1) if token else ""},
-            timeout=30,
-            allow_redirects=False,
-        )
+        for _ in range(2):  # a code works once: a role signed in twice within 30 s takes the next code
+            response = session.post(
+                f"{base}/auth/two-factor",
+                data={"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": token.group(1) if token else ""},
+                timeout=30,
+                allow_redirects=False,
+            )
+            if "used already" not in response.text:
+                break
+            time.sleep(30 - time.time() % 30 + 0.5)
     if response.status_code != 302 or "/auth/" in response.headers.get("Location", ""):
         sys.exit(f"sign-in as {role} failed: {response.status_code} {response.headers.get('Location')}")
     host = urlsplit(base).hostname or "127.0.0.1"

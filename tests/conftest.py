@@ -29,6 +29,30 @@ def totp_code(secret: str = TOTP_SECRET) -> str:
     return str(pyotp.TOTP(secret).now())
 
 
+def unused_totp_code(email: str, secret: str = TOTP_SECRET) -> str:
+    """The code someone signing in as `email` now would type. A code works once, so when the account used the
+    current one already (a test signing the same person in twice within 30 s) it is the next step's, which the
+    one-step clock allowance accepts; when even that one is used, this waits for a new step, as a person would."""
+    import time
+    from datetime import UTC, datetime
+
+    import pyotp
+    from sqlalchemy import func, select
+
+    from can_crm.extensions import db
+    from can_crm.models.user import User
+
+    with db.engine.connect() as connection:  # its own short read: the test's session and transaction stay as they are
+        last = connection.scalar(select(User.totp_last_step).where(func.lower(User.email) == email.lower()))
+    totp = pyotp.TOTP(secret)
+    while True:
+        now = totp.timecode(datetime.now(UTC))
+        step = now if last is None or last < now else last + 1
+        if step <= now + 1:
+            return str(totp.generate_otp(step))
+        time.sleep(0.5)
+
+
 def sign_in(client: Any, user: Any, password: str = PASSWORD, next_url: str | None = None) -> Any:
     """Sign `user` in on `client` through the real pages: the password, then (staff) the TOTP code.
 
@@ -43,12 +67,12 @@ def sign_in(client: Any, user: Any, password: str = PASSWORD, next_url: str | No
         client.get("/auth/two-factor/setup")
         with client.session_transaction() as session:
             secret = session["pending_totp_secret"]
-        enrolled = client.post("/auth/two-factor/setup", data={"code": totp_code(secret)})
+        enrolled = client.post("/auth/two-factor/setup", data={"code": unused_totp_code(user.email, secret)})
         assert enrolled.status_code == 302, enrolled.data[:500]
         response = client.post(url, data={"email": user.email, "password": password})
         location = response.headers.get("Location", "") if response.status_code == 302 else ""
     if "/auth/two-factor" in location:
-        response = client.post("/auth/two-factor", data={"code": totp_code(secret)})
+        response = client.post("/auth/two-factor", data={"code": unused_totp_code(user.email, secret)})
     return response
 
 

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
-from tests.conftest import PASSWORD, TOTP_SECRET, totp_code
+from tests.conftest import PASSWORD, TOTP_SECRET, unused_totp_code
 
 # Pages that change something on a GET or end the session: never followed.
 SKIP_PREFIXES = ("/auth/sign-out", "/static/", "/assets/", "/govuk/", "/healthz")
@@ -311,9 +311,8 @@ def sign_in(client: Any, email: str) -> None:
     assert "/auth/two-factor/setup" not in location, f"{email} is staff but the walk seed did not enrol them"
     if "/auth/two-factor" in location:
         _, _, token = parse("/auth/two-factor", client.get("/auth/two-factor").get_data(as_text=True))
-        # TOTP codes are not refused on replay (services/accounts/two_factor.verify), so signing in again in
-        # the same 30 s window, after a fuzzed form signed the walk out, works like the conftest helpers.
-        response = client.post("/auth/two-factor", data={"code": totp_code(), "csrf_token": token or ""})
+        # A code works once: signing in again after a fuzzed form signed the walk out takes the next one.
+        response = client.post("/auth/two-factor", data={"code": unused_totp_code(email), "csrf_token": token or ""})
         assert response.status_code == 302, f"second factor for {email}: {response.status_code} {_problems(response)}"
         location = response.headers["Location"]
     assert "/auth/" not in location, f"sign-in as {email} ended on {location}"

@@ -102,9 +102,14 @@ def two_factor() -> Any:
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        if totp.verify(user, form.code.data or ""):
+        checked = totp.verify(user, form.code.data or "")
+        if checked == totp.Check.OK:
             return _finish(user)
-        form.code.errors = ["Enter the 6-digit code from your authenticator app, or a recovery code"]
+        form.code.errors = [
+            "That code has been used already. Wait for your authenticator app to show a new code, then enter it"
+            if checked == totp.Check.USED
+            else "Enter the 6-digit code from your authenticator app, or a recovery code"
+        ]
     status = 400 if form.errors else 200
     return render_template("auth/two_factor.html", form=form, title="Enter your security code"), status
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from can_crm.extensions import db
@@ -35,6 +35,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     # TOTP second factor (RFC 6238): the shared secret, and when the user proved they hold it.
     totp_secret: Mapped[str | None] = mapped_column(String(64), info={"personal": False})
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The RFC 6238 time step of the last code accepted: a code works once (a later step is needed next time).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = created_at_column()
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

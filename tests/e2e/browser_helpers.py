@@ -56,7 +56,7 @@ def no_horizontal_scroll(page: Any) -> bool:
 def sign_in_page(page: Any, email: str, password: str) -> None:
     """Sign a fixture-made user in through the pages: password, then (staff) the TOTP code."""
     # why: conftest is the one place that knows the fixtures' TOTP secret
-    from tests.conftest import totp_code
+    from tests.conftest import unused_totp_code
 
     page.goto("/auth/sign-in")
     page.get_by_label("Email address").fill(email)
@@ -64,6 +64,6 @@ def sign_in_page(page: Any, email: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
     if "/auth/two-factor" in page.url and "/setup" not in page.url:
-        page.get_by_label("Security code").fill(totp_code())
+        page.get_by_label("Security code").fill(unused_totp_code(email))
         page.get_by_role("button", name="Continue").click()
         page.wait_for_load_state()

@@ -11,10 +11,11 @@ import pyotp
 from sqlalchemy import select
 
 from can_crm import unit_of_work
+from can_crm.extensions import db
 from can_crm.models.audit import AuditEntry
 from can_crm.models.base import utcnow
-from can_crm.services.accounts import users
-from tests.conftest import PASSWORD, sign_in, totp_code
+from can_crm.services.accounts import two_factor, users
+from tests.conftest import PASSWORD, sign_in, totp_code, unused_totp_code
 
 
 def _password_step(client: Any, user: Any) -> Any:
@@ -30,6 +31,41 @@ def test_staff_need_the_second_factor_before_they_are_signed_in(client: Any, mak
     assert wrong.status_code == 400 and "6-digit code" in wrong.get_data(as_text=True)
     right = client.post("/auth/two-factor", data={"code": totp_code()})
     assert right.status_code == 302 and client.get("/coordinator/").status_code == 200
+
+
+def test_a_code_works_once_and_of_two_racing_sign_ins_one_wins(app: Any, client: Any, make_user: Any) -> None:
+    """RFC 6238 section 5.2, OWASP ASVS 2.8.4: a code seen over a shoulder, or sent twice, does not sign in again."""
+    user = make_user("coordinator")
+    code = totp_code()
+    _password_step(client, user)
+    assert client.post("/auth/two-factor", data={"code": code}).status_code == 302
+    client.post("/auth/sign-out")
+
+    other = app.test_client()
+    _password_step(other, user)
+    replayed = other.post("/auth/two-factor", data={"code": code})
+    assert replayed.status_code == 400
+    assert "That code has been used already" in replayed.get_data(as_text=True)
+    assert other.get("/coordinator/").status_code == 302  # not signed in
+
+    # The next step's code (the phone a little ahead) still works, once.
+    fresh = unused_totp_code(user.email)
+    assert fresh != code
+    assert other.post("/auth/two-factor", data={"code": fresh}).status_code == 302
+    assert other.get("/coordinator/").status_code == 200
+
+    # An older step than the last one used is refused too, even though it is within the clock allowance.
+    with app.app_context():
+        stored = db.session.get(type(user), user.id)
+        assert stored is not None and stored.totp_last_step is not None
+        assert two_factor.verify(stored, code) == two_factor.Check.USED
+
+
+def test_an_admin_reset_forgets_the_last_code(app: Any, db: Any, make_user: Any) -> None:
+    user, admin = make_user("coordinator"), make_user("admin")
+    user.totp_last_step = 12345
+    two_factor.reset(user, admin)
+    assert user.totp_last_step is None and user.totp_secret is None
 
 
 def test_the_second_factor_page_without_the_password_step_goes_back_to_sign_in(client: Any, db: Any) -> None:

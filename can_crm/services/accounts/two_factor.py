@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+from datetime import UTC, datetime
+from enum import StrEnum
 
 import pyotp
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
@@ -29,10 +32,38 @@ def provisioning_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
-def _code_ok(secret: str, code: str) -> bool:
+class Check(StrEnum):
+    """What a second-factor code turned out to be."""
+
+    OK = "ok"
+    USED = "used"  # a right code, already accepted once: wait for the next one
+    WRONG = "wrong"
+
+
+def _step_of(secret: str, code: str) -> int | None:
+    """The time step whose code `code` is, one step either side of now (a phone clock a little off still
+    works); None when it is none of them."""
     digits = "".join(ch for ch in code if ch.isdigit())
-    # One step either side: a phone clock a little off still works.
-    return len(digits) == 6 and pyotp.TOTP(secret).verify(digits, valid_window=1)
+    if len(digits) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(datetime.now(UTC))
+    return next((s for s in (now - 1, now, now + 1) if hmac.compare_digest(totp.generate_otp(s), digits)), None)
+
+
+def _claim(user: User, step: int) -> bool:
+    """Record `step` as the user's last, unless it is not later than the last: a code works once, and of two
+    sign-ins racing with the same code one wins (the row's compare-and-set)."""
+    claimed = db.session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has a row count
+        return False
+    user.totp_last_step = step
+    return True
 
 
 def _hash(code: str) -> str:
@@ -41,10 +72,12 @@ def _hash(code: str) -> str:
 
 def enrol(user: User, secret: str, code: str) -> list[str] | None:
     """Finish enrolment when `code` proves the user holds `secret`; returns fresh recovery codes (shown once)."""
-    if not _code_ok(secret, code):
+    step = _step_of(secret, code)
+    if step is None:
         return None
     user.totp_secret = secret
     user.totp_enrolled_at = utcnow()
+    user.totp_last_step = step  # the code that enrolled them signed them in: it does not sign anyone in again
     return new_recovery_codes(user)
 
 
@@ -57,28 +90,30 @@ def new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-def verify(user: User, code: str) -> bool:
-    """A current TOTP code, or an unused recovery code (which is then used up)."""
+def verify(user: User, code: str) -> Check:
+    """A current TOTP code not used before, or an unused recovery code (which is then used up)."""
     if user.totp_secret is None or not code:
-        return False
-    if _code_ok(user.totp_secret, code):
-        return True
+        return Check.WRONG
+    step = _step_of(user.totp_secret, code)
+    if step is not None:
+        return Check.OK if _claim(user, step) else Check.USED
     found = db.session.scalar(
         select(RecoveryCode).where(
             RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(code), RecoveryCode.used_at.is_(None)
         )
     )
     if found is None:
-        return False
+        return Check.WRONG
     found.used_at = utcnow()
     audit.record(user.id, "use_recovery_code", "user", user.id)
-    return True
+    return Check.OK
 
 
 def reset(user: User, admin: User) -> None:
     """An admin clears a user's second factor: they enrol again at their next sign-in. Audited."""
     user.totp_secret = None
     user.totp_enrolled_at = None
+    user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     user.session_version += 1
     audit.record(admin.id, "reset_two_factor", "user", user.id)
