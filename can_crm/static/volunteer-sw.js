@@ -1,11 +1,19 @@
 // The volunteer app's service worker (scope /volunteer/). It keeps only the task list (accepted tasks), the
 // delivery round, and the assets that draw them, so both stay readable without a signal. Sign-out sends Clear-Site-Data, which
 // removes this cache, the queued updates and this worker.
-const CACHE = "can-volunteer-v1";
+const CACHE = "can-volunteer-v2";
 const KEPT = ["/volunteer/tasks", "/volunteer/round"];
 
 self.addEventListener("install", () => self.skipWaiting());
-self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+// An older version's cache goes: its assets may be out of date, and its pages are refetched anyway.
+self.addEventListener("activate", (event) =>
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) => Promise.all(names.filter((name) => name !== CACHE).map((name) => caches.delete(name))))
+      .then(() => self.clients.claim()),
+  ),
+);
 
 function keep(request, response) {
   if (response.ok) {
@@ -31,6 +39,10 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (url.pathname.startsWith("/assets/") || url.pathname.startsWith("/static/")) {
-    event.respondWith(caches.match(request).then((hit) => hit || fetch(request).then((r) => keep(request, r))));
+    // Stale while revalidate: the kept copy at once (quick on a weak signal, there with none), and a fresh one
+    // fetched behind it for next time, so a new version of the styles or scripts reaches the phone.
+    const fresh = fetch(request).then((response) => keep(request, response));
+    event.respondWith(caches.match(request).then((hit) => hit || fresh));
+    event.waitUntil(fresh.then(() => undefined, () => undefined));
   }
 });

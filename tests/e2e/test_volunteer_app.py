@@ -165,12 +165,26 @@ def test_delivered_while_offline_reaches_the_server_exactly_once(
     request = offer_to(make_request, volunteer.id)
     phone = open_page("390")
     sign_in(phone, user.email)
+    # A cache an older version of the app left on the phone: the worker removes it when it starts.
+    phone.evaluate("async () => (await caches.open('can-volunteer-v1')).put('/static/old.css', new Response('old'))")
     phone.goto("/volunteer/")
     phone.get_by_role("button", name="Accept").click()
     phone.wait_for_url("**/volunteer/tasks**")
     phone.evaluate("() => navigator.serviceWorker.ready")
     phone.reload()  # now controlled by the service worker, which keeps the task list
     phone.wait_for_load_state()
+    assert phone.evaluate("() => caches.keys()") == ["can-volunteer-v2"]
+    # Assets are kept for offline use and fetched again behind the kept copy, so a new version of the styles
+    # reaches the phone: an out-of-date copy is replaced after one more load (a cache-first worker kept it).
+    phone.evaluate(
+        "async () => (await caches.open('can-volunteer-v2')).put('/static/app.css', new Response('/* old */'))"
+    )
+    another_tab = phone.context.new_page()  # its own memory cache: its styles are asked of the worker
+    another_tab.goto("/volunteer/tasks")
+    another_tab.wait_for_load_state()
+    another_tab.close()
+    kept = "async () => (await (await caches.match('/static/app.css')).text())"
+    assert wait_for(lambda: ".app-table-wrapper" in phone.evaluate(kept), 10)
 
     phone.context.set_offline(True)
     phone.reload()  # the accepted task is still readable without a signal
