@@ -168,6 +168,21 @@ def test_bad_locations_are_explained_and_change_nothing(
     assert db.session.get(Resident, unplaced.resident_id).location_known is False
 
 
+def test_a_bad_location_posted_after_someone_placed_the_resident_shows_the_form_with_its_errors(
+    client: Any, db: Any, make_user: Any, login: Any, unplaced: HelpRequest, hf_postcode: str
+) -> None:
+    """A second coordinator's page was loaded before the first set the location: their refused post must show
+    the fields the error summary links to."""
+    login(make_user("coordinator"))
+    placed = client.post(f"/coordinator/requests/{unplaced.reference}/location", data={"nearby_postcode": hf_postcode})
+    assert placed.status_code == 302
+    response = client.post(f"/coordinator/requests/{unplaced.reference}/location", data={"lat": "north", "lon": "1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'href="#lat"' in page and 'id="lat"' in page and 'value="north"' in page
+    assert "Set the location" in page and "does not list" not in page
+
+
 def test_matching_lists_it_as_location_unknown_until_placed(
     app: Any, db: Any, make_request: Any, make_volunteer: Any, unplaced: HelpRequest
 ) -> None:
