@@ -162,7 +162,11 @@ def render_request(reference: str, status: int = 200, posted: str | None = None,
     triage_form.delivery_window.choices = delivery.window_choices()
     assign_form = forms.get("assign_form") or AssignForm(formdata=None)
     assign_form.volunteer_id.choices = [("", "Choose a volunteer")] + [
-        (str(c.id), f"{c.name}{f' – {c.km} km' if c.km is not None else ''} – up to {c.max_km:g} km")
+        (
+            str(c.id),
+            f"{c.name}{f' – {c.km} km' if c.km is not None else ''} – up to {c.max_km:g} km"
+            + (f" – speaks {req.resident.language}" if c.speaks_language else ""),
+        )
         for c in view.candidates
     ]
     return render_template(

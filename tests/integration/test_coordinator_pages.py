@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,8 @@ from can_crm.models.audit import AuditEntry
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.volunteer import Volunteer
+from can_crm.services.requests import operations as request_service
+from can_crm.services.requests.events import Actor
 
 
 def text(response: Any) -> str:
@@ -466,3 +469,19 @@ def test_request_page_flags_a_resident_out_of_area(
     assert "Out of area" not in client.get(f"/coordinator/requests/{inside.reference}").get_data(as_text=True)
     page = client.get(f"/coordinator/requests/{outside.reference}").get_data(as_text=True)
     assert "Out of area" in page and "Kensington and Chelsea" in page and "E09000020" in page
+
+
+def test_the_assign_list_says_who_speaks_the_residents_language(
+    client: Any, db: Any, coordinator: Any, make_volunteer: Any, make_request: Any
+) -> None:
+    speaker = make_volunteer(name="Ola Speaker", skills=["shopping", "language_polish"])
+    make_volunteer(name="Sam Other")
+    polish = make_request(resident={"language": "Polish"})
+    english = make_request()
+    for req in (polish, english):
+        request_service.triage(req, {}, Actor(role="coordinator"))
+    unit_of_work.commit()
+    page = client.get(f"/coordinator/requests/{polish.reference}").get_data(as_text=True)
+    assert page.count("speaks Polish") == 1
+    assert re.search(rf'value="{speaker.id}"[^>]*>Ola Speaker[^<]*speaks Polish', page)
+    assert "speaks" not in client.get(f"/coordinator/requests/{english.reference}").get_data(as_text=True)

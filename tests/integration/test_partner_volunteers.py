@@ -293,6 +293,17 @@ def test_a_good_file_adds_everyone_with_an_invitation_each(
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 2
 
 
+def test_the_downloaded_template_uploads_as_it_is(client: Any, db: Any, partner: Any, login: Any) -> None:
+    """The example row must pass our own rules (it named a skill, "prescriptions", that does not exist)."""
+    login(partner)
+    template = text(client.get("/partner/volunteers/template.csv"))
+    assert "max_per_day" in template.splitlines()[0]
+    response = _upload(client, template)
+    assert response.status_code == 200, re.findall(r"Row [^<]*", text(response))
+    added = db.session.scalar(select(Volunteer).where(Volunteer.email == "sam@example.com"))
+    assert added.skills == ["pharmacy_collection", "shopping"] and added.max_per_day == 3
+
+
 def test_a_file_with_bad_rows_adds_nobody_and_names_every_row_and_column(
     client: Any, db: Any, partner: Any, login: Any, make_user: Any, hf_postcode: str
 ) -> None:

@@ -150,7 +150,10 @@ def request_page(user: User, reference: str) -> RequestPage:
         concerns = safeguarding.concerns_for_request(user, request)
         out_of_area = areas.responsible_authority(request.resident.lat, request.resident.lon)
         if request.status == Status.TRIAGED.value:
-            candidates = volunteers.candidates_for(request.resident.lat, request.resident.lon, utcnow().date())
+            resident = request.resident
+            candidates = volunteers.candidates_for(
+                resident.lat, resident.lon, utcnow().date(), language=resident.language
+            )
     return RequestPage(
         request,
         load_with_history(request),

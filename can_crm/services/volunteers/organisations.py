@@ -401,13 +401,13 @@ def sample_csv() -> str:
         [
             "Sam Example",
             "sam@example.com",
-            "07700 900123",
+            "07911 123456",
             "W6 9JH",
             "5",
             "walk",
             "2",
             "3",
-            "shopping; prescriptions",
+            "shopping; pharmacy collection",
             "mon morning; sat afternoon evening",
         ]
     )

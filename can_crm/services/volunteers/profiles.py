@@ -224,10 +224,20 @@ class Candidate:
     name: str
     max_km: float
     km: float | None
+    speaks_language: bool = False  # they have the "Speaks ..." skill of the resident's language
 
 
-def candidates_for(lat: float | None, lon: float | None, today: date, limit: int = CANDIDATE_LIMIT) -> list[Candidate]:
-    """The `limit` nearest volunteers who can be given work today; those without a place after, by name.
+def language_skill(language: str | None) -> str | None:
+    """The "Speaks ..." skill of a resident's language ("Polish" -> language_polish), if there is one."""
+    key = "language_" + "_".join((language or "").casefold().split())
+    return key if key in SKILLS else None
+
+
+def candidates_for(
+    lat: float | None, lon: float | None, today: date, limit: int = CANDIDATE_LIMIT, language: str | None = None
+) -> list[Candidate]:
+    """The `limit` nearest volunteers who can be given work today; those without a place after, by name. With
+    the resident's `language`, each says whether they have its "Speaks ..." skill.
 
     A page offers these in a drop-down: thousands of options help nobody and cost a page render each, so only
     the nearest few are loaded as plain rows (the assign route still takes any volunteer's id).
@@ -240,17 +250,19 @@ def candidates_for(lat: float | None, lon: float | None, today: date, limit: int
         & (Volunteer.isolating_until.is_(None) | (Volunteer.isolating_until < today))
     )
     rows = db.session.execute(
-        select(Volunteer.id, Volunteer.name, Volunteer.max_km, Volunteer.lat, Volunteer.lon)
+        select(Volunteer.id, Volunteer.name, Volunteer.max_km, Volunteer.lat, Volunteer.lon, Volunteer.skills)
         .where(available)
         .order_by(Volunteer.name, Volunteer.id)
     ).all()
     placed: list[Candidate] = []
     unplaced: list[Candidate] = []
-    for vid, name, max_km, vlat, vlon in rows:
+    skill = language_skill(language)
+    for vid, name, max_km, vlat, vlon, skills in rows:
+        talks = skill is not None and skill in (skills or [])
         if lat is not None and lon is not None and vlat is not None and vlon is not None:
-            placed.append(Candidate(vid, name, max_km, round(distance_km(lat, lon, vlat, vlon), 1)))
+            placed.append(Candidate(vid, name, max_km, round(distance_km(lat, lon, vlat, vlon), 1), talks))
         elif len(unplaced) < limit:
-            unplaced.append(Candidate(vid, name, max_km, None))
+            unplaced.append(Candidate(vid, name, max_km, None, talks))
     nearest = heapq.nsmallest(limit, placed, key=lambda c: (c.km, c.name, c.id))
     return (nearest + unplaced)[:limit]
 
