@@ -72,7 +72,9 @@ def build_assignments(
             if nv >= 0 and nv != int(v[i]):
                 other = p.volunteers[nv]
                 taken = [p.requests[x].id for x in by_vol.get(nv, [])]
-                if len(taken) >= other.capacity:
+                if other.capacity == 0:
+                    text += f" {other.id} ({nearest_km[r]:.2f} km) is nearer but takes no requests (capacity 0)."
+                elif len(taken) >= other.capacity:
                     text += (
                         f" The nearest suitable volunteer, {other.id} ({nearest_km[r]:.2f} km), is needed for "
                         f"{', '.join(taken)}: giving them this request instead would leave a more urgent "

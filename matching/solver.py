@@ -173,14 +173,17 @@ def solve(
             # come first). The certificate only needs the violators: none among them means none
             # at all, because a violator (reduced cost < 0) is also below the margin.
             margin = opts.lookahead_m // p.unit_m * p.tie_scale if rounds < opts.max_rounds else 0
+            # Pairs already in the flow are not candidates: a pair the flow uses has no forward residual arc,
+            # yet its reduced cost may be negative (a preferred pair's cost is below zero), which counted it
+            # as a violator for ever and the proof never came (found by the brute-force property test).
             extra = price(p, dr - margin, dv)
+            extra = extra.take(~_contains(pairs, extra))
             violators = int((dr[extra.r] + extra.cost < dv[extra.v]).sum())
             if violators == 0:
                 optimal = True
                 break
             if rounds >= opts.max_rounds:
                 break
-            extra = extra.take(~_contains(pairs, extra))
             priced += len(extra)
             pairs = _merge(pairs, extra)
     if optimal:
