@@ -128,8 +128,12 @@ def i_am_ok(reference: str) -> Any:
 @roles(VOLUNTEER)
 def nearby_page() -> Any:
     volunteer, _ = _me()
-    rows = nearby.list_nearby(volunteer)
-    return render_template("volunteer/nearby.html", rows=rows, volunteer=volunteer, form=ProgressForm(), title="Nearby")
+    # At their own limit (at once, or today), nothing they could not claim is listed: the page says why instead.
+    full = nearby.why_full(volunteer)
+    rows = [] if full else nearby.list_nearby(volunteer)
+    return render_template(
+        "volunteer/nearby.html", rows=rows, full=full, volunteer=volunteer, form=ProgressForm(), title="Nearby"
+    )
 
 
 @bp.post("/nearby/<reference>/claim")

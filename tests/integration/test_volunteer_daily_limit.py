@@ -45,6 +45,8 @@ def test_a_volunteer_who_took_their_days_tasks_can_claim_no_more_until_tomorrow(
     assert "as many tasks today as you said" in refused.get_json()["error"]["message"]
     page = client.post(f"/volunteer/nearby/{pool[2].reference}/claim", data={}, follow_redirects=True)
     assert "as many tasks today as you said" in page.get_data(as_text=True)
+    listing = client.get("/volunteer/nearby").get_data(as_text=True)
+    assert "see you tomorrow" in listing and pool[2].reference not in listing  # nothing listed they cannot take
     assert [v.id for v, _ in matching_runs.available_volunteers(utcnow().date(), placed_only=True)] == []
 
     tomorrow = utcnow() + timedelta(days=1)

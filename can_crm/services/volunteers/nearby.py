@@ -120,6 +120,16 @@ class Taken(Conflict):
         self.next_reference = next_reference
 
 
+def why_full(volunteer: Volunteer) -> str | None:
+    """Why the volunteer's own limits let them take nothing more now, in words for them; None while they can."""
+    load = workload.load_of(volunteer)
+    if load.held >= volunteer.capacity:
+        return "You have as many tasks as you said you can take at once: finish one first"
+    if load.room(volunteer) == 0:
+        return "You have taken as many tasks today as you said you can: thank you, and see you tomorrow"
+    return None
+
+
 @atomic
 def claim(volunteer: Volunteer, reference: str, actor: Actor) -> HelpRequest:
     """Take a nearby request: it becomes matched with this volunteer, then accepted, through the state machine.
@@ -129,11 +139,9 @@ def claim(volunteer: Volunteer, reference: str, actor: Actor) -> HelpRequest:
     today = utcnow().date()
     if not volunteer.is_available(today):
         raise Forbidden("Only vetted volunteers who are available today can claim requests")
-    load = workload.load_of(volunteer)
-    if load.held >= volunteer.capacity:
-        raise Conflict("You have as many tasks as you said you can take at once: finish one first")
-    if load.room(volunteer) == 0:
-        raise Conflict("You have taken as many tasks today as you said you can: thank you, and see you tomorrow")
+    full = why_full(volunteer)
+    if full is not None:
+        raise Conflict(full)
     types = open_types()
     request = db.session.scalar(
         select(HelpRequest)

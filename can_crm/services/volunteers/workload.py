@@ -73,8 +73,9 @@ def loads(volunteers: Collection[Volunteer] | None = None) -> dict[int, Load]:
     counts: dict[int, dict[str, int]] = {}
     for vid, status, n in db.session.execute(held.group_by(HelpRequest.volunteer_id, HelpRequest.status)):
         counts.setdefault(int(vid), {})[status] = int(n)
-    for vid, n in db.session.execute(accepted.group_by(RequestEvent.volunteer_id)):
-        counts.setdefault(int(vid), {})["accepted_today"] = int(n)
+    if volunteers is None or any(v.max_per_day is not None for v in volunteers):
+        for vid, n in db.session.execute(accepted.group_by(RequestEvent.volunteer_id)):
+            counts.setdefault(int(vid), {})["accepted_today"] = int(n)
     return {
         vid: Load(
             held=sum(n for s, n in c.items() if s in BUSY_STATUSES),
