@@ -44,6 +44,11 @@ def solve_flow(p: Problem, pairs: Pairs) -> FlowSolution:
     supplies[:n] = 1
     supplies[sink] = -n
     f.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int64), supplies)
+    return solve_and_read(f, n, pairs)
+
+
+def solve_and_read(f: min_cost_flow.SimpleMinCostFlow, n: int, pairs: Pairs) -> FlowSolution:
+    """Solve a flow whose first arcs are ``pairs`` (in order) and read which of them carry flow."""
     status = f.solve()
     if status != f.OPTIMAL:
         raise SolverError(f"min-cost flow status {status}")

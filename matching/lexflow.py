@@ -26,7 +26,7 @@ from ortools.graph.python import max_flow, min_cost_flow
 from scipy.spatial import cKDTree
 
 from matching.candidates import Pairs, feasible_only
-from matching.flow import FlowSolution, SolverError
+from matching.flow import FlowSolution, SolverError, solve_and_read
 from matching.geometry import chord_for_km
 from matching.problem import IntArray, Problem
 
@@ -148,13 +148,7 @@ def solve_fixed_counts(p: Problem, pairs: Pairs, counts: dict[int, int]) -> Flow
         supplies[sink + u] = counts[u]
     supplies[sink] = -sum(counts.values())
     f.set_nodes_supplies(np.arange(sink + 4, dtype=np.int64), supplies)
-    status = f.solve()
-    if status != f.OPTIMAL:
-        raise SolverError(f"min-cost flow status {status}")
-    used = f.flows(np.arange(len(pairs), dtype=np.int64)) > 0
-    vol_of = np.full(n, -1, dtype=np.int64)
-    vol_of[pairs.r[used]] = pairs.v[used]
-    return FlowSolution(used=used, vol_of=vol_of, cost=int(f.optimal_cost()))
+    return solve_and_read(f, n, pairs)
 
 
 def class_labels(p: Problem, pairs: Pairs, sol: FlowSolution) -> tuple[IntArray, IntArray]:

@@ -257,6 +257,17 @@ def make_request(db: Any, resident_data: dict[str, Any]) -> Any:
 
 
 @pytest.fixture
+def headers(make_user: Any) -> dict[str, str]:
+    """A coordinator's bearer token, as the API's callers send it."""
+    from can_crm import unit_of_work
+    from can_crm.services.accounts import users
+
+    _, plain = users.issue_token(make_user("coordinator"), "test")
+    unit_of_work.commit()
+    return {"Authorization": f"Bearer {plain}"}
+
+
+@pytest.fixture
 def make_volunteer(db: Any, hf_postcode: str) -> Any:
     from can_crm import unit_of_work
     from can_crm.models.enums import VolunteerStatus

@@ -7,32 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import g, request_started
 from sqlalchemy import func, select
 
 from can_crm import unit_of_work
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.services.accounts import users
-
-
-@pytest.fixture(autouse=True)
-def user_loaded_per_request(app: Any) -> Any:
-    """Flask-Login caches the user in `g`, which the db fixture's app context keeps between test requests."""
-
-    def forget(sender: Any, **extra: Any) -> None:
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
-
-
-@pytest.fixture
-def headers(make_user: Any) -> dict[str, str]:
-    _, plain = users.issue_token(make_user("coordinator"), "test")
-    unit_of_work.commit()
-    return {"Authorization": f"Bearer {plain}"}
 
 
 @pytest.fixture

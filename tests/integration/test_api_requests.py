@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import g, request_started
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
@@ -18,19 +17,6 @@ from can_crm.services.accounts import users
 from can_crm.services.requests.events import Actor
 
 REFERENCE = re.compile(r"^CAN-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}$")
-
-
-@pytest.fixture(autouse=True)
-def user_loaded_per_request(app: Any) -> Any:
-    """The db fixture's app context outlives each test request, and Flask-Login caches the user in `g`:
-    forget it when a request starts, as a real server (one app context per request) does."""
-
-    def forget(sender: Any, **extra: Any) -> None:
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
 
 
 @pytest.fixture

@@ -5,24 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import g, request_started
 
 from can_crm import unit_of_work
 from can_crm.services.accounts import users
 from can_crm.services.common import audit
 from can_crm.services.requests.events import Actor
-
-
-@pytest.fixture(autouse=True)
-def user_loaded_per_request(app: Any) -> Any:
-    """Flask-Login caches the user in `g`, which the db fixture's app context keeps between test requests."""
-
-    def forget(sender: Any, **extra: Any) -> None:
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
 
 
 @pytest.fixture

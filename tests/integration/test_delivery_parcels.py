@@ -8,12 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import g, request_started
 
 from can_crm import unit_of_work
 from can_crm.config import ConfigError, parse_delivery_windows
 from can_crm.models.request import HelpRequest
-from can_crm.services.accounts import users
 from can_crm.services.common.errors import Conflict, FieldErrors
 from can_crm.services.requests.events import Actor
 from can_crm.services.rounds import approval, edits
@@ -31,25 +29,6 @@ from tests.integration.rounds_helpers import (
 pytestmark = pytest.mark.usefixtures("rounds_config")
 COORD = Actor(role="coordinator")
 NOON, TWO_PM = 12 * 60, 14 * 60
-
-
-@pytest.fixture(autouse=True)
-def user_loaded_per_request(app: Any) -> Any:
-    """Flask-Login caches the user in `g`, which the test's app context outlives: forget it per request."""
-
-    def forget(sender: Any, **extra: Any) -> None:
-        g.pop("_login_user", None)
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
-
-
-@pytest.fixture
-def headers(make_user: Any) -> dict[str, str]:
-    _, plain = users.issue_token(make_user("coordinator"), "test")
-    unit_of_work.commit()
-    return {"Authorization": f"Bearer {plain}"}
 
 
 def parcel(make_request: Any, at_km: float, urgency: int = 2, **delivery: Any) -> HelpRequest:

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 import pyotp
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
@@ -62,7 +63,7 @@ def _claim(user: User, step: int) -> bool:
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has a row count
         return False
-    user.totp_last_step = step
+    set_committed_value(user, "totp_last_step", step)  # the row has it already: no second UPDATE at flush
     return True
 
 

@@ -120,14 +120,16 @@ class Taken(Conflict):
         self.next_reference = next_reference
 
 
+_FULL = {
+    workload.Limit.AT_ONCE: "You have as many tasks as you said you can take at once: finish one first",
+    workload.Limit.TODAY: "You have taken as many tasks today as you said you can: thank you, and see you tomorrow",
+}
+
+
 def why_full(volunteer: Volunteer) -> str | None:
     """Why the volunteer's own limits let them take nothing more now, in words for them; None while they can."""
-    load = workload.load_of(volunteer)
-    if load.held >= volunteer.capacity:
-        return "You have as many tasks as you said you can take at once: finish one first"
-    if load.room(volunteer) == 0:
-        return "You have taken as many tasks today as you said you can: thank you, and see you tomorrow"
-    return None
+    limit = workload.load_of(volunteer).limit_reached(volunteer)
+    return _FULL[limit] if limit else None
 
 
 @atomic

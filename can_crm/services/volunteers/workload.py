@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from enum import StrEnum
 
 from sqlalchemy import func, select
 
@@ -22,6 +23,11 @@ from can_crm.models.volunteer import Volunteer
 
 # A request in one of these holds its volunteer: offered (matched), accepted, or under way.
 BUSY_STATUSES = (Status.MATCHED.value, Status.ACCEPTED.value, Status.IN_PROGRESS.value)
+
+
+class Limit(StrEnum):
+    AT_ONCE = "at_once"  # they hold as many as they said they can at once
+    TODAY = "today"  # they took (or were offered) as many today as they said they take in a day
 
 
 @dataclass(frozen=True)
@@ -37,11 +43,18 @@ class Load:
             room = min(room, volunteer.max_per_day - self.accepted_today - self.offered)
         return max(room, 0)
 
+    def limit_reached(self, volunteer: Volunteer) -> Limit | None:
+        """Which of their limits leaves no room now; None while there is room."""
+        if self.held >= volunteer.capacity:
+            return Limit.AT_ONCE
+        return Limit.TODAY if self.room(volunteer) == 0 else None
+
     def full_reason(self, volunteer: Volunteer) -> str | None:
         """Why nothing more may be offered to them, in words for a coordinator; None while there is room."""
-        if self.held >= volunteer.capacity:
+        limit = self.limit_reached(volunteer)
+        if limit == Limit.AT_ONCE:
             return f"volunteer #{volunteer.id} has no spare capacity ({volunteer.capacity} at once)"
-        if volunteer.max_per_day is not None and self.accepted_today + self.offered >= volunteer.max_per_day:
+        if limit == Limit.TODAY:
             return (
                 f"volunteer #{volunteer.id} has taken as many tasks today as they said ({volunteer.max_per_day} a day)"
             )
