@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import bench_web as bw  # noqa: E402 - the shared benchmark machinery, importable once the path is set
 
 PAGES = {"offers": "/volunteer/", "tasks": "/volunteer/tasks", "nearby": "/volunteer/nearby"}
+# What marks one row on each page: the form that acts on it.
+ROW_MARKERS = {"offers": b'/accept"', "tasks": b'/progress"', "nearby": b'/claim"'}
 SELF_SERVICE = ("shopping", "dog_walking")
 EMAIL = "bench.volunteer@example.org"
 
@@ -120,6 +122,9 @@ def make_bench_volunteer(env: dict[str, str]) -> dict[str, Any]:
             user = users.create_user(EMAIL, "Bench Volunteer", "volunteer", bw.PASSWORD)
             volunteer.user_id = user.id
             volunteer.max_km = 5.0
+            # Room for more: at their own limit a volunteer's Nearby shows why, not the list this measures.
+            volunteer.capacity = busiest[1] + 5
+            volunteer.max_per_day = None
             unit_of_work.commit()
             counts = dict(
                 db.session.execute(
@@ -216,6 +221,11 @@ def main(argv: list[str] | None = None) -> int:
             status, _, body = bw.call(target.port, target.method, target.path, None, target.headers)
             if status != 200:
                 raise SystemExit(f"{name}: GET {target.path} answered {status}: {body[:300]!r}")
+            if name in ROW_MARKERS:
+                shown = body.count(ROW_MARKERS[name])
+                bw.log(f"{name}: {shown} rows, {len(body)} bytes")
+                if shown == 0:
+                    raise SystemExit(f"{name}: GET {target.path} lists nothing, so its cost would not be measured")
         servers = {server.port: server.process.pid for server in (app_server, ceiling)}
         results = bw.run_rounds(targets, args, servers)
         report(results, args, found)

@@ -41,8 +41,6 @@ def offers_page() -> Any:
         "volunteer/offers.html",
         rows=rows,
         volunteer=volunteer,
-        decline_form=DeclineForm(),
-        accept_form=ProgressForm(),
         title="Offered to me",
     )
 
@@ -87,7 +85,6 @@ def tasks_page() -> Any:
         keys=keys,
         step_labels=tasks.STEP_LABELS,
         reasons=NOT_DELIVERED_REASONS,
-        form=ProgressForm(),
         hours=tasks.details_hours(),
         title="My tasks",
     )
@@ -131,9 +128,7 @@ def nearby_page() -> Any:
     # At their own limit (at once, or today), nothing they could not claim is listed: the page says why instead.
     full = nearby.why_full(volunteer)
     rows = [] if full else nearby.list_nearby(volunteer)
-    return render_template(
-        "volunteer/nearby.html", rows=rows, full=full, volunteer=volunteer, form=ProgressForm(), title="Nearby"
-    )
+    return render_template("volunteer/nearby.html", rows=rows, full=full, volunteer=volunteer, title="Nearby")
 
 
 @bp.post("/nearby/<reference>/claim")

@@ -166,7 +166,7 @@ def test_nearby_reaches_the_pool_by_cell_through_the_index(db: Any, make_volunte
         assert "ix_requests_unassigned_pool" not in used
         assert not [n for n in scans if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "requests"]
     found = db.session.execute(nearby.nearby_query(volunteer, ["shopping"], nearby.LIMIT * 2)).all()
-    assert len(found) == 30 and all(lat is not None for _, _, lat, _ in found)
+    assert len(found) == 30 and all(row.lat is not None for row in found)
     scale = math.cos(math.radians(volunteer.lat))
-    distances = [(lat - volunteer.lat) ** 2 + ((lon - volunteer.lon) * scale) ** 2 for _, _, lat, lon in found]
+    distances = [(lat - volunteer.lat) ** 2 + ((lon - volunteer.lon) * scale) ** 2 for *_, lat, lon in found]
     assert distances == sorted(distances)

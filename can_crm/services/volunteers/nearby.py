@@ -12,9 +12,10 @@ cost follows what is near the volunteer, not the size of the pool.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import h3
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
@@ -27,7 +28,7 @@ from can_crm.services.common.sql import one_of
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import SYSTEM, Actor
 from can_crm.services.volunteers import workload
-from can_crm.services.volunteers.offers import OfferView, view
+from can_crm.services.volunteers.offers import OFFER_COLUMNS, OfferView, view
 from can_crm.services.volunteers.vetting import effective_dbs_level
 from can_crm.unit_of_work import atomic
 
@@ -86,18 +87,20 @@ def nearby_query(volunteer: Volunteer, types: list[str] | None = None, limit: in
         .subquery("nearest")
     )
     return (
-        select(HelpRequest, Resident.postcode, HelpRequest.lat, HelpRequest.lon)
+        select(*OFFER_COLUMNS, HelpRequest.lat, HelpRequest.lon)
         .join(nearest, nearest.c.id == HelpRequest.id)
         .join(Resident, Resident.id == HelpRequest.resident_id)
         .order_by(nearest.c.distance, HelpRequest.id)
     )
 
 
-def _eligible(volunteer: Volunteer, request: HelpRequest, today_dbs: str) -> bool:
-    skills = set(volunteer.skills or ())
-    return _DBS_RANK.get(today_dbs, 0) >= _DBS_RANK.get(request.min_dbs, 0) and set(
-        request.required_skills or ()
-    ) <= skills | {"dbs_checked"}
+def _skills(volunteer: Volunteer) -> set[str]:
+    return set(volunteer.skills or ()) | {"dbs_checked"}
+
+
+def _eligible(skills: set[str], row: Row[Any] | HelpRequest, today_dbs: str) -> bool:
+    """A volunteer with these `_skills` and DBS level today may take the request (a row of OFFER_COLUMNS, or it)."""
+    return _DBS_RANK.get(today_dbs, 0) >= _DBS_RANK.get(row.min_dbs, 0) and set(row.required_skills or ()) <= skills
 
 
 def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
@@ -106,9 +109,8 @@ def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
         return []
     dbs = effective_dbs_level(volunteer, today)
     rows = db.session.execute(nearby_query(volunteer, None, limit * 2)).all()
-    out = [
-        view(volunteer, req, postcode, lat, lon) for req, postcode, lat, lon in rows if _eligible(volunteer, req, dbs)
-    ]
+    skills = _skills(volunteer)
+    out = [view(volunteer, row, row.postcode, row.lat, row.lon) for row in rows if _eligible(skills, row, dbs)]
     return [o for o in out if o.distance_km is None or o.distance_km <= volunteer.max_km][:limit]
 
 
@@ -156,7 +158,7 @@ def claim(volunteer: Volunteer, reference: str, actor: Actor) -> HelpRequest:
         .with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)
     )
-    if request is None or not _eligible(volunteer, request, effective_dbs_level(volunteer, today)):
+    if request is None or not _eligible(_skills(volunteer), request, effective_dbs_level(volunteer, today)):
         following = next((o.reference for o in list_nearby(volunteer) if o.reference != reference), None)
         raise Taken("Sorry, someone else took that one just before you. Thank you for offering", following)
     request.volunteer_id = volunteer.id

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from can_crm.extensions import db
 from can_crm.models.enums import REQUEST_TYPE_LABELS, RequestType, Status
@@ -81,7 +81,23 @@ def _distance(volunteer: Volunteer, lat: float | None, lon: float | None) -> flo
     return round(distance_km(volunteer.lat, volunteer.lon, lat, lon), 1)
 
 
-def view(volunteer: Volunteer, request: HelpRequest, postcode: str, lat: float | None, lon: float | None) -> OfferView:
+# What an offer shows, read as plain columns (no HelpRequest objects: a list page builds none it does not change).
+OFFER_COLUMNS = (
+    HelpRequest.reference,
+    HelpRequest.type,
+    HelpRequest.urgency,
+    HelpRequest.due_by,
+    HelpRequest.sla_due_at,
+    HelpRequest.required_skills,
+    HelpRequest.min_dbs,
+    Resident.postcode,
+)
+
+
+def view(
+    volunteer: Volunteer, request: HelpRequest | Row[Any], postcode: str, lat: float | None, lon: float | None
+) -> OfferView:
+    """The offer of a request (or of a row of OFFER_COLUMNS), its resident's postcode and where it is."""
     return OfferView(
         reference=request.reference,
         type=request.type,
@@ -98,12 +114,12 @@ def view(volunteer: Volunteer, request: HelpRequest, postcode: str, lat: float |
 def list_offers(volunteer: Volunteer) -> list[OfferView]:
     """Requests offered to this volunteer (matched with them), most urgent and soonest due first."""
     rows = db.session.execute(
-        select(HelpRequest, Resident.postcode, Resident.lat, Resident.lon)
+        select(*OFFER_COLUMNS, Resident.lat, Resident.lon)
         .join(Resident, Resident.id == HelpRequest.resident_id)
         .where(HelpRequest.volunteer_id == volunteer.id, HelpRequest.status == Status.MATCHED.value)
         .order_by(HelpRequest.urgency.desc(), HelpRequest.sla_due_at, HelpRequest.id)
     ).all()
-    return [view(volunteer, req, postcode, lat, lon) for req, postcode, lat, lon in rows]
+    return [view(volunteer, row, row.postcode, row.lat, row.lon) for row in rows]
 
 
 def _offered(volunteer: Volunteer, reference: str) -> HelpRequest:

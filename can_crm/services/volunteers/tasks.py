@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from can_crm.extensions import db
@@ -77,27 +77,34 @@ def _maps_url(address: str, postcode: str, lat: float | None, lon: float | None)
     return f"https://www.google.com/maps/search/?api=1&query={quote_plus(query)}"
 
 
-def _task_query(volunteer: Volunteer, now: datetime) -> Any:
-    since = now - timedelta(hours=details_hours())
-    return (
-        select(HelpRequest, Resident)
-        .join(Resident, Resident.id == HelpRequest.resident_id)
-        .where(
-            HelpRequest.volunteer_id == volunteer.id,
-            or_(
-                HelpRequest.status.in_(ACTIVE),
-                # Delivered: still shown (address and phone included) for the configured hours only.
-                and_(HelpRequest.status == Status.DELIVERED.value, HelpRequest.delivered_at >= since),
-            ),
-        )
-    )
+# What a task shows, read as plain columns (a list page builds no HelpRequest or Resident objects).
+TASK_COLUMNS = (
+    HelpRequest.reference,
+    HelpRequest.type,
+    HelpRequest.status,
+    HelpRequest.urgency,
+    HelpRequest.due_by,
+    HelpRequest.details,
+    HelpRequest.volunteer_notes,
+    HelpRequest.delivered_at,
+    Resident.name,
+    Resident.address_line1,
+    Resident.address_line2,
+    Resident.town,
+    Resident.postcode,
+    Resident.phone,
+    Resident.lat,
+    Resident.lon,
+)
 
 
-def list_tasks(volunteer: Volunteer, now: datetime | None = None) -> list[TaskView]:
-    """Accepted and in-progress tasks first (most urgent, soonest due), then recently delivered ones.
+def list_tasks(volunteer: Volunteer, now: datetime | None = None, reference: str | None = None) -> list[TaskView]:
+    """Accepted and in-progress tasks first (most urgent, soonest due), then recently delivered ones; only the
+    task `reference` when given.
 
     The last step and an unanswered lone-working alert come in the same statement (one round trip)."""
     now = now or utcnow()
+    since = now - timedelta(hours=details_hours())
     mine = and_(VolunteerProgress.request_id == HelpRequest.id, VolunteerProgress.volunteer_id == volunteer.id)
     last_step = (
         select(VolunteerProgress.step).where(mine).order_by(VolunteerProgress.id.desc()).limit(1).scalar_subquery()
@@ -107,44 +114,54 @@ def list_tasks(volunteer: Volunteer, now: datetime | None = None) -> list[TaskVi
         .where(mine, VolunteerProgress.alerted_at.is_not(None), VolunteerProgress.answered_ok_at.is_(None))
         .exists()
     )
-    rows = db.session.execute(
-        _task_query(volunteer, now)
-        .add_columns(last_step, welfare)
+    query = (
+        select(*TASK_COLUMNS, last_step.label("last_step"), welfare.label("welfare"))
+        .join(Resident, Resident.id == HelpRequest.resident_id)
+        .where(
+            HelpRequest.volunteer_id == volunteer.id,
+            or_(
+                HelpRequest.status.in_(ACTIVE),
+                # Delivered: still shown (address and phone included) for the configured hours only.
+                and_(HelpRequest.status == Status.DELIVERED.value, HelpRequest.delivered_at >= since),
+            ),
+        )
         .order_by(
             HelpRequest.delivered_at.is_not(None), HelpRequest.urgency.desc(), HelpRequest.sla_due_at, HelpRequest.id
         )
-    ).all()
-    return [_view(req, res, step, bool(alert)) for req, res, step, alert in rows]
+    )
+    if reference is not None:
+        query = query.where(HelpRequest.reference == reference)
+    return [_view(row) for row in db.session.execute(query)]
 
 
-def _view(req: HelpRequest, res: Resident, last_step: str | None, welfare: bool) -> TaskView:
-    address = ", ".join(p for p in (res.address_line1, res.address_line2, res.town) if p)
+def _view(row: Row[Any]) -> TaskView:
+    """A task from a row of TASK_COLUMNS, its last step and whether a lone-working alert waits for an answer."""
+    address = ", ".join(p for p in (row.address_line1, row.address_line2, row.town) if p)
     return TaskView(
-        reference=req.reference,
-        type=req.type,
-        type_label=REQUEST_TYPE_LABELS[RequestType(req.type)],
-        status=req.status,
-        urgency=req.urgency,
-        due_by=req.due_by,
-        name=res.name,
+        reference=row.reference,
+        type=row.type,
+        type_label=REQUEST_TYPE_LABELS[RequestType(row.type)],
+        status=row.status,
+        urgency=row.urgency,
+        due_by=row.due_by,
+        name=row.name,
         address=address,
-        postcode=res.postcode,
-        phone=res.phone,
-        details=req.details,
-        volunteer_notes=req.volunteer_notes,
-        maps_url=_maps_url(address, res.postcode, res.lat, res.lon),
-        last_step=last_step,
-        delivered_at=req.delivered_at,
-        welfare_check=welfare and req.status in ACTIVE,
+        postcode=row.postcode,
+        phone=row.phone,
+        details=row.details,
+        volunteer_notes=row.volunteer_notes,
+        maps_url=_maps_url(address, row.postcode, row.lat, row.lon),
+        last_step=row.last_step,
+        delivered_at=row.delivered_at,
+        welfare_check=bool(row.welfare) and row.status in ACTIVE,
     )
 
 
 def get_task(volunteer: Volunteer, reference: str, now: datetime | None = None) -> TaskView:
-    row = db.session.execute(_task_query(volunteer, now or utcnow()).where(HelpRequest.reference == reference)).first()
-    if row is None:
+    found = list_tasks(volunteer, now, reference)
+    if not found:
         raise NotFound("That task is not in your list")
-    tasks = [t for t in list_tasks(volunteer, now) if t.reference == reference]
-    return tasks[0]
+    return found[0]
 
 
 def clean_step(step: object, reason: object) -> tuple[str, str | None]:
