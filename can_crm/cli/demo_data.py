@@ -200,7 +200,7 @@ def seed(residents: int = 300, seed: int = 2020) -> Iterator[str]:
         requests.triage(created, {}, coordinator)
         for step in STATE_PATH[target]:
             if step == "matched":
-                requests.assign_volunteer(created, rng.choice(pool).id, coordinator)
+                requests.assign_volunteer(created, rng.choice(pool).id, coordinator, within_limits=False)
                 continue
             who = Actor(role=RESIDENT) if step == "confirmed" else coordinator
             reason = "Demo data" if step in ("cancelled", "unable_to_fulfil", "handed_off", "escalated") else None

@@ -31,7 +31,7 @@ def test_queue_page_query_count_does_not_grow_with_page_size(
     client: Any, db: Any, make_user: Any, login: Any, make_request: Any, make_volunteer: Any
 ) -> None:
     coordinator = make_user("coordinator")
-    volunteers = [make_volunteer(name=f"Helper {chr(65 + n)}") for n in range(3)]
+    volunteers = [make_volunteer(name=f"Helper {chr(65 + n)}", capacity="20") for n in range(3)]
     coord = Actor(role="coordinator", user_id=coordinator.id)
     for n in range(60):
         req = make_request(resident={"name": f"Resident {chr(65 + n % 26)}"})

@@ -1,5 +1,6 @@
 """The most tasks a volunteer takes in a day (`max_per_day`), beside the most they hold at once (`capacity`):
-Nearby claims, matching runs and approvals all respect it, a new day gives it back, and bad values are refused."""
+Nearby claims, matching runs, approvals and offers by hand all respect them, a new day gives it back, and bad
+values are refused."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from can_crm import unit_of_work
 from can_crm.models.base import utcnow
+from can_crm.models.request import HelpRequest
 from can_crm.services.common.errors import FieldErrors
 from can_crm.services.matching import decisions
 from can_crm.services.matching import runs as matching_runs
@@ -138,3 +140,60 @@ def test_the_profile_page_keeps_a_bad_daily_limit_and_says_what_is_wrong(
     assert ok.status_code == 302
     db.session.expire_all()
     assert db.session.get(type(me), me.id).max_per_day == 3
+
+
+def test_an_offer_by_hand_to_a_volunteer_at_their_limit_is_refused_and_the_list_says_who_is(
+    client: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any, login: Any, headers: Any
+) -> None:
+    busy = volunteer(make_volunteer, 0.0, name="Busy Volunteer", capacity="1")
+    free = volunteer(make_volunteer, 0.2, name="Free Volunteer", capacity="1")
+    held, req = triaged(make_request, 0.0), triaged(make_request, 0.1)
+    login(make_user("coordinator"))
+
+    def offer(request: Any, volunteer_id: int) -> Any:
+        return client.post(f"/coordinator/requests/{request.reference}/assign", data={"volunteer_id": volunteer_id})
+
+    assert offer(held, busy.id).status_code == 302
+
+    page = client.get(f"/coordinator/requests/{req.reference}").get_data(as_text=True)
+    options = {line.split(">")[1].split(" – ")[0]: line for line in page.splitlines() if "<option value=" in line}
+    assert options["Busy Volunteer"].endswith(" – at their limit (1 at once)</option>")
+    assert "limit" not in options["Free Volunteer"]  # room: no mark
+    refused = offer(req, busy.id)
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert f"Choose another volunteer: volunteer #{busy.id} has no spare capacity (1 at once)" in body
+    assert 'href="#volunteer_id"' in body  # the GOV.UK error summary links to the field
+    assert f'<option selected value="{busy.id}">' in body or f'value="{busy.id}" selected' in body  # choice kept
+    api = client.post(f"/api/v1/requests/{req.reference}/assign", json={"volunteer_id": busy.id}, headers=headers)
+    assert api.status_code == 422, api.get_json()
+    assert api.get_json()["error"]["fields"]["volunteer_id"].startswith("Choose another volunteer: volunteer #")
+    db.session.expire_all()
+    assert db.session.get(HelpRequest, req.id).status == "triaged"
+
+    assert offer(req, free.id).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(HelpRequest, req.id).volunteer_id == free.id
+
+
+def test_an_offer_by_hand_past_the_days_limit_is_refused_with_that_reason(
+    db: Any, make_request: Any, make_volunteer: Any
+) -> None:
+    from can_crm.services.common.errors import ValidationError
+    from can_crm.services.requests import operations
+    from tests.integration.matching_helpers import COORD
+
+    me = volunteer(make_volunteer, 0.0, capacity="3", max_per_day="1")
+    first, second = triaged(make_request, 0.0), triaged(make_request, 0.1)
+    operations.assign_volunteer(first, me.id, COORD)
+    unit_of_work.commit()
+    with pytest.raises(ValidationError) as refused:
+        operations.assign_volunteer(second, me.id, COORD)
+    assert refused.value.message == (
+        f"Choose another volunteer: volunteer #{me.id} has taken as many tasks today as they said (1 a day)"
+    )
+    assert refused.value.field == "volunteer_id"
+    # A delivery round fills a car by its parcels, not by these limits: it may still offer the stop.
+    operations.assign_volunteer(second, me.id, COORD, reason="Offered as a stop of a round", within_limits=False)
+    unit_of_work.commit()
+    assert second.status == "matched"

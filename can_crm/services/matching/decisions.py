@@ -130,7 +130,7 @@ def approve(proposal_ids: Iterable[int], user: User | None, *, note: str | None 
     how = "approved" if user is not None else "auto-approved"
     for proposal in proposals:
         assert proposal.volunteer_id is not None
-        request_service.assign_volunteer(proposal.request, proposal.volunteer_id, actor)
+        request_service.assign_volunteer(proposal.request, proposal.volunteer_id, actor, within_limits=False)
         _record(proposal, "approved", actor, note, f"{how}: offered to volunteer #{proposal.volunteer_id}")
     db.session.flush()
     return proposals
@@ -219,7 +219,7 @@ def override(proposal_id: int, volunteer_id: object, user: User, note: object) -
         raise FieldErrors(errors)
     assert chosen is not None
     actor = policy.actor_for(user)
-    request_service.assign_volunteer(proposal.request, chosen, actor)
+    request_service.assign_volunteer(proposal.request, chosen, actor, within_limits=False)
     proposal.override_volunteer_id = chosen
     _record(
         proposal,

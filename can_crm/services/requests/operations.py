@@ -30,6 +30,7 @@ from can_crm.services.requests.events import Actor, record_event
 from can_crm.services.requests.occurrences import sla_due
 from can_crm.services.requests.rules import clean_request
 from can_crm.services.volunteers import profiles as volunteers
+from can_crm.services.volunteers import workload
 from can_crm.unit_of_work import atomic
 
 # The states whose priority, skills, due date and notes may still be set (a new request becomes triaged).
@@ -82,14 +83,26 @@ def _describe_triage(request: HelpRequest, cleaned: Mapping[str, Any]) -> str:
 
 @atomic
 def assign_volunteer(
-    request: HelpRequest, volunteer_id: int, actor: Actor, reason: str = "Offered by hand"
+    request: HelpRequest,
+    volunteer_id: int,
+    actor: Actor,
+    reason: str = "Offered by hand",
+    *,
+    within_limits: bool = True,
 ) -> HelpRequest:
-    """Propose a volunteer: a triaged request becomes matched (`reason` says how: by hand, a delivery round...)."""
+    """Propose a volunteer: a triaged request becomes matched (`reason` says how: by hand, a delivery round...).
+
+    A volunteer at their own limit (tasks at once, or a day) is refused, as matching refuses them; callers that
+    have checked the limits already (approving a run's proposals) or plan by other rules (a delivery round fills
+    a car by its parcels) pass `within_limits=False`."""
     volunteer = db.session.get(Volunteer, volunteer_id)
     if volunteer is None:
         raise NotFound("No volunteer with that id", "volunteer_id")
     if not volunteer.is_available(utcnow().date()):
         raise ValidationError("That volunteer is paused, isolating or inactive: choose another", "volunteer_id")
+    full = workload.load_of(volunteer).full_reason(volunteer) if within_limits else None
+    if full is not None:
+        raise ValidationError(f"Choose another volunteer: {full}", "volunteer_id")
     if request.status != Status.TRIAGED.value:
         raise TransitionRefused(f"Only a triaged request can be assigned; this one is {request.status}")
     request.volunteer_id = volunteer.id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from math import asin, cos, radians, sin, sqrt
 from typing import Any
@@ -28,6 +28,7 @@ from can_crm.services.common.validation import (
     clean_postcode,
     clean_text,
 )
+from can_crm.services.volunteers import workload
 from can_crm.unit_of_work import atomic
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -225,6 +226,7 @@ class Candidate:
     max_km: float
     km: float | None
     speaks_language: bool = False  # they have the "Speaks ..." skill of the resident's language
+    at_limit: str | None = None  # which of their own limits they are at ("2 at once"), when one is reached
 
 
 def language_skill(language: str | None) -> str | None:
@@ -264,7 +266,20 @@ def candidates_for(
         elif len(unplaced) < limit:
             unplaced.append(Candidate(vid, name, max_km, None, talks))
     nearest = heapq.nsmallest(limit, placed, key=lambda c: (c.km, c.name, c.id))
-    return (nearest + unplaced)[:limit]
+    chosen = (nearest + unplaced)[:limit]
+    # Each says when they are at one of their own limits: assigning them would be refused (as matching refuses).
+    shown = {v.id: v for v in db.session.scalars(select(Volunteer).where(Volunteer.id.in_([c.id for c in chosen])))}
+    load = workload.loads(list(shown.values()))
+    return [replace(c, at_limit=_limit_words(shown[c.id], load.get(c.id, workload.Load()))) for c in chosen]
+
+
+def _limit_words(volunteer: Volunteer, load: workload.Load) -> str | None:
+    limit = load.limit_reached(volunteer)
+    if limit == workload.Limit.AT_ONCE:
+        return f"{volunteer.capacity} at once"
+    if limit == workload.Limit.TODAY:
+        return f"{volunteer.max_per_day} today"
+    return None
 
 
 @atomic
