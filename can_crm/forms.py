@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSubmitInput
-from wtforms import DateField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovSubmitInput
+from wtforms import DateField, RadioField, SubmitField
 
+from can_crm.models.enums import OFFERS_BY_LABELS, OffersBy
 from can_crm.services.common.errors import FieldErrors
 
 
@@ -83,3 +84,15 @@ def date_value(field: DateField) -> str | None:
         day, month, year = parts
         return f"{year}-{month.zfill(2)}-{day.zfill(2)}"
     return " ".join(p for p in parts if p) or None
+
+
+def offers_by_field(label: str, description: str) -> RadioField:
+    """How offers reach a volunteer (the app, or texts answered YES or NO), worded for whoever fills it in."""
+    return RadioField(
+        label,
+        description=description,
+        choices=[(k.value, v) for k, v in OFFERS_BY_LABELS.items()],
+        default=OffersBy.WEB.value,
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )

@@ -26,7 +26,7 @@ from wtforms import (
     TextAreaField,
 )
 
-from can_crm.forms import GovDateField, date_value
+from can_crm.forms import GovDateField, date_value, offers_by_field
 from can_crm.models.enums import (
     REQUEST_TYPE_LABELS,
     SKILLS,
@@ -250,6 +250,9 @@ class VolunteerForm(FlaskForm):
     max_per_day = StringField(
         "Most tasks in a day (optional)", description="Empty for no daily limit", widget=GovTextInput()
     )
+    offers_by = offers_by_field(
+        "How offers reach them", "By text message they reply YES or NO: it needs a mobile phone number"
+    )
     skills = checkbox_field("Skills", list(SKILLS.items()))
     dbs_level = RadioField(
         "DBS check level",
@@ -285,6 +288,7 @@ class VolunteerForm(FlaskForm):
             "max_km": self.max_km.data,
             "capacity": self.capacity.data,
             "max_per_day": self.max_per_day.data,
+            "offers_by": self.offers_by.data,
             "skills": list(self.skills.data or []),
             "dbs_level": self.dbs_level.data,
             "dbs_certificate_date": date_value(self.dbs_certificate_date),

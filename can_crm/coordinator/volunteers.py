@@ -65,6 +65,7 @@ def edit_volunteer(volunteer_id: int) -> Any:
             "max_km": f"{volunteer.max_km:g}",
             "capacity": str(volunteer.capacity),
             "max_per_day": "" if volunteer.max_per_day is None else str(volunteer.max_per_day),
+            "offers_by": volunteer.offers_by,
             "skills": list(volunteer.skills or []),
             "dbs_level": volunteer.dbs_level,
             "dbs_certificate_date": volunteer.dbs_certificate_date,

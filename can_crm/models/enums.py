@@ -140,6 +140,19 @@ class Transport(StrEnum):
     PUBLIC_TRANSPORT = "public_transport"
 
 
+class OffersBy(StrEnum):
+    """How a volunteer hears of what is offered to them."""
+
+    WEB = "web"  # the volunteer app's "Offered to me"
+    SMS = "sms"  # a text message, answered YES or NO (volunteers without a smartphone)
+
+
+OFFERS_BY_LABELS = {
+    OffersBy.WEB: "On this website (the volunteer app)",
+    OffersBy.SMS: "By text message: I reply YES or NO",
+}
+
+
 TRANSPORT_LABELS = {
     Transport.WALK: "On foot",
     Transport.CYCLE: "Bicycle",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from can_crm.extensions import db
 from can_crm.models.base import UTCDateTime, created_at_column, enum_check, utcnow
-from can_crm.models.enums import DbsLevel, RequestType, VolunteerStatus
+from can_crm.models.enums import DbsLevel, OffersBy, RequestType, VolunteerStatus
 
 PERSONAL = {"personal": True}
 
@@ -19,6 +19,7 @@ class Volunteer(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         enum_check("dbs_level", DbsLevel),
         enum_check("status", VolunteerStatus),
+        enum_check("offers_by", OffersBy),
         CheckConstraint("max_km > 0 AND max_km <= 100", name="max_km_range"),
         CheckConstraint("capacity >= 1 AND capacity <= 20", name="capacity_range"),
         CheckConstraint("max_per_day IS NULL OR (max_per_day >= 1 AND max_per_day <= 20)", name="max_per_day_range"),
@@ -44,6 +45,8 @@ class Volunteer(db.Model):  # type: ignore[name-defined]
     capacity: Mapped[int] = mapped_column(default=1)  # the most tasks held at once
     max_per_day: Mapped[int | None] = mapped_column()  # the most tasks taken in a day; None: no daily limit
     transport: Mapped[str | None] = mapped_column(String(20))
+    # How offers reach them: the app, or a text message to their mobile (answered YES or NO).
+    offers_by: Mapped[str] = mapped_column(String(10), default=OffersBy.WEB.value, server_default=OffersBy.WEB.value)
     dbs_level: Mapped[str] = mapped_column(String(10), default=DbsLevel.NONE.value)
     dbs_certificate_date: Mapped[date | None] = mapped_column(Date, info=PERSONAL)
     dbs_certificate_number: Mapped[str | None] = mapped_column(String(20), info=PERSONAL)

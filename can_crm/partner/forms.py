@@ -15,7 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 
-from can_crm.forms import GovDateField
+from can_crm.forms import GovDateField, offers_by_field
 from can_crm.resident.forms import HelpRequestForm
 from can_crm.volunteer.forms import ProfileFields
 
@@ -57,6 +57,10 @@ class PersonForm(ProfileFields):
         "Most tasks they can take on in a day (optional)",
         description="Leave it empty for no daily limit",
         widget=GovTextInput(),
+    )
+    offers_by = offers_by_field(
+        "How should we tell them what we would like them to do?",
+        "By text message they reply YES or NO: no smartphone needed, but a mobile number is",
     )
     submit = SubmitField("Add volunteer", widget=GovSubmitInput())
 

@@ -54,6 +54,7 @@ def profile() -> Any:
             "transport": volunteer.transport,
             "capacity": str(volunteer.capacity),
             "max_per_day": "" if volunteer.max_per_day is None else str(volunteer.max_per_day),
+            "offers_by": volunteer.offers_by,
             "skills": list(volunteer.skills or []),
             "organisation": volunteer.organisation,
             "paused_until": volunteer.paused_until,

@@ -15,7 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import HiddenField, PasswordField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
 
-from can_crm.forms import GovDateField, date_value
+from can_crm.forms import GovDateField, date_value, offers_by_field
 from can_crm.models.enums import SKILLS, TRANSPORT_LABELS
 from can_crm.services.volunteers.profiles import DAYS, SLOTS
 
@@ -55,6 +55,10 @@ class ProfileFields(FlaskForm):
         description="Leave it empty if you do not want a daily limit",
         widget=GovTextInput(),
     )
+    offers_by = offers_by_field(
+        "How should we tell you what we would like you to do?",
+        "By text message you reply YES to take something on or NO to say no: no smartphone needed",
+    )
     skills = _checkboxes("What can you help with? Select all that apply", list(SKILLS.items()))
     avail_mon = _checkboxes("Monday", [(s, s.title()) for s in SLOTS])
     avail_tue = _checkboxes("Tuesday", [(s, s.title()) for s in SLOTS])
@@ -77,6 +81,7 @@ class ProfileFields(FlaskForm):
             "transport": self.transport.data,
             "capacity": self.capacity.data,
             "max_per_day": self.max_per_day.data,
+            "offers_by": self.offers_by.data,
             "skills": list(self.skills.data or []),
             "availability": self.availability(),
             "organisation": self.organisation.data if self.organisation is not None else None,

@@ -10,6 +10,7 @@ from can_crm.models.enums import (
     NOT_DELIVERED_REASONS,
     SKILLS,
     DbsLevel,
+    OffersBy,
     ProgressStep,
     Transport,
     VolunteerStatus,
@@ -17,6 +18,10 @@ from can_crm.models.enums import (
 )
 
 _DAYS = "mon, tue, wed, thu, fri, sat, sun"
+OFFERS_BY_HELP = (
+    "How offers reach them: web (the volunteer app, the default) or sms (a text message answered YES or NO; "
+    "needs a mobile phone number)"
+)
 
 
 class VolunteerInSchema(StrictSchema):
@@ -35,6 +40,7 @@ class VolunteerInSchema(StrictSchema):
         allow_none=True, metadata={"format": "date", "description": "DBS certificate date, YYYY-MM-DD"}
     )
     transport = _choice(values(Transport), "How they travel")
+    offers_by = _choice(values(OffersBy), OFFERS_BY_HELP)
     availability = fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.String()),
@@ -60,6 +66,7 @@ class OrganisationPersonInSchema(StrictSchema):
     )
     skills = fields.List(fields.String(metadata={"enum": sorted(SKILLS)}), allow_none=True)
     transport = _choice(values(Transport), "How they travel")
+    offers_by = _choice(values(OffersBy), OFFERS_BY_HELP)
     availability = fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.String()),
@@ -128,6 +135,7 @@ class VolunteerOutSchema(ma.Schema):
     dbs_level = fields.String()
     dbs_checked_on = fields.Date(allow_none=True)
     transport = fields.String(allow_none=True)
+    offers_by = fields.String(metadata={"enum": values(OffersBy)})
     availability = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
     organisation = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": values(VolunteerStatus)})

@@ -37,6 +37,7 @@ def volunteer_out(v: Volunteer) -> dict[str, Any]:
         "dbs_level": v.dbs_level,
         "dbs_checked_on": v.dbs_certificate_date,
         "transport": v.transport,
+        "offers_by": v.offers_by,
         "availability": dict(v.availability or {}),
         "organisation": v.organisation,
         "status": v.status,

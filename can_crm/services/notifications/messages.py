@@ -94,10 +94,55 @@ TEMPLATES: dict[str, Template] = {
             "anything to do."
         ),
     ),
+    # To volunteers who chose offers by text message (English: volunteers choose no language).
+    "volunteer_offer": Template(
+        N_("Can you help? %(reference)s"),
+        N_(
+            "%(authority)s Council: can you help? %(what)s, %(where)s, needed by %(due)s. "
+            "Reply YES %(reference)s to take it on, or NO %(reference)s if you cannot."
+        ),
+    ),
+    "volunteer_task": Template(
+        N_("Thank you: %(reference)s is yours"),
+        N_(
+            "Thank you: %(reference)s is yours. %(name)s, %(address)s. Phone: %(phone)s. %(notes)s "
+            "Please keep these details private and delete this message when you have finished."
+        ),
+    ),
+    "volunteer_declined": Template(
+        N_("Thank you for letting us know: %(reference)s"),
+        N_("Thank you for letting us know. We will ask someone else to help with %(reference)s."),
+    ),
+    "volunteer_reply_unclear": Template(
+        N_("Which request do you mean?"),
+        N_(
+            "We could not tell what you meant. Reply YES or NO with the reference, like YES %(reference)s. "
+            "Offered to you now: %(references)s."
+        ),
+    ),
+    "volunteer_no_offer": Template(
+        N_("That offer is no longer open"),
+        N_("That offer is no longer open to you (someone else may have taken it). Thank you all the same."),
+    ),
 }
 
 
-_PLACEHOLDERS = ("authority", "reference", "link", "until", "organisation")
+_PLACEHOLDERS = (
+    "authority",
+    "reference",
+    "link",
+    "until",
+    "organisation",
+    # volunteers' texts
+    "what",
+    "where",
+    "due",
+    "name",
+    "address",
+    "phone",
+    "notes",
+    "references",
+)
 
 
 class UnknownTemplate(ValueError):

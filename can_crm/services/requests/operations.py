@@ -29,8 +29,8 @@ from can_crm.services.requests import delivery, lifecycle, safeguarding
 from can_crm.services.requests.events import Actor, record_event
 from can_crm.services.requests.occurrences import sla_due
 from can_crm.services.requests.rules import clean_request
+from can_crm.services.volunteers import offers, workload
 from can_crm.services.volunteers import profiles as volunteers
-from can_crm.services.volunteers import workload
 from can_crm.unit_of_work import atomic
 
 # The states whose priority, skills, due date and notes may still be set (a new request becomes triaged).
@@ -106,7 +106,9 @@ def assign_volunteer(
     if request.status != Status.TRIAGED.value:
         raise TransitionRefused(f"Only a triaged request can be assigned; this one is {request.status}")
     request.volunteer_id = volunteer.id
-    lifecycle.transition(request, Status.MATCHED.value, actor, reason)
+    event = lifecycle.transition(request, Status.MATCHED.value, actor, reason)
+    db.session.flush()
+    offers.announce(volunteer, request, f"volunteer_offer:e{event.id}")
     return request
 
 

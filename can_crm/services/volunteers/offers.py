@@ -7,6 +7,7 @@ SMS channel (YES/NO replies, from the notifications work) is one more adapter: i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -14,14 +15,16 @@ from typing import Any, Protocol
 from sqlalchemy import Row, select
 
 from can_crm.extensions import db
-from can_crm.models.enums import REQUEST_TYPE_LABELS, RequestType, Status
+from can_crm.models.enums import REQUEST_TYPE_LABELS, OffersBy, RequestType, Role, Status
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.models.volunteer import Volunteer
-from can_crm.services.common.errors import NotFound, ValidationError
+from can_crm.services.common.errors import NotFound
 from can_crm.services.common.validation import clean_text
+from can_crm.services.notifications import outgoing
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import Actor
+from can_crm.services.requests.references import normalise_reference
 from can_crm.services.volunteers.profiles import distance_km
 from can_crm.unit_of_work import atomic
 
@@ -42,11 +45,17 @@ class OfferView:
 
 
 class OfferChannel(Protocol):
-    """A way to tell a volunteer about an offer. `send` runs after the commit; it must not change the request."""
+    """A way to tell a volunteer about an offer. `send` runs in the transaction that makes the offer and only
+    queues (a message goes out from a job after the commit, so an offer rolled back is never sent); it must not
+    change the request. `key` names this offer (the same request offered again is a new key)."""
 
     name: str
 
-    def send(self, volunteer: Volunteer, offer: OfferView) -> None: ...
+    def serves(self, volunteer: Volunteer) -> bool:
+        """Whether this channel has anything to send this volunteer."""
+        ...
+
+    def send(self, volunteer: Volunteer, request: HelpRequest, offer: OfferView, key: str) -> None: ...
 
 
 class WebChannel:
@@ -54,15 +63,34 @@ class WebChannel:
 
     name = "web"
 
-    def send(self, volunteer: Volunteer, offer: OfferView) -> None:
+    def serves(self, volunteer: Volunteer) -> bool:
+        return False
+
+    def send(self, volunteer: Volunteer, request: HelpRequest, offer: OfferView, key: str) -> None:
         return None
 
 
-_CHANNELS: dict[str, OfferChannel] = {"web": WebChannel()}
+class TextChannel:
+    """A text message to a volunteer who chose offers by text (no smartphone needed): what, roughly where, by
+    when, and the reference to answer YES or NO with (`reply_by_text`). Never who or the exact address."""
+
+    name = "sms"
+
+    def serves(self, volunteer: Volunteer) -> bool:
+        return volunteer.offers_by == OffersBy.SMS.value
+
+    def send(self, volunteer: Volunteer, request: HelpRequest, offer: OfferView, key: str) -> None:
+        where = offer.district + (f", {offer.distance_km:.1f} km from you" if offer.distance_km is not None else "")
+        due = offer.due_by or offer.sla_due_at.date()
+        params = {"what": offer.type_label, "where": where, "due": f"{due:%A} {due.day} {due:%B}"}
+        outgoing.send("volunteer_offer", volunteer_id=volunteer.id, request=request, dedupe_key=key, params=params)
+
+
+_CHANNELS: dict[str, OfferChannel] = {"web": WebChannel(), "sms": TextChannel()}
 
 
 def register_channel(channel: OfferChannel) -> None:
-    """Add a channel (e.g. SMS from the notifications work); offers go out on every registered channel."""
+    """Add a channel; offers go out on every registered channel (each decides whether it serves the volunteer)."""
     _CHANNELS[channel.name] = channel
 
 
@@ -156,19 +184,78 @@ def decline(volunteer: Volunteer, reference: str, actor: Actor, reason: str | No
     return request
 
 
-@atomic
-def reply(volunteer: Volunteer, reference: str, answer: str, actor: Actor) -> HelpRequest:
-    """A channel's YES/NO reply (e.g. an SMS), said the way people say it."""
-    word = answer.strip().lower()
-    if word in ("yes", "y", "accept"):
-        return accept(volunteer, reference, actor)
-    if word in ("no", "n", "decline"):
-        return decline(volunteer, reference, actor)
-    raise ValidationError("Reply YES to accept or NO to decline", "answer")
+def announce(volunteer: Volunteer, request: HelpRequest, key: str) -> None:
+    """Tell the volunteer of the offer just made, on every channel that serves them (in the transaction that
+    made it)."""
+    serving = [channel for channel in channels() if channel.serves(volunteer)]
+    if not serving:
+        return
+    postcode = db.session.scalar(select(Resident.postcode).where(Resident.id == request.resident_id)) or ""
+    offer = view(volunteer, request, postcode, request.lat, request.lon)
+    for channel in serving:
+        channel.send(volunteer, request, offer, key)
 
 
-def announce(volunteer: Volunteer, request: HelpRequest, postcode: str, lat: float | None, lon: float | None) -> None:
-    """Send an offer on every channel (call after the commit that made it)."""
-    offer = view(volunteer, request, postcode, lat, lon)
-    for channel in channels():
-        channel.send(volunteer, offer)
+# -- answers by text message -----------------------------------------------------------------------------------
+
+_YES = {"yes", "y", "yeah", "yep", "ok", "okay", "accept"}
+_NO = {"no", "n", "nope", "decline", "sorry"}
+
+
+def reply_by_text(number: str, message: str, message_id: int) -> str | None:
+    """A text from a volunteer's number answering an offer: YES takes it on (their task's details come back by
+    text), NO turns it down (back to triage). With several offers open the reference says which; anything we
+    cannot read gets a text saying how to answer. Returns what the text was understood as, or None when the
+    number is no volunteer's with an offer open (the caller tries residents: the number may be one's too).
+    """
+    volunteer = db.session.scalar(
+        select(Volunteer).where(Volunteer.phone == number, Volunteer.active.is_(True)).order_by(Volunteer.id)
+    )
+    open_offers = (
+        []
+        if volunteer is None
+        else list(
+            db.session.scalars(
+                select(HelpRequest.reference)
+                .where(HelpRequest.volunteer_id == volunteer.id, HelpRequest.status == Status.MATCHED.value)
+                .order_by(HelpRequest.id)
+            )
+        )
+    )
+    if volunteer is None or not open_offers:
+        return None
+    words = re.findall(r"[\w-]+", message.lower())
+    answer = "yes" if words and words[0] in _YES else "no" if words and words[0] in _NO else None
+    named = {ref for ref in (normalise_reference(w) for w in words) if ref}
+    chosen = sorted(named)[0] if len(named) == 1 else open_offers[0] if len(open_offers) == 1 and not named else None
+    key = f"volunteer_reply:i{message_id}"
+
+    def tell(template: str, request: HelpRequest | None = None, **params: str) -> None:
+        outgoing.send(template, volunteer_id=volunteer.id, request=request, dedupe_key=key, params=params)
+
+    if answer is None or chosen is None:
+        tell("volunteer_reply_unclear", references=", ".join(open_offers), reference=open_offers[0])
+        return "unclear"
+    actor = Actor(role=Role.VOLUNTEER.value, user_id=volunteer.user_id, volunteer_id=volunteer.id)
+    try:
+        request = accept(volunteer, chosen, actor) if answer == "yes" else decline(volunteer, chosen, actor, "By text")
+    except NotFound:
+        tell("volunteer_no_offer", reference=chosen)
+        return "gone"
+    if answer == "no":
+        tell("volunteer_declined", request)
+        return "declined"
+    resident = db.session.get(Resident, request.resident_id)
+    assert resident is not None  # the request's foreign key
+    lines = (resident.address_line1, resident.address_line2, resident.town, resident.postcode)
+    address = ", ".join(line for line in lines if line)
+    notes = " ".join(p for p in (request.details, request.volunteer_notes) if p)
+    tell(
+        "volunteer_task",
+        request,
+        name=resident.name,
+        address=address,
+        phone=resident.phone or "none given",
+        notes=notes[:300],
+    )
+    return "accepted"

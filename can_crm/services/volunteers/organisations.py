@@ -48,6 +48,7 @@ FIELDS = (
     "transport",
     "capacity",
     "max_per_day",
+    "offers_by",
     "skills",
     "availability",
 )
@@ -62,6 +63,7 @@ COLUMNS = {
     "transport": "transport",
     "capacity": "capacity",
     "max_per_day": "max_per_day",
+    "offers_by": "offers_by",
     "skills": "skills",
     "availability": "availability",
 }
@@ -78,6 +80,7 @@ _ALIASES = {
     "tasksatonce": "capacity",
     "tasksaday": "max_per_day",
     "maxperday": "max_per_day",
+    "offersby": "offers_by",
 }
 # The field a service error names -> the CSV column to report it under.
 _COLUMN_OF = {f: c for c, f in COLUMNS.items()}
@@ -407,6 +410,7 @@ def sample_csv() -> str:
             "walk",
             "2",
             "3",
+            "web",
             "shopping; pharmacy collection",
             "mon morning; sat afternoon evening",
         ]

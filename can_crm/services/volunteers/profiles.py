@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from can_crm.extensions import db
-from can_crm.models.enums import SKILLS, DbsLevel, Role, Transport, VolunteerStatus, values
+from can_crm.models.enums import SKILLS, DbsLevel, OffersBy, Role, Transport, VolunteerStatus, values
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer, VolunteerHours
 from can_crm.services.accounts import users as accounts
@@ -27,6 +27,7 @@ from can_crm.services.common.validation import (
     clean_phone,
     clean_postcode,
     clean_text,
+    is_mobile,
 )
 from can_crm.services.volunteers import workload
 from can_crm.unit_of_work import atomic
@@ -107,6 +108,7 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "paused_until": lambda v: _date(v, "paused_until", "paused until"),
     "organisation": lambda v: clean_text(v, "organisation", "organisation", max_length=120) or None,
     "transport": lambda v: clean_choice(v, values(Transport), "transport", "how they travel") if v else None,
+    "offers_by": lambda v: clean_choice(v or "web", values(OffersBy), "offers_by", "how offers reach them"),
     "dbs_certificate_number": lambda v: (
         clean_text(v, "dbs_certificate_number", "DBS certificate number", max_length=20) or None
     ),
@@ -119,14 +121,28 @@ def clean_volunteer(data: Mapping[str, Any], *, partial: bool = False) -> dict[s
     cleaned, errors = apply_rules(_RULES, data, partial=partial)
     if cleaned.get("dbs_certificate_date") and cleaned["dbs_certificate_date"] > date.today():
         errors["dbs_certificate_date"] = "DBS certificate date must be today or in the past"
+    texts_without_mobile = not _reachable_by_text(cleaned.get("offers_by"), cleaned.get("phone"))
+    if "phone" in data and "phone" not in errors and texts_without_mobile:
+        errors["phone"] = NO_MOBILE_FOR_TEXTS
     if errors:
         raise FieldErrors(errors)
     return cleaned
 
 
+NO_MOBILE_FOR_TEXTS = "Enter a mobile phone number, like 07911 123 456, to get offers by text message"
+
+
+def _reachable_by_text(offers_by: str | None, phone: str | None) -> bool:
+    """Offers by text message need a mobile number to send them to."""
+    return offers_by != OffersBy.SMS.value or bool(phone and is_mobile(phone))
+
+
 def _apply(volunteer: Volunteer, cleaned: Mapping[str, Any]) -> None:
     for field, value in cleaned.items():
         setattr(volunteer, field, value)
+    # A change of one field alone (the API's PATCH) is checked against what the profile already holds.
+    if not _reachable_by_text(volunteer.offers_by, volunteer.phone):
+        raise FieldErrors({"phone" if "phone" in cleaned else "offers_by": NO_MOBILE_FOR_TEXTS})
     if "home_postcode" in cleaned:
         place = geocoding.locate(cleaned["home_postcode"])
         volunteer.lat, volunteer.lon = (place.lat, place.lon) if place else (None, None)

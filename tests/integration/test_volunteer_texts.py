@@ -1,0 +1,158 @@
+"""Offers by text message, for volunteers without a smartphone: the offer goes out (what, roughly where, by when,
+never who), YES or NO comes back through Notify's inbound callback, and the task's details follow a YES."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from can_crm import unit_of_work
+from can_crm.models.notification import InboundMessage, Notification
+from can_crm.models.request import HelpRequest
+from can_crm.models.volunteer import Volunteer
+from can_crm.services.common.errors import FieldErrors
+from can_crm.services.volunteers import profiles
+from tests.integration.volunteer_helpers import offer, volunteer_with_account
+
+CALLBACK_TOKEN = "callback-token-for-volunteer-texts-0123"
+NUMBER = "+447911123457"  # make_volunteer's mobile, as E.164
+
+
+@pytest.fixture
+def callbacks(app: Any) -> Any:
+    app.config["NOTIFY_CALLBACK_TOKEN"] = CALLBACK_TOKEN
+    yield {"Authorization": f"Bearer {CALLBACK_TOKEN}"}
+    app.config["NOTIFY_CALLBACK_TOKEN"] = None
+
+
+def texts_to(db: Any, volunteer: Any) -> list[Notification]:
+    db.session.expire_all()
+    query = select(Notification).where(Notification.volunteer_id == volunteer.id).order_by(Notification.id)
+    return list(db.session.scalars(query))
+
+
+def reply(client: Any, headers: Any, text: str, provider_id: str, number: str = "07911 123457") -> Any:
+    body = {
+        "id": provider_id,
+        "source_number": number,
+        "destination_number": "07700900000",
+        "message": text,
+        "date_received": "2026-11-30T10:00:00.000000Z",
+    }
+    response = client.post("/notify/inbound-sms", json=body, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["understood_as"]
+
+
+def status_of(db: Any, request: Any) -> str:
+    db.session.expire_all()
+    return db.session.get(HelpRequest, request.id).status
+
+
+def test_an_offer_by_text_names_no_one_and_yes_sends_the_task(
+    app: Any, client: Any, db: Any, make_request: Any, make_volunteer: Any, callbacks: Any
+) -> None:
+    texter = make_volunteer(offers_by="sms")
+    request = offer(make_request, texter)
+    app.extensions["can_queue"].wait()
+    [sent] = texts_to(db, texter)
+    assert (sent.template, sent.channel, sent.recipient, sent.status) == ("volunteer_offer", "sms", NUMBER, "sent")
+    assert "Shopping" in sent.body and f"Reply YES {request.reference}" in sent.body and "needed by" in sent.body
+    for private in ("Margaret", "Fulham Palace Road", "7911 123456", "+447911123456"):
+        assert private not in sent.body  # nobody's name, address or phone before they take it on
+    assert sent.request_id == request.id  # the resident's erasure reaches it
+
+    assert reply(client, callbacks, "Yes please", "in-yes") == "accepted"
+    assert status_of(db, request) == "accepted"
+    task = texts_to(db, texter)[-1]
+    assert task.template == "volunteer_task" and task.request_id == request.id
+    assert "Margaret Okafor" in task.body and "12 Fulham Palace Road" in task.body and "+447911123456" in task.body
+    # Notify calls again with the same message: nothing changes and nothing more is sent.
+    assert reply(client, callbacks, "Yes please", "in-yes") == "accepted"
+    assert len(texts_to(db, texter)) == 2
+    assert db.session.scalar(select(InboundMessage.understood_as)) == "accepted"
+
+
+def test_no_by_text_turns_the_offer_down_and_says_thank_you(
+    client: Any, db: Any, make_request: Any, make_volunteer: Any, callbacks: Any
+) -> None:
+    texter = make_volunteer(offers_by="sms")
+    request = offer(make_request, texter)
+    assert reply(client, callbacks, f"no {request.reference.lower()}", "in-no", "+44 7911 123457") == "declined"
+    assert status_of(db, request) == "triaged"
+    assert texts_to(db, texter)[-1].template == "volunteer_declined"
+
+
+def test_with_two_offers_open_the_reference_says_which(
+    client: Any, db: Any, make_request: Any, make_volunteer: Any, callbacks: Any
+) -> None:
+    texter = make_volunteer(offers_by="sms")
+    first, second = offer(make_request, texter), offer(make_request, texter)
+    assert reply(client, callbacks, "YES", "in-1") == "unclear"
+    unclear = texts_to(db, texter)[-1]
+    assert unclear.template == "volunteer_reply_unclear"
+    assert first.reference in unclear.body and second.reference in unclear.body
+    assert (status_of(db, first), status_of(db, second)) == ("matched", "matched")
+    assert reply(client, callbacks, "maybe later", "in-2") == "unclear"  # neither yes nor no
+
+    compact = second.reference.replace("-", "")  # typed without the dashes
+    assert reply(client, callbacks, f"YES {compact}", "in-3") == "accepted"
+    assert (status_of(db, first), status_of(db, second)) == ("matched", "accepted")
+    # An offer already gone (declined on the web meanwhile, say) is said to be gone.
+    assert reply(client, callbacks, f"YES {second.reference}", "in-4") == "gone"
+    assert texts_to(db, texter)[-1].template == "volunteer_no_offer"
+
+
+def test_volunteers_on_the_app_get_no_text_and_a_text_from_no_offer_is_left_to_residents(
+    app: Any, client: Any, db: Any, make_request: Any, make_volunteer: Any, callbacks: Any
+) -> None:
+    on_app = make_volunteer()
+    offer(make_request, on_app)
+    app.extensions["can_queue"].wait()
+    assert texts_to(db, on_app) == []
+    texter = make_volunteer(offers_by="sms", phone="07911 123458")
+    # No offer open to them: not read as an answer to one (the number may be a resident's too).
+    assert reply(client, callbacks, "yes", "in-5", "07911 123458") is None
+    assert texts_to(db, texter) == []
+
+
+def test_offers_by_text_need_a_mobile_number(
+    client: Any, db: Any, make_user: Any, make_volunteer: Any, login: Any, headers: Any
+) -> None:
+    with pytest.raises(FieldErrors) as refused:
+        make_volunteer(offers_by="sms", phone="020 7946 0000")  # a landline
+    assert refused.value.fields == {"phone": profiles.NO_MOBILE_FOR_TEXTS}
+    unit_of_work.rollback()
+
+    no_phone = make_volunteer(phone="")
+    api = client.patch(f"/api/v1/volunteers/{no_phone.id}", json={"offers_by": "sms"}, headers=headers)
+    assert api.status_code == 422 and api.get_json()["error"]["fields"] == {"offers_by": profiles.NO_MOBILE_FOR_TEXTS}
+    bad = client.patch(f"/api/v1/volunteers/{no_phone.id}", json={"offers_by": "pigeon"}, headers=headers)
+    assert bad.status_code == 422 and "offers_by" in bad.get_json()["error"]["fields"]
+    both = client.patch(
+        f"/api/v1/volunteers/{no_phone.id}", json={"offers_by": "sms", "phone": "07911 123459"}, headers=headers
+    )
+    assert both.status_code == 200 and both.get_json()["offers_by"] == "sms"
+
+    user, me = volunteer_with_account(make_user, make_volunteer, phone="07911 123460")
+    login(user)
+    page = client.get("/volunteer/profile").get_data(as_text=True)
+    assert "By text message: I reply YES or NO" in page
+    form = {
+        "name": me.name,
+        "phone": "",
+        "home_postcode": me.home_postcode,
+        "max_km": "5",
+        "capacity": "2",
+        "offers_by": "sms",
+        "transport": "walk",
+    }
+    refused_page = client.post("/volunteer/profile", data=form)
+    body = refused_page.get_data(as_text=True)
+    assert refused_page.status_code == 400 and profiles.NO_MOBILE_FOR_TEXTS in body and 'href="#phone"' in body
+    assert 'value="sms" checked' in body or 'checked value="sms"' in body  # the choice is kept
+    assert client.post("/volunteer/profile", data={**form, "phone": "07911 123460"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Volunteer, me.id).offers_by == "sms"
