@@ -156,3 +156,17 @@ def test_offers_by_text_need_a_mobile_number(
     assert client.post("/volunteer/profile", data={**form, "phone": "07911 123460"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Volunteer, me.id).offers_by == "sms"
+
+
+def test_an_approved_matching_proposal_is_texted_too(app: Any, db: Any, make_request: Any, make_volunteer: Any) -> None:
+    from can_crm.services.matching import decisions
+    from tests.integration.matching_helpers import proposals, run_matching, triaged, volunteer
+
+    texter = volunteer(make_volunteer, 0.0, offers_by="sms")
+    request = triaged(make_request, 0.2)
+    [proposal] = proposals(run_matching(app, db)).values()
+    assert proposal.volunteer_id == texter.id
+    decisions.approve([proposal.id], None)
+    unit_of_work.commit()
+    [sent] = texts_to(db, texter)
+    assert sent.template == "volunteer_offer" and request.reference in sent.body and "0.2 km from you" in sent.body

@@ -89,12 +89,15 @@ def assign_volunteer(
     reason: str = "Offered by hand",
     *,
     within_limits: bool = True,
+    announce: bool = True,
 ) -> HelpRequest:
     """Propose a volunteer: a triaged request becomes matched (`reason` says how: by hand, a delivery round...).
 
     A volunteer at their own limit (tasks at once, or a day) is refused, as matching refuses them; callers that
     have checked the limits already (approving a run's proposals) or plan by other rules (a delivery round fills
-    a car by its parcels) pass `within_limits=False`."""
+    a car by its parcels) pass `within_limits=False`. The offer is announced to the volunteer on their channels
+    (a text for those who chose texts) unless `announce` is False: a round's stops are one round, taken on the
+    round's page, not one text per stop."""
     volunteer = db.session.get(Volunteer, volunteer_id)
     if volunteer is None:
         raise NotFound("No volunteer with that id", "volunteer_id")
@@ -107,8 +110,9 @@ def assign_volunteer(
         raise TransitionRefused(f"Only a triaged request can be assigned; this one is {request.status}")
     request.volunteer_id = volunteer.id
     event = lifecycle.transition(request, Status.MATCHED.value, actor, reason)
-    db.session.flush()
-    offers.announce(volunteer, request, f"volunteer_offer:e{event.id}")
+    if announce:
+        db.session.flush()
+        offers.announce(volunteer, request, f"volunteer_offer:e{event.id}")
     return request
 
 

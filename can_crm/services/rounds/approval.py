@@ -71,7 +71,9 @@ def approve_plan(plan_id: int, user: User) -> int:
             vid = int(rnd.volunteer_id or 0)
             about = clock(stop.arrival_min)
             where = f"stop {n} of {len(order)} on delivery round #{rnd.id} (plan #{plan.id}), about {about}"
-            operations.assign_volunteer(stop.request, vid, actor, reason=f"Offered as {where}", within_limits=False)
+            operations.assign_volunteer(
+                stop.request, vid, actor, reason=f"Offered as {where}", within_limits=False, announce=False
+            )
             record_event(
                 stop.request, actor, EventKind.DELIVERY_ROUND, reason=f"Round plan approved: {where}", volunteer_id=vid
             )

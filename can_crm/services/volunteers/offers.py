@@ -190,8 +190,11 @@ def announce(volunteer: Volunteer, request: HelpRequest, key: str) -> None:
     serving = [channel for channel in channels() if channel.serves(volunteer)]
     if not serving:
         return
-    postcode = db.session.scalar(select(Resident.postcode).where(Resident.id == request.resident_id)) or ""
-    offer = view(volunteer, request, postcode, request.lat, request.lon)
+    # Where the resident is, as the offers page reads it.
+    postcode, lat, lon = db.session.execute(
+        select(Resident.postcode, Resident.lat, Resident.lon).where(Resident.id == request.resident_id)
+    ).one()
+    offer = view(volunteer, request, postcode, lat, lon)
     for channel in serving:
         channel.send(volunteer, request, offer, key)
 
