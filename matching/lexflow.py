@@ -35,11 +35,19 @@ URGENCIES = (3, 2, 1)
 
 @dataclass
 class CountsRound:
-    """One round of phase 1: the prefix counts on the candidate pairs and what breaks the proof."""
+    """One round of phase 1: the prefix counts on the candidate pairs and what breaks the proof.
+
+    ``used`` holds every pair one of the prefix flows used. It always holds an answer reaching all of ``counts``
+    at once (Mendelsohn-Dulmage, applied twice: the urgent flow's requests and the next flow's volunteers are
+    covered by one matching inside their union, and so on), so a fixed-count flow on ``used`` is feasible, and
+    on a few hundred thousand pairs it is quick where the flow on every candidate pair would not fit the time.
+    ``vol_of`` is the last flow's answer: the most served, but not the most urgent first.
+    """
 
     counts: dict[int, int]
     violators: Pairs
     vol_of: IntArray
+    used: Pairs
 
 
 def counts_round(p: Problem, pairs: Pairs, per_volunteer: int = 4) -> CountsRound:
@@ -60,6 +68,7 @@ def counts_round(p: Problem, pairs: Pairs, per_volunteer: int = 4) -> CountsRoun
     found: list[Pairs] = []
     total = 0
     vol_of = np.full(n, -1, dtype=np.int64)
+    used_any = np.zeros(len(pairs), dtype=np.bool_)
     for u in URGENCIES:
         f.set_arcs_capacity(reqs, (p.req_urgency >= u).astype(np.int64))
         if f.solve(source, sink) != f.OPTIMAL:
@@ -73,11 +82,12 @@ def counts_round(p: Problem, pairs: Pairs, per_volunteer: int = 4) -> CountsRoun
         zv = np.zeros(m, dtype=np.bool_)
         zv[side[(side >= n) & (side < source)] - n] = True
         used = f.flows(np.arange(n, n + len(pairs), dtype=np.int64)) > 0
+        used_any |= used
         spare = np.bincount(pairs.v[used], minlength=m) < p.vol_cap
         found.append(_cover_violators(p, zr, zv, spare, per_volunteer))
         if u == 1:
             vol_of[pairs.r[used]] = pairs.v[used]
-    return CountsRound(counts, Pairs.concat(found), vol_of)
+    return CountsRound(counts, Pairs.concat(found), vol_of, pairs.take(used_any))
 
 
 def _cover_violators(p: Problem, zr: np.ndarray, zv: np.ndarray, spare: np.ndarray, k: int) -> Pairs:  # type: ignore[type-arg]

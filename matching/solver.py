@@ -56,6 +56,16 @@ work; load average beside each figure; ``cpu`` is this process's CPU time):
 * Earlier sessions: successive shortest paths in numba (167-330 s a round at 10,000, penalties
   of ~1e11 make each unservable request search its whole alternating region) was not kept.
 
+* Time-limited, 100,000 x 50,000 (``--time-limit 60``): phase 1 stopped after 8 rounds (33 s) with
+  no room for a fixed-count flow on all 7.8 million candidate pairs, so the answer was the first
+  one (deferred acceptance): 14,054 / 20,625 / 39,646 served, the run over at 33 s of the 60. Now
+  that flow runs, when all the pairs do not fit, on the pairs the last round's three prefix flows
+  used plus the nearest (0.8 million; they always hold that round's counts, see
+  :class:`matching.lexflow.CountsRound`), 7.9-10.4 s: 14,918 / 25,119 / 51,009 served (urgency 3
+  and 2 at their bound), the answer at 46.8 s, 50.2 s in all with JSON in and out (load ~1).
+  Pricing is also started only when it should end by the limit: at 10,000 x 5,000 with
+  ``--time-limit 2`` it used to start at 1.5 s and end the run at 3.3 s.
+
 So at 10,000 x 5,000 the proven optimum comes in about 1.3-2x faster than the plain flow, not
 the 4x and 2 s asked for, and 100,000 x 50,000 is not proven in 60 s: the flow solver cannot be warm-started
 and every round re-prices millions of pairs. See the closing note for what is left.
@@ -73,7 +83,7 @@ from matching.candidates import Pairs, all_feasible_pairs, feasible_only, neares
 from matching.explain import build_assignments, build_unmatched, nearest_candidate
 from matching.flow import solve_flow
 from matching.geometry import chord_for_km
-from matching.lexflow import class_labels, counts_round, solve_fixed_counts
+from matching.lexflow import CountsRound, class_labels, counts_round, solve_fixed_counts
 from matching.model import MatchResult, Request, SolveOptions, Volunteer
 from matching.problem import IntArray, Problem, build_problem
 from matching.quick import quick_answer
@@ -84,6 +94,12 @@ ROUND_SECONDS_PER_PAIR = 8e-6
 #: Guess of one fixed-count min-cost flow's cost per candidate pair (~2 us measured at 10,000
 #: requests under load), kept in reserve by a time-limited phase 1.
 FLOW_SECONDS_PER_PAIR = 4e-6
+#: ... and its growth with the instance: the same flow costs more per pair as the requests (and so the units of
+#: flow) grow. Measured: a fixed-count flow on 827,000 pairs at 100,000 requests took 10.4 s (12.6 us a pair).
+FLOW_SECONDS_PER_PAIR_PER_REQUEST = 1.5e-10
+#: Guess of one pricing round (labels and the search for violators) per request, before one is timed: 1.2-1.3 s
+#: measured at 10,000 requests, where most volunteers are full and millions of pairs are near violating.
+PRICE_SECONDS_PER_REQUEST = 1.5e-4
 
 
 def solve(
@@ -125,47 +141,51 @@ def solve(
         t2 = time.perf_counter()
         optimal, rounds, priced = False, 0, 0
         counts: dict[int, int] | None = None
-        reached: dict[int, int] | None = None
-        # Phase 1: the most requests of each urgency, proven on the whole feasibility graph. With a
-        # time limit, room is kept for one fixed-count flow on the pairs found so far (below).
-        added = 0
-        # The reserve is for the flow after one more round, whose pairs grow by about the last round's.
-        while not _out_of_time(deadline, history, len(pairs), (len(pairs) + added) * FLOW_SECONDS_PER_PAIR):
-            cr = counts_round(p, pairs)
+        last: CountsRound | None = None
+        # Phase 1: the most requests of each urgency, proven on the whole feasibility graph. With a time limit,
+        # room is kept for a fixed-count flow on the last round's used pairs and the nearest ones (below).
+        per_pair = max(FLOW_SECONDS_PER_PAIR, FLOW_SECONDS_PER_PAIR_PER_REQUEST * p.n)
+        while not _out_of_time(deadline, history, len(pairs), _fallback_size(p, near) * per_pair):
+            last = counts_round(p, pairs)
             phase1_rounds += 1
-            reached = cr.counts
-            history.append(_snapshot(p, cr.vol_of, time.perf_counter() - t0, len(pairs), opts))
+            history.append(_snapshot(p, last.vol_of, time.perf_counter() - t0, len(pairs), opts))
             if _better(history[-1], best):
-                vol_of, best = cr.vol_of, history[-1]
-            if len(cr.violators) == 0:
-                counts = cr.counts
+                vol_of, best = last.vol_of, history[-1]
+            if len(last.violators) == 0:
+                counts = last.counts
                 break
             # Violators are never candidates already (a candidate of a request in Z is in Z).
-            priced += len(cr.violators)
-            added = len(cr.violators)
-            pairs = _merge(pairs, cr.violators)
+            priced += len(last.violators)
+            pairs = _merge(pairs, last.violators)
         phase1_seconds = time.perf_counter() - t2
-        if (
-            counts is None
-            and reached is not None
-            and not _out_of_time(deadline, [], len(pairs), 0.0, FLOW_SECONDS_PER_PAIR)
-        ):
-            # Out of time before the counts were proven: a max-flow answer serves the most the
-            # pairs found so far allow but with arbitrary km, so the fewest km for those counts
-            # is taken on the same pairs (not proven optimal; the bound says how far it may be).
-            sol = solve_fixed_counts(p, pairs, reached)
-            history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(pairs), opts))
-            if _better(history[-1], best):
-                vol_of, best = sol.vol_of, history[-1]
+        if counts is None and last is not None:
+            # Out of time before the counts were proven. The last round's flows serve the most it found, but the
+            # last one is not urgent first and none minds the km: the fewest km for those counts is taken on every
+            # candidate pair when that flow fits the time left, else on the pairs its flows used and the nearest
+            # (which always hold those counts). Not proven optimal: the bound says how far it may be.
+            for subset in (pairs, _merge(near, last.used)):
+                if not _out_of_time(deadline, [], len(subset), 0.0, per_pair):
+                    sol = solve_fixed_counts(p, subset, last.counts)
+                    history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(subset), opts))
+                    if _better(history[-1], best):
+                        vol_of, best = sol.vol_of, history[-1]
+                    break
         # Phase 2: fewest km (then most preferred pairs) with exactly those counts.
+        price_seconds: float | None = None
         while counts is not None and not _out_of_time(deadline, history):
             sol = solve_fixed_counts(p, pairs, counts)
             rounds += 1
             history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(pairs), opts))
             if _better(history[-1], best):
                 vol_of, best = sol.vol_of, history[-1]
-            if deadline is not None and time.perf_counter() >= deadline:
+            # Pricing cannot be interrupted either: it is started only when it should end in time (as long as the
+            # last one took, or a guess per request before any).
+            if (
+                deadline is not None
+                and time.perf_counter() + (price_seconds or PRICE_SECONDS_PER_REQUEST * p.n) >= deadline
+            ):
                 break
+            price_start = time.perf_counter()
             dr, dv = class_labels(p, pairs, sol)
             # Look-ahead: also fetch pairs that are within ``margin`` of violating. Shifting the
             # request labels down by ``margin`` makes price() return every pair of reduced cost
@@ -186,6 +206,7 @@ def solve(
                 break
             priced += len(extra)
             pairs = _merge(pairs, extra)
+            price_seconds = time.perf_counter() - price_start
     if optimal:
         vol_of = sol.vol_of
     t3 = time.perf_counter()
@@ -246,6 +267,12 @@ def _out_of_time(
     guess = pairs * (ROUND_SECONDS_PER_PAIR if per_pair is None else per_pair)
     last = times[-1] - times[-2] if len(times) >= 2 else guess
     return now + last + reserve >= deadline
+
+
+def _fallback_size(p: Problem, near: Pairs) -> int:
+    """Pairs of the fixed-count flow a time-limited phase 1 keeps room for: the nearest, and at most one pair per
+    request for each of the three prefix flows."""
+    return len(near) + 3 * p.n
 
 
 def _better(a: dict[str, object], b: dict[str, object]) -> bool:

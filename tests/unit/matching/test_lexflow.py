@@ -43,6 +43,17 @@ def test_fixed_counts_flow_has_the_km_of_the_penalty_flow(seed: int) -> None:
     assert fixed.cost == ref.cost - penalties
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 4))
+def test_the_pairs_the_prefix_flows_used_hold_every_count_at_once(seed: int, k: int) -> None:
+    # The time-limited fallback solves the fixed counts on these pairs alone (with the nearest): always feasible.
+    p = build_problem(*clustered_instance(120, 40, seed))
+    cr = counts_round(p, nearest_pairs(p, k))
+    fixed = solve_fixed_counts(p, cr.used, cr.counts)
+    assert served_counts(p.req_urgency, fixed.vol_of) == cr.counts
+    assert len(cr.used) <= 3 * p.n
+
+
 def test_a_farther_volunteer_of_longer_range_breaks_the_count_proof() -> None:
     # R1's only candidate (V1, nearest) is taken by the urgent R0; V2 is far but travels far.
     requests = [req("R0", 0.0, urgency=3), req("R1", 0.1, urgency=1)]
