@@ -166,7 +166,8 @@ def render_request(reference: str, status: int = 200, posted: str | None = None,
             str(c.id),
             f"{c.name}{f' – {c.km} km' if c.km is not None else ''} – up to {c.max_km:g} km"
             + (f" – speaks {req.resident.language}" if c.speaks_language else "")
-            + (f" – at their limit ({c.at_limit})" if c.at_limit else ""),
+            + (f" – at their limit ({c.at_limit})" if c.at_limit else "")
+            + (" – offered by text message" if c.by_text else ""),
         )
         for c in view.candidates
     ]

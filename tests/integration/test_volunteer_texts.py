@@ -170,3 +170,19 @@ def test_an_approved_matching_proposal_is_texted_too(app: Any, db: Any, make_req
     unit_of_work.commit()
     [sent] = texts_to(db, texter)
     assert sent.template == "volunteer_offer" and request.reference in sent.body and "0.2 km from you" in sent.body
+
+
+def test_coordinators_see_who_gets_offers_by_text(
+    client: Any, db: Any, make_request: Any, make_volunteer: Any, make_user: Any, login: Any
+) -> None:
+    from tests.integration.matching_helpers import triaged, volunteer
+
+    volunteer(make_volunteer, 0.0, name="Pat Texter", offers_by="sms")
+    volunteer(make_volunteer, 0.1, name="Ali Online", phone="07911 123461")
+    request = triaged(make_request, 0.0)
+    login(make_user("coordinator"))
+    listing = client.get("/coordinator/volunteers").get_data(as_text=True)
+    assert listing.count("Offers by text message") == 1
+    page = client.get(f"/coordinator/requests/{request.reference}").get_data(as_text=True)
+    options = [line for line in page.splitlines() if "<option value=" in line]
+    assert [o for o in options if "offered by text message" in o] == [o for o in options if "Pat Texter" in o]

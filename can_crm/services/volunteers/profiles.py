@@ -243,6 +243,7 @@ class Candidate:
     km: float | None
     speaks_language: bool = False  # they have the "Speaks ..." skill of the resident's language
     at_limit: str | None = None  # which of their own limits they are at ("2 at once"), when one is reached
+    by_text: bool = False  # offers reach them by text message
 
 
 def language_skill(language: str | None) -> str | None:
@@ -286,7 +287,14 @@ def candidates_for(
     # Each says when they are at one of their own limits: assigning them would be refused (as matching refuses).
     shown = {v.id: v for v in db.session.scalars(select(Volunteer).where(Volunteer.id.in_([c.id for c in chosen])))}
     load = workload.loads(list(shown.values()))
-    return [replace(c, at_limit=_limit_words(shown[c.id], load.get(c.id, workload.Load()))) for c in chosen]
+    return [
+        replace(
+            c,
+            at_limit=_limit_words(shown[c.id], load.get(c.id, workload.Load())),
+            by_text=shown[c.id].offers_by == OffersBy.SMS.value,
+        )
+        for c in chosen
+    ]
 
 
 def _limit_words(volunteer: Volunteer, load: workload.Load) -> str | None:
