@@ -186,3 +186,15 @@ def test_coordinators_see_who_gets_offers_by_text(
     page = client.get(f"/coordinator/requests/{request.reference}").get_data(as_text=True)
     options = [line for line in page.splitlines() if "<option value=" in line]
     assert [o for o in options if "offered by text message" in o] == [o for o in options if "Pat Texter" in o]
+
+
+def test_two_volunteers_sharing_a_phone_answer_by_reference(
+    client: Any, db: Any, make_request: Any, make_volunteer: Any, callbacks: Any
+) -> None:
+    first, second = (make_volunteer(name=n, offers_by="sms") for n in ("Pat Shared", "Sam Shared"))
+    hers = offer(make_request, second)
+    assert reply(client, callbacks, "yes", "in-s1") == "accepted"  # the only offer open on that number
+    assert status_of(db, hers) == "accepted" and texts_to(db, second)[-1].template == "volunteer_task"
+    his = offer(make_request, first)
+    assert reply(client, callbacks, f"no {his.reference}", "in-s2") == "declined"
+    assert status_of(db, his) == "triaged" and texts_to(db, first)[-1].template == "volunteer_declined"

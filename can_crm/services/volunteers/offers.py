@@ -211,26 +211,26 @@ def reply_by_text(number: str, message: str, message_id: int) -> str | None:
     cannot read gets a text saying how to answer. Returns what the text was understood as, or None when the
     number is no volunteer's with an offer open (the caller tries residents: the number may be one's too).
     """
-    volunteer = db.session.scalar(
-        select(Volunteer).where(Volunteer.phone == number, Volunteer.active.is_(True)).order_by(Volunteer.id)
-    )
-    open_offers = (
-        []
-        if volunteer is None
-        else list(
-            db.session.scalars(
-                select(HelpRequest.reference)
-                .where(HelpRequest.volunteer_id == volunteer.id, HelpRequest.status == Status.MATCHED.value)
-                .order_by(HelpRequest.id)
-            )
+    # Every open offer to a volunteer with this number (two volunteers may share a phone: the reference says whose).
+    offered: dict[str, int] = dict(
+        db.session.execute(
+            select(HelpRequest.reference, Volunteer.id)
+            .join(Volunteer, Volunteer.id == HelpRequest.volunteer_id)
+            .where(Volunteer.phone == number, HelpRequest.status == Status.MATCHED.value)
+            .order_by(HelpRequest.id)
         )
+        .tuples()
+        .all()
     )
-    if volunteer is None or not open_offers:
+    if not offered:
         return None
+    open_offers = list(offered)
     words = re.findall(r"[\w-]+", message.lower())
     answer = "yes" if words and words[0] in _YES else "no" if words and words[0] in _NO else None
     named = {ref for ref in (normalise_reference(w) for w in words) if ref}
     chosen = sorted(named)[0] if len(named) == 1 else open_offers[0] if len(open_offers) == 1 and not named else None
+    volunteer = db.session.get(Volunteer, offered.get(chosen or "", offered[open_offers[0]]))
+    assert volunteer is not None  # the offer's foreign key
     key = f"volunteer_reply:i{message_id}"
 
     def tell(template: str, request: HelpRequest | None = None, **params: str) -> None:
