@@ -74,6 +74,16 @@ def test_an_offer_by_text_names_no_one_and_yes_sends_the_task(
     assert len(texts_to(db, texter)) == 2
     assert db.session.scalar(select(InboundMessage.understood_as)) == "accepted"
 
+    # DONE marks it delivered, through the same progress service as the app: the resident is asked if help arrived.
+    assert f"Reply DONE {request.reference}" in task.body
+    assert reply(client, callbacks, "Done", "in-done") == "done"
+    app.extensions["can_queue"].wait()
+    assert status_of(db, request) == "delivered"
+    assert texts_to(db, texter)[-1].template == "volunteer_done"
+    asked = db.session.scalars(select(Notification.template).where(Notification.resident_id == request.resident_id))
+    assert "delivered_check" in list(asked)
+    assert reply(client, callbacks, "Done", "in-done-again") is None  # nothing open on that number any more
+
 
 def test_no_by_text_turns_the_offer_down_and_says_thank_you(
     client: Any, db: Any, make_request: Any, make_volunteer: Any, callbacks: Any

@@ -24,7 +24,7 @@ from can_crm.services.notifications import calltasks, outgoing
 from can_crm.services.outreach import campaigns
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import RESIDENT, Actor, record_event
-from can_crm.services.volunteers import offers
+from can_crm.services.volunteers import texts
 from can_crm.unit_of_work import atomic
 
 ANSWER_LABELS = {
@@ -165,8 +165,8 @@ def inbound_sms(provider_id: str, source_number: str, message: str, received_at:
     )
     db.session.add(inbound)
     db.session.flush()
-    # A volunteer answering an offer by text (their number is no resident's concern).
-    understood = offers.reply_by_text(_e164(source_number), message, inbound.id)
+    # A volunteer answering an offer, or saying a task is done, by text.
+    understood = texts.reply(_e164(source_number), message, inbound.id)
     if understood is not None:
         inbound.understood_as = understood
         return inbound

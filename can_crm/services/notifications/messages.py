@@ -106,7 +106,8 @@ TEMPLATES: dict[str, Template] = {
         N_("Thank you: %(reference)s is yours"),
         N_(
             "Thank you: %(reference)s is yours. %(name)s, %(address)s. Phone: %(phone)s. %(notes)s "
-            "Please keep these details private and delete this message when you have finished."
+            "Reply DONE %(reference)s when you have delivered it. Please keep these details private and delete "
+            "this message when you have finished."
         ),
     ),
     "volunteer_declined": Template(
@@ -121,8 +122,15 @@ TEMPLATES: dict[str, Template] = {
         ),
     ),
     "volunteer_no_offer": Template(
-        N_("That offer is no longer open"),
-        N_("That offer is no longer open to you (someone else may have taken it). Thank you all the same."),
+        N_("%(reference)s is no longer open to you"),
+        N_(
+            "%(reference)s is no longer open to you (a coordinator may have changed it, or someone else taken it). "
+            "Nothing was recorded. Thank you all the same."
+        ),
+    ),
+    "volunteer_done": Template(
+        N_("Thank you: %(reference)s is delivered"),
+        N_("Thank you: %(reference)s is marked delivered. We will check with the resident that all is well."),
     ),
 }
 

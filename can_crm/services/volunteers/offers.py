@@ -7,7 +7,6 @@ SMS channel (YES/NO replies, from the notifications work) is one more adapter: i
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -15,7 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import Row, select
 
 from can_crm.extensions import db
-from can_crm.models.enums import REQUEST_TYPE_LABELS, OffersBy, RequestType, Role, Status
+from can_crm.models.enums import REQUEST_TYPE_LABELS, OffersBy, RequestType, Status
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.models.volunteer import Volunteer
@@ -24,7 +23,6 @@ from can_crm.services.common.validation import clean_text
 from can_crm.services.notifications import outgoing
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import Actor
-from can_crm.services.requests.references import normalise_reference
 from can_crm.services.volunteers.profiles import distance_km
 from can_crm.unit_of_work import atomic
 
@@ -72,7 +70,7 @@ class WebChannel:
 
 class TextChannel:
     """A text message to a volunteer who chose offers by text (no smartphone needed): what, roughly where, by
-    when, and the reference to answer YES or NO with (`reply_by_text`). Never who or the exact address."""
+    when, and the reference to answer YES or NO with (`texts.reply`). Never who or the exact address."""
 
     name = "sms"
 
@@ -197,68 +195,3 @@ def announce(volunteer: Volunteer, request: HelpRequest, key: str) -> None:
     offer = view(volunteer, request, postcode, lat, lon)
     for channel in serving:
         channel.send(volunteer, request, offer, key)
-
-
-# -- answers by text message -----------------------------------------------------------------------------------
-
-_YES = {"yes", "y", "yeah", "yep", "ok", "okay", "accept"}
-_NO = {"no", "n", "nope", "decline", "sorry"}
-
-
-def reply_by_text(number: str, message: str, message_id: int) -> str | None:
-    """A text from a volunteer's number answering an offer: YES takes it on (their task's details come back by
-    text), NO turns it down (back to triage). With several offers open the reference says which; anything we
-    cannot read gets a text saying how to answer. Returns what the text was understood as, or None when the
-    number is no volunteer's with an offer open (the caller tries residents: the number may be one's too).
-    """
-    # Every open offer to a volunteer with this number (two volunteers may share a phone: the reference says whose).
-    offered: dict[str, int] = dict(
-        db.session.execute(
-            select(HelpRequest.reference, Volunteer.id)
-            .join(Volunteer, Volunteer.id == HelpRequest.volunteer_id)
-            .where(Volunteer.phone == number, HelpRequest.status == Status.MATCHED.value)
-            .order_by(HelpRequest.id)
-        )
-        .tuples()
-        .all()
-    )
-    if not offered:
-        return None
-    open_offers = list(offered)
-    words = re.findall(r"[\w-]+", message.lower())
-    answer = "yes" if words and words[0] in _YES else "no" if words and words[0] in _NO else None
-    named = {ref for ref in (normalise_reference(w) for w in words) if ref}
-    chosen = sorted(named)[0] if len(named) == 1 else open_offers[0] if len(open_offers) == 1 and not named else None
-    volunteer = db.session.get(Volunteer, offered.get(chosen or "", offered[open_offers[0]]))
-    assert volunteer is not None  # the offer's foreign key
-    key = f"volunteer_reply:i{message_id}"
-
-    def tell(template: str, request: HelpRequest | None = None, **params: str) -> None:
-        outgoing.send(template, volunteer_id=volunteer.id, request=request, dedupe_key=key, params=params)
-
-    if answer is None or chosen is None:
-        tell("volunteer_reply_unclear", references=", ".join(open_offers), reference=open_offers[0])
-        return "unclear"
-    actor = Actor(role=Role.VOLUNTEER.value, user_id=volunteer.user_id, volunteer_id=volunteer.id)
-    try:
-        request = accept(volunteer, chosen, actor) if answer == "yes" else decline(volunteer, chosen, actor, "By text")
-    except NotFound:
-        tell("volunteer_no_offer", reference=chosen)
-        return "gone"
-    if answer == "no":
-        tell("volunteer_declined", request)
-        return "declined"
-    resident = db.session.get(Resident, request.resident_id)
-    assert resident is not None  # the request's foreign key
-    lines = (resident.address_line1, resident.address_line2, resident.town, resident.postcode)
-    address = ", ".join(line for line in lines if line)
-    notes = " ".join(p for p in (request.details, request.volunteer_notes) if p)
-    tell(
-        "volunteer_task",
-        request,
-        name=resident.name,
-        address=address,
-        phone=resident.phone or "none given",
-        notes=notes[:300],
-    )
-    return "accepted"

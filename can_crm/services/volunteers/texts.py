@@ -1,0 +1,97 @@
+"""A volunteer's text messages (those who chose offers by text: no smartphone needed).
+
+The offer itself goes out on the text channel (`offers.TextChannel`). What comes back on Notify's inbound number:
+YES takes an offer on (the task's name, address and phone come back by text), NO turns it down (back to triage),
+DONE marks a task delivered (the resident is then asked whether help arrived), each through the same services
+and state machine as the app. With several offers or tasks open, the reference says which. Anything we cannot
+read gets a text saying how to answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from can_crm.extensions import db
+from can_crm.models.enums import ProgressStep, Role, Status
+from can_crm.models.request import HelpRequest
+from can_crm.models.resident import Resident
+from can_crm.models.volunteer import Volunteer
+from can_crm.services.common.errors import Conflict, NotFound
+from can_crm.services.notifications import outgoing
+from can_crm.services.requests.events import Actor
+from can_crm.services.requests.references import normalise_reference
+from can_crm.services.volunteers import offers, tasks
+
+_YES = {"yes", "y", "yeah", "yep", "ok", "okay", "accept"}
+_NO = {"no", "n", "nope", "decline", "sorry"}
+_DONE = {"done", "delivered", "finished"}
+# What each answer acts on: offers waiting for an answer, or tasks under way.
+_OPEN = {
+    "yes": (Status.MATCHED.value,),
+    "no": (Status.MATCHED.value,),
+    "done": (Status.ACCEPTED.value, Status.IN_PROGRESS.value),
+}
+
+
+def reply(number: str, message: str, message_id: int) -> str | None:
+    """Act on a text from `number` (E.164). Returns what it was understood as (accepted, declined, done, unclear,
+    gone), or None when no volunteer with that number has an offer or a task open: the caller tries residents
+    (the number may be one's too)."""
+    open_items: dict[str, tuple[int, str]] = {
+        reference: (volunteer_id, status)
+        for reference, volunteer_id, status in db.session.execute(
+            select(HelpRequest.reference, Volunteer.id, HelpRequest.status)
+            .join(Volunteer, Volunteer.id == HelpRequest.volunteer_id)
+            .where(Volunteer.phone == number, HelpRequest.status.in_(_OPEN["yes"] + _OPEN["done"]))
+            .order_by(HelpRequest.id)
+        ).tuples()
+    }
+    if not open_items:
+        return None
+    words = re.findall(r"[\w-]+", message.lower())
+    first = words[0] if words else ""
+    answer = "yes" if first in _YES else "no" if first in _NO else "done" if first in _DONE else None
+    named = {ref for ref in (normalise_reference(w) for w in words) if ref}
+    candidates = [ref for ref, (_, status) in open_items.items() if answer and status in _OPEN[answer]]
+    chosen = sorted(named)[0] if len(named) == 1 else candidates[0] if len(candidates) == 1 and not named else None
+    volunteer_id = open_items.get(chosen or "", open_items[candidates[0] if candidates else next(iter(open_items))])[0]
+    volunteer = db.session.get(Volunteer, volunteer_id)
+    assert volunteer is not None  # the request's foreign key
+    key = f"volunteer_reply:i{message_id}"
+
+    def tell(template: str, request: HelpRequest | None = None, **params: str) -> None:
+        outgoing.send(template, volunteer_id=volunteer.id, request=request, dedupe_key=key, params=params)
+
+    if answer is None or chosen is None:
+        listed = candidates or list(open_items)
+        tell("volunteer_reply_unclear", references=", ".join(listed), reference=listed[0])
+        return "unclear"
+    actor = Actor(role=Role.VOLUNTEER.value, user_id=volunteer.user_id, volunteer_id=volunteer.id)
+    try:
+        if answer == "done":
+            tasks.report_progress(volunteer, chosen, ProgressStep.DELIVERED.value, None, f"text-{message_id}", actor)
+            request = db.session.scalar(select(HelpRequest).where(HelpRequest.reference == chosen))
+            tell("volunteer_done", request)
+            return "done"
+        if answer == "no":
+            tell("volunteer_declined", offers.decline(volunteer, chosen, actor, "By text"))
+            return "declined"
+        request = offers.accept(volunteer, chosen, actor)
+    except (NotFound, Conflict):
+        tell("volunteer_no_offer", reference=chosen)
+        return "gone"
+    resident = db.session.get(Resident, request.resident_id)
+    assert resident is not None  # the request's foreign key
+    lines = (resident.address_line1, resident.address_line2, resident.town, resident.postcode)
+    notes = " ".join(p for p in (request.details, request.volunteer_notes) if p)
+    tell(
+        "volunteer_task",
+        request,
+        name=resident.name,
+        address=", ".join(line for line in lines if line),
+        phone=resident.phone or "none given",
+        notes=notes[:300],
+    )
+    return "accepted"
