@@ -1,8 +1,8 @@
 """Offers: a request in `matched` with a volunteer is offered to them; they accept or decline.
 
-How an offer reaches the volunteer is a channel (`OfferChannel`). The web channel is the offers page itself; an
-SMS channel (YES/NO replies, from the notifications work) is one more adapter: it sends `OfferView` text
-(which never names the resident) and turns the reply into `reply(...)`.
+How an offer reaches the volunteer is a channel (`OfferChannel`). The web channel is the offers page itself; the
+text channel sends volunteers who chose texts an SMS made from the `OfferView` (which never names the resident),
+and their YES or NO comes back through `texts.reply`, which calls `accept` or `decline` here.
 """
 
 from __future__ import annotations
@@ -84,12 +84,9 @@ class TextChannel:
         outgoing.send("volunteer_offer", volunteer_id=volunteer.id, request=request, dedupe_key=key, params=params)
 
 
+# Every offer goes to each channel; each decides whether it serves the volunteer. A new way to reach volunteers
+# is one more class here.
 _CHANNELS: dict[str, OfferChannel] = {"web": WebChannel(), "sms": TextChannel()}
-
-
-def register_channel(channel: OfferChannel) -> None:
-    """Add a channel; offers go out on every registered channel (each decides whether it serves the volunteer)."""
-    _CHANNELS[channel.name] = channel
 
 
 def channels() -> list[OfferChannel]:
