@@ -163,13 +163,15 @@ def solve(
             # last one is not urgent first and none minds the km: the fewest km for those counts is taken on every
             # candidate pair when that flow fits the time left, else on the pairs its flows used and the nearest
             # (which always hold those counts). Not proven optimal: the bound says how far it may be.
-            for subset in (pairs, _merge(near, last.used)):
-                if not _out_of_time(deadline, [], len(subset), 0.0, per_pair):
-                    sol = solve_fixed_counts(p, subset, last.counts)
-                    history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(subset), opts))
-                    if _better(history[-1], best):
-                        vol_of, best = sol.vol_of, history[-1]
-                    break
+            def fits(n_pairs: int) -> bool:
+                return not _out_of_time(deadline, [], n_pairs, 0.0, per_pair)
+
+            subset = pairs if fits(len(pairs)) else _merge(near, last.used)
+            if fits(len(subset)):
+                sol = solve_fixed_counts(p, subset, last.counts)
+                history.append(_snapshot(p, sol.vol_of, time.perf_counter() - t0, len(subset), opts))
+                if _better(history[-1], best):
+                    vol_of, best = sol.vol_of, history[-1]
         # Phase 2: fewest km (then most preferred pairs) with exactly those counts.
         price_seconds: float | None = None
         while counts is not None and not _out_of_time(deadline, history):

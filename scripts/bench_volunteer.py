@@ -19,14 +19,12 @@ import argparse
 import json
 import os
 import random
-import re
 import secrets
 import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -155,23 +153,6 @@ def make_bench_volunteer(env: dict[str, str]) -> dict[str, Any]:
         os.environ.update(saved)
 
 
-def sign_in(port: int, email: str) -> str:
-    status, headers, body = bw.call(port, "GET", "/auth/sign-in")
-    cookie = headers.get("set-cookie", "").split(";", 1)[0]
-    match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body)
-    form = {"email": email, "password": bw.PASSWORD, "csrf_token": match.group(1).decode() if match else ""}
-    status, headers, body = bw.call(
-        port,
-        "POST",
-        "/auth/sign-in",
-        urlencode(form).encode(),
-        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-    )
-    if status != 302:
-        raise SystemExit(f"sign-in failed with {status}: {body[:300]!r}")
-    return headers.get("set-cookie", "").split(";", 1)[0]
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     cores = os.cpu_count() or 1
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
@@ -213,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         app_server = bw.start_gunicorn("app", "wsgi:app", env, args, workdir, "/healthz")
         ceiling = bw.start_gunicorn("ceiling", "bench_web:make_ceiling_app()", env, args, workdir, "/rows")
         run.servers += [app_server, ceiling]
-        cookie = sign_in(app_server.port, EMAIL)
+        cookie = bw.sign_in(app_server.port, EMAIL)
         targets = {"ceiling": bw.Target("ceiling", ceiling.port, "GET", "/rows")}
         for name, path in PAGES.items():
             targets[name] = bw.Target(name, app_server.port, "GET", path, {"Cookie": cookie})

@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench-password-not-secret-1234"  # noqa: S105 - a throwaway account in a throwaway database
+COORDINATOR_EMAIL = "bench.coordinator@example.gov.uk"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - the same throwaway account's second factor
 USER_AGENT = "can-bench/1.0"
 # The cached queue (identical URL) from the CRM core issue; the uncached queue and the request page from the
@@ -173,9 +174,7 @@ def migrate_and_make_accounts(env: dict[str, str]) -> str:
         app = create_app()
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
-            coordinator = users.create_user(
-                "bench.coordinator@example.gov.uk", "Bench Coordinator", "coordinator", PASSWORD
-            )
+            coordinator = users.create_user(COORDINATOR_EMAIL, "Bench Coordinator", "coordinator", PASSWORD)
             two_factor.enrol_known_secret(coordinator, TOTP_SECRET)
             api_user = users.create_user("bench.api@example.gov.uk", "Bench Integration", "coordinator", PASSWORD)
             unit_of_work.commit()
@@ -532,8 +531,9 @@ def call(
         conn.close()
 
 
-def sign_in(port: int) -> str:
-    """Sign the benchmark coordinator in through the real form (CSRF and all); returns the Cookie header."""
+def sign_in(port: int, email: str = COORDINATOR_EMAIL) -> str:
+    """Sign a benchmark account in through the real form (CSRF and all; staff give their second factor too);
+    returns the Cookie header. The coordinator by default; bench_volunteer signs its volunteer in."""
     status, headers, body = call(port, "GET", "/auth/sign-in")
     if status != 200:
         raise SystemExit(f"GET /auth/sign-in answered {status}")
@@ -541,7 +541,7 @@ def sign_in(port: int) -> str:
     match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', body) or re.search(
         rb'name="csrf_token"[^>]*value="([^"]+)"', body
     )
-    form = {"email": "bench.coordinator@example.gov.uk", "password": PASSWORD}
+    form = {"email": email, "password": PASSWORD}
     if match:
         form["csrf_token"] = match.group(1).decode()
     status, headers, body = call(

@@ -1,8 +1,8 @@
 """Offers: a request in `matched` with a volunteer is offered to them; they accept or decline.
 
-How an offer reaches the volunteer is a channel (`OfferChannel`). The web channel is the offers page itself; the
-text channel sends volunteers who chose texts an SMS made from the `OfferView` (which never names the resident),
-and their YES or NO comes back through `texts.reply`, which calls `accept` or `decline` here.
+How an offer reaches the volunteer is a channel (`OfferChannel`). The offers page shows every offer with no
+channel; the text channel sends volunteers who chose texts an SMS made from the `OfferView` (which never names
+the resident), and their YES or NO comes back through `texts.reply`, which calls `accept` or `decline` here.
 """
 
 from __future__ import annotations
@@ -56,18 +56,6 @@ class OfferChannel(Protocol):
     def send(self, volunteer: Volunteer, request: HelpRequest, offer: OfferView, key: str) -> None: ...
 
 
-class WebChannel:
-    """The offers page: the offer is there the next time the volunteer looks. Nothing to send."""
-
-    name = "web"
-
-    def serves(self, volunteer: Volunteer) -> bool:
-        return False
-
-    def send(self, volunteer: Volunteer, request: HelpRequest, offer: OfferView, key: str) -> None:
-        return None
-
-
 class TextChannel:
     """A text message to a volunteer who chose offers by text (no smartphone needed): what, roughly where, by
     when, and the reference to answer YES or NO with (`texts.reply`). Never who or the exact address."""
@@ -84,13 +72,9 @@ class TextChannel:
         outgoing.send("volunteer_offer", volunteer_id=volunteer.id, request=request, dedupe_key=key, params=params)
 
 
-# Every offer goes to each channel; each decides whether it serves the volunteer. A new way to reach volunteers
-# is one more class here.
-_CHANNELS: dict[str, OfferChannel] = {"web": WebChannel(), "sms": TextChannel()}
-
-
-def channels() -> list[OfferChannel]:
-    return list(_CHANNELS.values())
+# The channels that send offers; each decides whether it serves the volunteer. The offers page needs none: an
+# offer is there the next time the volunteer looks. A new way to reach volunteers is one more class here.
+CHANNELS: tuple[OfferChannel, ...] = (TextChannel(),)
 
 
 def district(postcode: str) -> str:
@@ -182,7 +166,7 @@ def decline(volunteer: Volunteer, reference: str, actor: Actor, reason: str | No
 def announce(volunteer: Volunteer, request: HelpRequest, key: str) -> None:
     """Tell the volunteer of the offer just made, on every channel that serves them (in the transaction that
     made it)."""
-    serving = [channel for channel in channels() if channel.serves(volunteer)]
+    serving = [channel for channel in CHANNELS if channel.serves(volunteer)]
     if not serving:
         return
     # Where the resident is, as the offers page reads it.

@@ -56,8 +56,9 @@ def reply(number: str, message: str, message_id: int) -> str | None:
     named = {ref for ref in (normalise_reference(w) for w in words) if ref}
     candidates = [ref for ref, (_, status) in open_items.items() if answer and status in _OPEN[answer]]
     chosen = sorted(named)[0] if len(named) == 1 else candidates[0] if len(candidates) == 1 and not named else None
-    volunteer_id = open_items.get(chosen or "", open_items[candidates[0] if candidates else next(iter(open_items))])[0]
-    volunteer = db.session.get(Volunteer, volunteer_id)
+    # The owner of the offer or task named; the first owner on the number when none is (the text to them says how).
+    owner, _ = open_items[chosen] if chosen in open_items else next(iter(open_items.values()))
+    volunteer = db.session.get(Volunteer, owner)
     assert volunteer is not None  # the request's foreign key
     key = f"volunteer_reply:i{message_id}"
 
