@@ -208,3 +208,62 @@ def test_two_volunteers_sharing_a_phone_answer_by_reference(
     his = offer(make_request, first)
     assert reply(client, callbacks, f"no {his.reference}", "in-s2") == "declined"
     assert status_of(db, his) == "triaged" and texts_to(db, first)[-1].template == "volunteer_declined"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "   ",  # blank (an empty one is refused by the callback itself, below)
+        "?!",
+        "maybe " * 1000,  # huge (Notify's limit is far lower; the inbound row keeps 2,000 characters)
+        "<script>alert(1)</script> yes",
+        "'; DROP TABLE requests; --",
+        "نعم",  # not a word the volunteers' texts read
+        "yes CAN-AAAA-AAAA CAN-BBBB-BBBB",  # two references: which?
+    ],
+)
+def test_texts_we_cannot_act_on_change_nothing_and_say_how_to_answer(
+    client: Any, db: Any, make_request: Any, make_volunteer: Any, callbacks: Any, text: str
+) -> None:
+    texter = make_volunteer(offers_by="sms")
+    request = offer(make_request, texter)
+    assert reply(client, callbacks, text, "in-bad") == "unclear"
+    assert status_of(db, request) == "matched"
+    told = texts_to(db, texter)[-1]
+    assert told.template == "volunteer_reply_unclear" and request.reference in told.body
+    assert "<script>" not in told.body and "DROP" not in told.body  # nothing they sent is echoed back
+
+
+def test_an_empty_text_is_refused_by_the_callback(
+    client: Any, db: Any, make_request: Any, make_volunteer: Any, callbacks: Any
+) -> None:
+    request = offer(make_request, make_volunteer(offers_by="sms"))
+    body = {"id": "in-empty", "source_number": "07911 123457", "message": "", "date_received": "2026-11-30T10:00:00Z"}
+    refused = client.post("/notify/inbound-sms", json=body, headers=callbacks)
+    assert refused.status_code == 422 and refused.get_json()["error"]["fields"] == {
+        "message": "Missing or not text: message"
+    }
+    assert status_of(db, request) == "matched"
+
+
+def test_the_forms_refuse_an_unknown_way_to_send_offers_and_keep_what_was_typed(
+    client: Any, db: Any, make_user: Any, make_volunteer: Any, login: Any
+) -> None:
+    user, me = volunteer_with_account(make_user, make_volunteer)
+    login(user)
+    form = {
+        "name": "Pat <b>Helper</b>",
+        "phone": "07911 123457",
+        "home_postcode": me.home_postcode,
+        "max_km": "5",
+        "capacity": "2",
+        "transport": "walk",
+    }
+    for hostile in ("pigeon", "<script>x</script>", "sms" * 500):
+        page = client.post("/volunteer/profile", data={**form, "offers_by": hostile})
+        body = page.get_data(as_text=True)
+        assert page.status_code == 400 and 'href="#offers_by"' in body, hostile
+        assert "<script>x</script>" not in body
+        assert 'value="07911 123457"' in body  # what they typed stays
+    db.session.expire_all()
+    assert db.session.get(Volunteer, me.id).offers_by == "web"
