@@ -274,14 +274,14 @@ def test_request_handed_over_through_files(
 
     imported = kc.app.test_cli_runner().invoke(args=["handoff", "import", str(out)])
     assert imported.exit_code == 0, imported.output
-    answer = json.loads(imported.output.strip().splitlines()[-1])
+    answer = json.loads(imported.stdout.strip().splitlines()[-1])
     assert answer["bundle_id"] == sent["bundle_id"] and answer["created"] is True
     request, resident, _events = _arrived(kc, answer["reference"])
     _assert_arrived_as_sent(sent, request, resident)
     assert _handoff(kc, "in").bundle == sent
 
     again = kc.app.test_cli_runner().invoke(args=["handoff", "import", str(out)])
-    assert json.loads(again.output.strip().splitlines()[-1]) == {**answer, "created": False}
+    assert json.loads(again.stdout.strip().splitlines()[-1]) == {**answer, "created": False}
     assert _count(kc, HelpRequest) == 1
 
     raw = out.read_bytes()

@@ -56,7 +56,7 @@ def test_subject_access_cli_writes_html_and_json_covering_every_table(
     req = _person(make_request)
     result = cli("subject-access", str(req.resident_id), "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output.strip().splitlines()[-1])
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert {"residents", "requests", "request_events"} <= set(summary["tables"])
     assert summary["rows"] >= 3 and len(summary["files"]) == 2
     exported = json.loads((tmp_path / f"subject-access-{req.resident_id}.json").read_text())
@@ -93,7 +93,7 @@ def test_erasure_leaves_the_details_nowhere_in_the_database(
 
     result = cli("erase", str(req.resident_id), "--reason", "Art. 17 request by phone")
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output.strip().splitlines()[-1])
+    report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["erased"] is True and report["anonymised"]["residents"] == 1
     assert report["kept"] and report["scrubbed"].get("jobs") == 1
 
@@ -130,7 +130,7 @@ def test_an_open_safeguarding_concern_blocks_erasure_with_the_reason(cli: Any, m
     unit_of_work.commit()
     result = cli("erase", str(req.resident_id), "--reason", "Asked by phone")
     assert result.exit_code == erasure_exit()
-    line = json.loads(result.output.strip().splitlines()[-1])
+    line = json.loads(result.stdout.strip().splitlines()[-1])
     assert line["erased"] is False and "safeguarding concern" in line["blocked"]
     db.session.expire_all()
     assert db.session.get(Resident, req.resident_id).name == SECRETS["name"]

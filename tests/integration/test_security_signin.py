@@ -249,11 +249,11 @@ def test_tokens_are_listed_and_revoked_from_the_cli(app: Any, make_user: Any, db
     runner = app.test_cli_runner()
     made = runner.invoke(args=["create-token", user.email, "--scope", "read", "--days", "7"])
     assert made.exit_code == 0 and made.output.startswith("can_")
-    listed = [json.loads(line) for line in runner.invoke(args=["tokens", "list", user.email]).output.splitlines()]
+    listed = [json.loads(line) for line in runner.invoke(args=["tokens", "list", user.email]).stdout.splitlines()]
     assert [(t["scopes"], t["revoked"]) for t in listed] == [(["read"], False)]
     assert made.output.strip() not in json.dumps(listed)
     assert runner.invoke(args=["tokens", "revoke", str(listed[0]["id"])]).exit_code == 0
-    again = json.loads(runner.invoke(args=["tokens", "list", user.email]).output)
+    again = json.loads(runner.invoke(args=["tokens", "list", user.email]).stdout)
     assert again["revoked"] is True
     assert runner.invoke(args=["tokens", "revoke", "999999"]).exit_code == 2
     assert runner.invoke(args=["create-token", user.email, "--days", "0"]).exit_code == 2

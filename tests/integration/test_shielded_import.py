@@ -153,10 +153,10 @@ def test_cli_prints_one_json_line(app: Any, db: Any, postcodes: list[str], tmp_p
     file.write_bytes(csv_bytes(data))
     dry = run_cli(app, str(file), "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert json.loads(dry.output)["imported"] == 4 and residents(db) == 0
+    assert json.loads(dry.stdout)["imported"] == 4 and residents(db) == 0
     result = run_cli(app, str(file))
     assert result.exit_code == 0 and len(result.output.strip().splitlines()) == 1
-    out = json.loads(result.output)
+    out = json.loads(result.stdout)
     assert {k: out[k] for k in ("rows", "imported", "updated", "duplicates", "errors")} == {
         "rows": 5, "imported": 4, "updated": 0, "duplicates": 0, "errors": 1
     }  # fmt: skip
@@ -170,7 +170,7 @@ def test_cli_exits_2_for_a_file_it_cannot_read(app: Any, db: Any, tmp_path: Path
     bad.write_bytes(HOSTILE["binary"])
     for args in ([str(bad)], [str(tmp_path / "missing.csv")], [str(bad), "--mapping", str(tmp_path / "none.json")]):
         result = run_cli(app, *args)
-        assert result.exit_code == 2 and "error" in json.loads(result.output)
+        assert result.exit_code == 2 and "error" in json.loads(result.stdout)
     mapping = tmp_path / "m.json"
     mapping.write_text("[1, 2]")
     good = tmp_path / "good.csv"
