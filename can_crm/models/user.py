@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, false
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from can_crm.extensions import db
 from can_crm.models.base import UTCDateTime, created_at_column, enum_check
 from can_crm.models.enums import Role
+
+if TYPE_CHECKING:  # the relationship below names it as a string: no import cycle at run time
+    from can_crm.models.volunteer import Volunteer
 
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined]
@@ -41,6 +45,10 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", order_by="ApiToken.id")
+    # A volunteer account's own profile (None for staff). Read only: profiles are made and linked by their service.
+    volunteer: Mapped[Volunteer | None] = relationship(
+        primaryjoin="User.id == foreign(Volunteer.user_id)", uselist=False, viewonly=True
+    )
 
     @property
     def is_active(self) -> bool:

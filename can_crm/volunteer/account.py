@@ -44,7 +44,7 @@ def sign_up() -> Any:
 @bp.route("/profile", methods=["GET", "POST"])
 @roles(Role.VOLUNTEER)
 def profile() -> Any:
-    volunteer = profiles.for_user(current_user.id) or profiles.empty_profile(current_user)
+    volunteer = profiles.for_user(current_user) or profiles.empty_profile(current_user)
     if not ProfileForm().is_submitted():
         data = {
             "name": volunteer.name,
@@ -85,7 +85,7 @@ def profile() -> Any:
 @bp.post("/profile/hours")
 @roles(Role.VOLUNTEER)
 def log_hours() -> Any:
-    volunteer = profiles.require_for_user(current_user.id)
+    volunteer = profiles.require_for_user(current_user)
     form = HoursForm()
     try:
         profiles.log_hours(volunteer, date_value(form.worked_on), form.minutes.data)
@@ -99,6 +99,6 @@ def log_hours() -> Any:
 @bp.post("/profile/leave")
 @roles(Role.VOLUNTEER)
 def leave() -> Any:
-    profiles.leave(profiles.require_for_user(current_user.id))
+    profiles.leave(profiles.require_for_user(current_user))
     flash("You have left. Thank you for everything you did. Nothing more will be offered to you", "success")
     return redirect(url_for("volunteer.profile"))

@@ -22,7 +22,7 @@ VOLUNTEER = Role.VOLUNTEER
 
 
 def _me() -> tuple[Volunteer, Actor]:
-    volunteer = profiles.for_user(current_user.id)
+    volunteer = profiles.for_user(current_user)
     if volunteer is None:
         volunteer = profiles.empty_profile(current_user)
     return volunteer, Actor(role=VOLUNTEER.value, user_id=current_user.id, volunteer_id=volunteer.id)

@@ -14,6 +14,7 @@ from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer, VolunteerProgress
 from can_crm.services.volunteers import tasks
 from tests.conftest import PASSWORD
+from tests.integration.test_queue_queries import count_queries
 from tests.integration.volunteer_helpers import offer, volunteer_with_account
 
 
@@ -81,6 +82,22 @@ def test_volunteer_pages_render_and_the_task_page_has_the_address_after_acceptin
     assert "Margaret Okafor" in page and 'href="tel:+447911123456"' in page and "safeguarding" in page
     assert client.get("/volunteer/manifest.webmanifest").get_json()["start_url"] == "/volunteer/tasks"
     assert client.get("/volunteer/sw.js").status_code == 200
+
+
+def test_offers_page_reads_the_account_with_its_profile_and_then_the_offers(
+    client: Any, db: Any, make_user: Any, make_volunteer: Any, make_request: Any, login: Any
+) -> None:
+    user, volunteer = volunteer_with_account(make_user, make_volunteer)
+    reference = offer(make_request, volunteer).reference
+    login(user)
+    db.session.expunge_all()  # as in a new request of a running server: nothing loaded yet
+    with count_queries(db.engine) as statements:
+        page = client.get("/volunteer/").get_data(as_text=True)
+    assert reference in page
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # The account and its volunteer profile in one statement (the profile was a query of its own), then the offers.
+    assert len(reads) == 2, reads
+    assert "FROM users LEFT OUTER JOIN volunteers" in reads[0], reads[0]
 
 
 def test_a_form_posted_twice_with_its_key_records_one_step(

@@ -24,7 +24,7 @@ VOLUNTEERS = (Role.VOLUNTEER,)
 
 
 def _me() -> tuple[Volunteer, Actor]:
-    volunteer = profiles.require_for_user(current_user.id)
+    volunteer = profiles.require_for_user(current_user)
     return volunteer, Actor(role=Role.VOLUNTEER.value, user_id=current_user.id, volunteer_id=volunteer.id)
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
@@ -107,7 +108,8 @@ def load_session_user(session_id: str) -> User | None:
         user_id, version = (int(part) for part in session_id.split(":", 1))
     except ValueError:
         return None
-    user = db.session.get(User, user_id)
+    # The volunteer's profile comes in the same statement: every volunteer page reads it next.
+    user = db.session.get(User, user_id, options=[joinedload(User.volunteer)])
     if user is None or not user.active or user.session_version != version:
         return None
     return user

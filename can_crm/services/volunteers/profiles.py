@@ -179,13 +179,14 @@ def empty_profile(user: User) -> Volunteer:
     return volunteer
 
 
-def for_user(user_id: int) -> Volunteer | None:
-    return db.session.scalar(select(Volunteer).where(Volunteer.user_id == user_id))
+def for_user(user: User) -> Volunteer | None:
+    """The account's volunteer profile (loaded with the signed-in user, so no further query)."""
+    return user.volunteer
 
 
-def require_for_user(user_id: int) -> Volunteer:
+def require_for_user(user: User) -> Volunteer:
     """The signed-in volunteer's profile; an account without one has nothing to see."""
-    volunteer = for_user(user_id)
+    volunteer = for_user(user)
     if volunteer is None:
         raise NotFound("Your account has no volunteer profile yet: ask a coordinator")
     return volunteer
@@ -316,7 +317,7 @@ def create_or_link(data: Mapping[str, Any]) -> Volunteer:
     user = None
     if cleaned.get("email"):
         user = db.session.scalar(select(User).where(User.email == cleaned["email"], User.role == Role.VOLUNTEER.value))
-    existing = for_user(user.id) if user is not None else None
+    existing = for_user(user) if user is not None else None
     if existing is not None:
         _apply(existing, cleaned)
         db.session.flush()
