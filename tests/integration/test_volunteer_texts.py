@@ -115,7 +115,7 @@ def test_with_two_offers_open_the_reference_says_which(
     assert texts_to(db, texter)[-1].template == "volunteer_no_offer"
 
 
-def test_volunteers_on_the_app_get_no_text_and_a_text_from_no_offer_is_left_to_residents(
+def test_volunteers_on_the_app_get_no_text_and_a_late_yes_is_told_nothing_is_waiting(
     app: Any, client: Any, db: Any, make_request: Any, make_volunteer: Any, callbacks: Any
 ) -> None:
     on_app = make_volunteer()
@@ -123,9 +123,21 @@ def test_volunteers_on_the_app_get_no_text_and_a_text_from_no_offer_is_left_to_r
     app.extensions["can_queue"].wait()
     assert texts_to(db, on_app) == []
     texter = make_volunteer(offers_by="sms", phone="07911 123458")
-    # No offer open to them: not read as an answer to one (the number may be a resident's too).
-    assert reply(client, callbacks, "yes", "in-5", "07911 123458") is None
-    assert texts_to(db, texter) == []
+    # Nothing open to them and no resident's answer awaited from the number: a YES that came too late (the offer
+    # went to someone else meanwhile) is told so, once, and nothing is recorded.
+    assert reply(client, callbacks, "yes", "in-5", "07911 123458") == "late"
+    assert reply(client, callbacks, "yes", "in-5", "07911 123458") == "late"  # Notify retried the callback
+    app.extensions["can_queue"].wait()
+    [told] = texts_to(db, texter)
+    assert told.template == "volunteer_nothing_open" and told.request_id is None
+    assert "nothing is waiting for an answer from you" in told.body
+    # Not an answer (a thank-you, say): no reply. A volunteer on the app texting YES: not ours to answer either.
+    assert reply(client, callbacks, "Thanks, have a good day", "in-6", "07911 123458") is None
+    on_app.phone = "07911 123459"
+    unit_of_work.commit()
+    assert reply(client, callbacks, "yes", "in-7", "07911 123459") is None
+    app.extensions["can_queue"].wait()
+    assert len(texts_to(db, texter)) == 1 and texts_to(db, on_app) == []
 
 
 def test_offers_by_text_need_a_mobile_number(

@@ -177,6 +177,9 @@ def inbound_sms(provider_id: str, source_number: str, message: str, received_at:
         if resident_id is not None:
             outcome = campaigns.reply_from(resident_id, message)
             inbound.understood_as = {"needs_help": "help", "no_help_needed": "no_help"}.get(outcome or "")
+        else:
+            # Nobody's answer we wait for: a volunteer's YES to an offer that has gone meanwhile is told so.
+            inbound.understood_as = texts.too_late(_e164(source_number), message, inbound.id)
         return inbound
     inbound.request_id = request.id
     answer = parse_reply(message)

@@ -128,6 +128,14 @@ TEMPLATES: dict[str, Template] = {
             "Nothing was recorded. Thank you all the same."
         ),
     ),
+    "volunteer_nothing_open": Template(
+        N_("Nothing is waiting for your answer"),
+        N_(
+            "%(authority)s Council: nothing is waiting for an answer from you now (an offer may have gone to "
+            "someone else, or been changed by a coordinator). Nothing was recorded. We will text you when there is "
+            "something you could help with."
+        ),
+    ),
     "volunteer_done": Template(
         N_("Thank you: %(reference)s is delivered"),
         N_("Thank you: %(reference)s is marked delivered. We will check with the resident that all is well."),

@@ -4,7 +4,7 @@ The offer itself goes out on the text channel (`offers.TextChannel`). What comes
 YES takes an offer on (the task's name, address and phone come back by text), NO turns it down (back to triage),
 DONE marks a task delivered (the resident is then asked whether help arrived), each through the same services
 and state machine as the app. With several offers or tasks open, the reference says which. Anything we cannot
-read gets a text saying how to answer.
+read gets a text saying how to answer, and a YES or NO to an offer that has gone meanwhile is told so.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from sqlalchemy import select
 
 from can_crm.extensions import db
-from can_crm.models.enums import ProgressStep, Role, Status
+from can_crm.models.enums import OffersBy, ProgressStep, Role, Status
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.models.volunteer import Volunteer
@@ -35,6 +35,33 @@ _OPEN = {
 }
 
 
+def _answer(message: str) -> str | None:
+    """YES, NO or DONE as the text's first word; None for anything else."""
+    words = re.findall(r"[\w-]+", message.lower())
+    first = words[0] if words else ""
+    return "yes" if first in _YES else "no" if first in _NO else "done" if first in _DONE else None
+
+
+def too_late(number: str, message: str, message_id: int) -> str | None:
+    """A YES or NO from a volunteer who gets offers by text but has nothing open (the offer withdrawn or given to
+    someone else before they answered): they are told nothing is waiting, so nobody is left wondering whether they
+    are expected somewhere. Returns "late", or None when the text is not that (a DONE sent again after the task
+    was delivered is left unanswered: it was recorded the first time). The caller asks only after the residents'
+    handling found nothing for the number."""
+    if _answer(message) not in ("yes", "no"):
+        return None
+    volunteer = db.session.scalar(
+        select(Volunteer)
+        .where(Volunteer.phone == number, Volunteer.offers_by == OffersBy.SMS.value)
+        .order_by(Volunteer.id)
+        .limit(1)
+    )
+    if volunteer is None:
+        return None
+    outgoing.send("volunteer_nothing_open", volunteer_id=volunteer.id, dedupe_key=f"volunteer_reply:i{message_id}")
+    return "late"
+
+
 def reply(number: str, message: str, message_id: int) -> str | None:
     """Act on a text from `number` (E.164). Returns what it was understood as (accepted, declined, done, unclear,
     gone), or None when no volunteer with that number has an offer or a task open: the caller tries residents
@@ -51,8 +78,7 @@ def reply(number: str, message: str, message_id: int) -> str | None:
     if not open_items:
         return None
     words = re.findall(r"[\w-]+", message.lower())
-    first = words[0] if words else ""
-    answer = "yes" if first in _YES else "no" if first in _NO else "done" if first in _DONE else None
+    answer = _answer(message)
     named = {ref for ref in (normalise_reference(w) for w in words) if ref}
     candidates = [ref for ref, (_, status) in open_items.items() if answer and status in _OPEN[answer]]
     chosen = sorted(named)[0] if len(named) == 1 else candidates[0] if len(candidates) == 1 and not named else None
