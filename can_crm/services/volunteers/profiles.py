@@ -260,7 +260,9 @@ def candidates_for(
     the resident's `language`, each says whether they have its "Speaks ..." skill.
 
     A page offers these in a drop-down: thousands of options help nobody and cost a page render each, so only
-    the nearest few are loaded as plain rows (the assign route still takes any volunteer's id).
+    the nearest few leave the database, as plain rows (the assign route still takes any volunteer's id). The
+    database orders by a flat-earth distance (exact enough to pick the nearest few km); twice as many as needed
+    are read, so the exact great-circle distance, rounded as shown, then the name, decide the order shown.
     """
     # The same rule as Volunteer.is_available, in SQL, so unavailable rows never leave the database.
     available = (
@@ -269,22 +271,43 @@ def candidates_for(
         & (Volunteer.paused_until.is_(None) | (Volunteer.paused_until < today))
         & (Volunteer.isolating_until.is_(None) | (Volunteer.isolating_until < today))
     )
-    rows = db.session.execute(
-        select(Volunteer.id, Volunteer.name, Volunteer.max_km, Volunteer.lat, Volunteer.lon, Volunteer.skills)
-        .where(available)
-        .order_by(Volunteer.name, Volunteer.id)
-    ).all()
-    placed: list[Candidate] = []
-    unplaced: list[Candidate] = []
+    columns = (Volunteer.id, Volunteer.name, Volunteer.max_km, Volunteer.lat, Volunteer.lon, Volunteer.skills)
     skill = language_skill(language)
-    for vid, name, max_km, vlat, vlon, skills in rows:
-        talks = skill is not None and skill in (skills or [])
-        if lat is not None and lon is not None and vlat is not None and vlon is not None:
-            placed.append(Candidate(vid, name, max_km, round(distance_km(lat, lon, vlat, vlon), 1), talks))
-        elif len(unplaced) < limit:
-            unplaced.append(Candidate(vid, name, max_km, None, talks))
-    nearest = heapq.nsmallest(limit, placed, key=lambda c: (c.km, c.name, c.id))
-    chosen = (nearest + unplaced)[:limit]
+
+    def talks(skills: list[str] | None) -> bool:
+        return skill is not None and skill in (skills or [])
+
+    placed: list[Candidate] = []
+    has_place = Volunteer.lat.is_not(None) & Volunteer.lon.is_not(None)
+    if lat is not None and lon is not None:
+        north, east = Volunteer.lat - lat, (Volunteer.lon - lon) * cos(radians(lat))
+        rows = db.session.execute(
+            select(*columns)
+            .where(available & has_place)
+            .order_by(north * north + east * east, Volunteer.id)
+            .limit(2 * limit)
+        ).all()
+        placed = heapq.nsmallest(
+            limit,
+            (
+                Candidate(v, name, km, round(distance_km(lat, lon, vl, vn), 1), talks(sk))
+                for v, name, km, vl, vn, sk in rows
+            ),
+            key=lambda c: (c.km, c.name, c.id),
+        )
+    unplaced: list[Candidate] = []
+    if len(placed) < limit:
+        # Without a place for the request, every volunteer is listed by name; with one, those without a place.
+        rows = db.session.execute(
+            select(*columns)
+            .where(available if lat is None or lon is None else available & ~has_place)
+            .order_by(Volunteer.name, Volunteer.id)
+            .limit(limit - len(placed))
+        ).all()
+        unplaced = [Candidate(v, name, km, None, talks(sk)) for v, name, km, _, _, sk in rows]
+    chosen = placed + unplaced
+    if not chosen:
+        return []
     # Each says when they are at one of their own limits: assigning them would be refused (as matching refuses).
     shown = {v.id: v for v in db.session.scalars(select(Volunteer).where(Volunteer.id.in_([c.id for c in chosen])))}
     load = workload.loads(list(shown.values()))
