@@ -257,8 +257,10 @@ def seed(database_url: str, index: Path, n_requests: int, rng: random.Random) ->
                 )
         with cur.copy(
             "COPY volunteers (id, name, phone, skills, home_postcode, lat, lon, max_km, capacity, dbs_level,"
-            " availability, active, created_at, updated_at) FROM STDIN"
+            " availability, active, status, identity_checked, created_at, updated_at) FROM STDIN"
         ) as copy:
+            # Most are vetted (a council's volunteers are, once the first weeks are over): the request page's
+            # drop-down lists the nearest of them, as a coordinator sees it.
             for vid in range(1, n_volunteers + 1):
                 pc, lat, lon, _, _ = rng.choice(places)
                 skills = json.dumps(
@@ -290,6 +292,8 @@ def seed(database_url: str, index: Path, n_requests: int, rng: random.Random) ->
                         rng.choice(["none", "basic", "standard", "enhanced"]),
                         json.dumps({"mon": ["am", "pm"]}),
                         rng.random() < 0.9,
+                        "active" if rng.random() < 0.85 else "pending",
+                        True,
                         now,
                         now,
                     )
