@@ -9,7 +9,7 @@ from datetime import date
 from math import asin, cos, radians, sin, sqrt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 
 from can_crm.extensions import db
 from can_crm.models.enums import SKILLS, DbsLevel, OffersBy, Role, Transport, VolunteerStatus, values
@@ -271,30 +271,41 @@ def candidates_for(
         & (Volunteer.paused_until.is_(None) | (Volunteer.paused_until < today))
         & (Volunteer.isolating_until.is_(None) | (Volunteer.isolating_until < today))
     )
-    columns = (Volunteer.id, Volunteer.name, Volunteer.max_km, Volunteer.lat, Volunteer.lon, Volunteer.skills)
+    columns = (
+        Volunteer.id,
+        Volunteer.name,
+        Volunteer.max_km,
+        Volunteer.lat,
+        Volunteer.lon,
+        Volunteer.skills,
+        Volunteer.capacity,
+        Volunteer.max_per_day,
+        Volunteer.offers_by,
+    )
     skill = language_skill(language)
 
-    def talks(skills: list[str] | None) -> bool:
-        return skill is not None and skill in (skills or [])
+    def candidate(row: Row[Any], km: float | None) -> Candidate:
+        talks = skill is not None and skill in (row.skills or [])
+        return Candidate(row.id, row.name, row.max_km, km, talks, by_text=row.offers_by == OffersBy.SMS.value)
 
     placed: list[Candidate] = []
     has_place = Volunteer.lat.is_not(None) & Volunteer.lon.is_not(None)
     if lat is not None and lon is not None:
         north, east = Volunteer.lat - lat, (Volunteer.lon - lon) * cos(radians(lat))
-        rows = db.session.execute(
+        near = db.session.execute(
             select(*columns)
             .where(available & has_place)
             .order_by(north * north + east * east, Volunteer.id)
             .limit(2 * limit)
         ).all()
+        by_id = {row.id: row for row in near}
         placed = heapq.nsmallest(
             limit,
-            (
-                Candidate(v, name, km, round(distance_km(lat, lon, vl, vn), 1), talks(sk))
-                for v, name, km, vl, vn, sk in rows
-            ),
+            (candidate(row, round(distance_km(lat, lon, row.lat, row.lon), 1)) for row in near),
             key=lambda c: (c.km, c.name, c.id),
         )
+    else:
+        by_id = {}
     unplaced: list[Candidate] = []
     if len(placed) < limit:
         # Without a place for the request, every volunteer is listed by name; with one, those without a place.
@@ -304,24 +315,21 @@ def candidates_for(
             .order_by(Volunteer.name, Volunteer.id)
             .limit(limit - len(placed))
         ).all()
-        unplaced = [Candidate(v, name, km, None, talks(sk)) for v, name, km, _, _, sk in rows]
+        by_id.update((row.id, row) for row in rows)
+        unplaced = [candidate(row, None) for row in rows]
     chosen = placed + unplaced
     if not chosen:
         return []
     # Each says when they are at one of their own limits: assigning them would be refused (as matching refuses).
-    shown = {v.id: v for v in db.session.scalars(select(Volunteer).where(Volunteer.id.in_([c.id for c in chosen])))}
-    load = workload.loads(list(shown.values()))
+    rows_shown = [by_id[c.id] for c in chosen]
+    load = workload.loads(rows_shown)
     return [
-        replace(
-            c,
-            at_limit=_limit_words(shown[c.id], load.get(c.id, workload.Load())),
-            by_text=shown[c.id].offers_by == OffersBy.SMS.value,
-        )
-        for c in chosen
+        replace(c, at_limit=_limit_words(row, load.get(c.id, workload.Load())))
+        for c, row in zip(chosen, rows_shown, strict=True)
     ]
 
 
-def _limit_words(volunteer: Volunteer, load: workload.Load) -> str | None:
+def _limit_words(volunteer: workload.Limited, load: workload.Load) -> str | None:
     limit = load.limit_reached(volunteer)
     if limit == workload.Limit.AT_ONCE:
         return f"{volunteer.capacity} at once"

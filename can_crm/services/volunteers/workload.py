@@ -12,6 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import func, select
 
@@ -25,6 +26,17 @@ from can_crm.models.volunteer import Volunteer
 BUSY_STATUSES = (Status.MATCHED.value, Status.ACCEPTED.value, Status.IN_PROGRESS.value)
 
 
+class Limited(Protocol):
+    """What a volunteer's limits are read from: the Volunteer, or a plain row with these three columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def capacity(self) -> int: ...
+    @property
+    def max_per_day(self) -> int | None: ...
+
+
 class Limit(StrEnum):
     AT_ONCE = "at_once"  # they hold as many as they said they can at once
     TODAY = "today"  # they took (or were offered) as many today as they said they take in a day
@@ -36,20 +48,20 @@ class Load:
     offered: int = 0  # of which offers waiting for their answer (matched)
     accepted_today: int = 0  # requests they accepted today, whatever their status now
 
-    def room(self, volunteer: Volunteer) -> int:
+    def room(self, volunteer: Limited) -> int:
         """How many more tasks may be offered to them now (0 when full)."""
         room = volunteer.capacity - self.held
         if volunteer.max_per_day is not None:
             room = min(room, volunteer.max_per_day - self.accepted_today - self.offered)
         return max(room, 0)
 
-    def limit_reached(self, volunteer: Volunteer) -> Limit | None:
+    def limit_reached(self, volunteer: Limited) -> Limit | None:
         """Which of their limits leaves no room now; None while there is room."""
         if self.held >= volunteer.capacity:
             return Limit.AT_ONCE
         return Limit.TODAY if self.room(volunteer) == 0 else None
 
-    def full_reason(self, volunteer: Volunteer) -> str | None:
+    def full_reason(self, volunteer: Limited) -> str | None:
         """Why nothing more may be offered to them, in words for a coordinator; None while there is room."""
         limit = self.limit_reached(volunteer)
         if limit == Limit.AT_ONCE:
@@ -65,7 +77,7 @@ class Load:
         return Load(self.held + 1, self.offered + 1, self.accepted_today)
 
 
-def loads(volunteers: Collection[Volunteer] | None = None) -> dict[int, Load]:
+def loads(volunteers: Collection[Limited] | None = None) -> dict[int, Load]:
     """Each volunteer's load (every volunteer with any when `volunteers` is None); one absent has none."""
     ids = None if volunteers is None else [v.id for v in volunteers]
     if ids == []:
