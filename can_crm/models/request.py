@@ -19,6 +19,8 @@ _POOL_SQL = "status = 'triaged' AND volunteer_id IS NULL"
 # The most parcels one food-parcel request may ask for (a car takes at most 500; a household rarely needs 5).
 MAX_PARCELS = 20
 _OPEN_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in Status if s in OPEN_STATUSES) + ")"
+# Requests that hold their volunteer: offered, accepted, under way (services/volunteers/workload.BUSY_STATUSES).
+_BUSY_SQL = "status IN ('matched', 'accepted', 'in_progress')"
 
 
 class HelpRequest(db.Model):  # type: ignore[name-defined]
@@ -63,6 +65,15 @@ class HelpRequest(db.Model):  # type: ignore[name-defined]
             "resident_id",
             postgresql_where=text(_POOL_SQL),
             sqlite_where=text(_POOL_SQL),
+        ),
+        # What each volunteer holds now (their limits, read on every offer, Nearby and the request page's
+        # drop-down): a few rows per volunteer, not every busy request of the status index (migration 0019).
+        Index(
+            "ix_requests_busy_volunteer",
+            "volunteer_id",
+            "status",
+            postgresql_where=text(_BUSY_SQL),
+            sqlite_where=text(_BUSY_SQL),
         ),
         # Nearby reaches the pool by the volunteer's H3 cells: an index range per cell (migration 0014).
         Index(
