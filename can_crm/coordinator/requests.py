@@ -81,7 +81,7 @@ def queue() -> Any:
     except FieldErrors as exc:
         show_errors(form, exc)
     else:
-        page = queue_service.queue(current_user, filters, page_no, per_page)
+        page = queue_service.queue_rows(current_user, filters, page_no, per_page)
         if filters.search:
             reads.record_search(current_user, "queue", page.total)
     if search_key and saved is None:

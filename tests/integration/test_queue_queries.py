@@ -66,3 +66,28 @@ def test_queue_query_count_is_the_same_with_filters_and_search(
             assert client.get(url).status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_queue_page_shows_its_columns_and_reads_none_of_the_residents_other_details(
+    client: Any, db: Any, make_user: Any, login: Any, make_request: Any, make_volunteer: Any, resident_data: Any
+) -> None:
+    coordinator = make_user("coordinator")
+    helper = make_volunteer(name="Helper Zed")
+    coord = Actor(role="coordinator", user_id=coordinator.id)
+    assigned = make_request(resident={"name": "Resident Assigned"})
+    requests.triage(assigned, {}, coord)
+    requests.assign_volunteer(assigned, helper.id, coord)
+    waiting = make_request(resident={"name": "Resident Waiting"})
+    unit_of_work.commit()
+    references = (assigned.reference, waiting.reference)
+    district = resident_data["postcode"].split(" ")[0]
+    login(coordinator)
+    with count_queries(db.engine) as statements:
+        page = client.get("/coordinator/").get_data(as_text=True)
+    rows = {ref: line for ref in references for line in page.split("<tr") if f">{ref}</a>" in line}
+    assert "Helper Zed" in rows[references[0]] and "None yet" in rows[references[1]]
+    assert all(f">{district}" in row and "Overdue" not in row for row in rows.values())
+    assert "Resident Assigned" not in page and "Resident Waiting" not in page  # the queue names nobody
+    read = " ".join(statements)
+    for column in ("nhs_number", "vulnerabilities", "date_of_birth", "address_line1", "accessibility_needs"):
+        assert column not in read, column  # the page's queries read only what it shows
