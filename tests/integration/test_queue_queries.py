@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event
 
 from can_crm import unit_of_work
+from can_crm.models.base import utcnow
 from can_crm.services.requests import operations as requests
 from can_crm.services.requests.events import Actor
 
@@ -78,6 +80,7 @@ def test_queue_page_shows_its_columns_and_reads_none_of_the_residents_other_deta
     requests.triage(assigned, {}, coord)
     requests.assign_volunteer(assigned, helper.id, coord)
     waiting = make_request(resident={"name": "Resident Waiting"})
+    waiting.sla_due_at = utcnow() - timedelta(hours=1)  # past its deadline
     unit_of_work.commit()
     references = (assigned.reference, waiting.reference)
     district = resident_data["postcode"].split(" ")[0]
@@ -86,7 +89,11 @@ def test_queue_page_shows_its_columns_and_reads_none_of_the_residents_other_deta
         page = client.get("/coordinator/").get_data(as_text=True)
     rows = {ref: line for ref in references for line in page.split("<tr") if f">{ref}</a>" in line}
     assert "Helper Zed" in rows[references[0]] and "None yet" in rows[references[1]]
-    assert all(f">{district}" in row and "Overdue" not in row for row in rows.values())
+    assert all(f'href="/coordinator/requests/{ref}"' in rows[ref] for ref in references)
+    assert all(f">{district}" in row for row in rows.values())
+    assert "Overdue" not in rows[references[0]] and "app-row--overdue" not in rows[references[0]]
+    assert "app-row--overdue" in rows[references[1]] and ">Overdue</strong>" in rows[references[1]]
+    assert "was due" in rows[references[1]]
     assert "Resident Assigned" not in page and "Resident Waiting" not in page  # the queue names nobody
     read = " ".join(statements)
     for column in ("nhs_number", "vulnerabilities", "date_of_birth", "address_line1", "accessibility_needs"):

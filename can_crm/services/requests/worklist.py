@@ -46,12 +46,10 @@ class QueueRow:
     urgency: int
     status: str
     sla_due_at: datetime
-    postcode: str
+    overdue: bool  # open and past its deadline, when the page was read
+    district: str  # the outward code of the resident's postcode ("W6"), never the full address
     located: bool
     volunteer_name: str | None
-
-    def is_overdue(self, now: datetime) -> bool:
-        return self.status in OPEN_STATUSES and self.sla_due_at < now
 
 
 @dataclass(frozen=True)
@@ -156,7 +154,8 @@ def queue_rows(user: User, filters: QueueFilters, page: int = 1, per_page: int =
     (50 of each took most of the page's time). The page's requests are chosen by id, then joined to their
     residents and volunteers. Two queries, whatever the size."""
     page = max(1, page)
-    query = _filtered(user, filters, utcnow())
+    now = utcnow()
+    query = _filtered(user, filters, now)
     chosen = query.with_only_columns(HelpRequest.id).order_by(*_ORDER).limit(per_page).offset((page - 1) * per_page)
     ids = chosen.subquery("chosen")
     rows = db.session.execute(
@@ -175,7 +174,11 @@ def queue_rows(user: User, filters: QueueFilters, page: int = 1, per_page: int =
         .outerjoin(Volunteer, Volunteer.id == HelpRequest.volunteer_id)
         .order_by(*_ORDER)
     ).tuples()
-    return Page([QueueRow(*row) for row in rows], _count(query), page, per_page)
+    items = [
+        QueueRow(ref, kind, urgency, status, due, status in OPEN_STATUSES and due < now, code.split(" ")[0], at, name)
+        for ref, kind, urgency, status, due, code, at, name in rows
+    ]
+    return Page(items, _count(query), page, per_page)
 
 
 def queue_data_version() -> tuple[Any, ...]:
