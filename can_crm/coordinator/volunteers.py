@@ -16,21 +16,54 @@ from can_crm.services.common.errors import FieldErrors
 from can_crm.services.volunteers import nearby, tasks, vetting
 from can_crm.services.volunteers import profiles as volunteer_service
 
+# The list's filter: vetting status, in the words the list's tags use.
+VOLUNTEER_STATUS_CHOICES = (
+    ("", "Any status"),
+    ("pending", "Waiting for vetting"),
+    ("active", "Vetted"),
+    ("rejected", "Rejected"),
+    ("left", "Left"),
+)
+
 
 @bp.get("/volunteers")
 @roles(*STAFF)
 def volunteers() -> Any:
-    rows = volunteer_service.list_volunteers()
+    status = request.args.get("status", "")
+    page_no = request.args.get("page", "1")
+    error = None
+    try:
+        page = volunteer_service.volunteers_page(status, int(page_no) if page_no.isdigit() else 1)
+    except FieldErrors as exc:
+        error = exc.fields["status"]
+        page = volunteer_service.volunteers_page(None, 1)
     today = utcnow().date()
+    kept: dict[str, Any] = {"status": status} if status and error is None else {}
+    pagination = None
+    if page.pages > 1:
+        pagination = {
+            "previous": {"href": url_for("coordinator.volunteers", **kept, page=page.page - 1)}
+            if page.page > 1
+            else None,
+            "next": {"href": url_for("coordinator.volunteers", **kept, page=page.page + 1)}
+            if page.page < page.pages
+            else None,
+        }
     return render_template(
         "coordinator/volunteers.html",
-        rows=rows,
+        rows=page.items,
+        page=page,
+        pagination=pagination,
+        status=status if error is None else "",
+        status_choices=VOLUNTEER_STATUS_CHOICES,
+        status_error=error,
+        page_error=error,
         today=today,
-        checks=vetting.expiring_checks(rows, today),
+        checks=vetting.expiring_checks(page.items, today),
         alerts=tasks.open_alerts(),
         open_types=nearby.open_types(),
         title="Volunteers",
-    )
+    ), (400 if error else 200)
 
 
 @bp.route("/volunteers/new", methods=["GET", "POST"])

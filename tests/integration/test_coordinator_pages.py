@@ -485,3 +485,37 @@ def test_the_assign_list_says_who_speaks_the_residents_language(
     assert page.count("speaks Polish") == 1
     assert re.search(rf'value="{speaker.id}"[^>]*>Ola Speaker[^<]*speaks Polish', page)
     assert "speaks" not in client.get(f"/coordinator/requests/{english.reference}").get_data(as_text=True)
+
+
+def test_volunteers_list_comes_a_page_at_a_time_and_filters_by_status(
+    client: Any, coordinator: Any, make_volunteer: Any, db: Any
+) -> None:
+    """A council has thousands of volunteers: the list shows 50 by name at a time, of one status if asked."""
+    for n in range(53):
+        make_volunteer(name=f"Helper {chr(65 + n // 26)}{chr(65 + n % 26)}", status="active" if n % 4 else "pending")
+
+    def names(page: str) -> list[str]:
+        return re.findall(r'/coordinator/volunteers/\d+">([^<]+)</a>', page)
+
+    first = text(client.get("/coordinator/volunteers"))
+    assert "53 volunteers, page 1 of 2" in first and len(names(first)) == 50
+    assert names(first) == sorted(names(first)) and names(first)[0] == "Helper AA"
+    assert 'href="/coordinator/volunteers?page=2"' in first and "govuk-pagination" in first
+    second = text(client.get("/coordinator/volunteers?page=2"))
+    assert names(second) == ["Helper BY", "Helper BZ", "Helper CA"]
+    waiting = text(client.get("/coordinator/volunteers?status=pending"))
+    assert "14 volunteers" in waiting and len(names(waiting)) == 14 and "govuk-pagination" not in waiting
+    assert '<option value="pending" selected>' in waiting
+    # A page past the end shows the last; one that is not a number, the first. Neither is an error.
+    assert names(text(client.get("/coordinator/volunteers?page=9"))) == names(second)
+    assert names(text(client.get("/coordinator/volunteers?page=two"))) == names(first)
+    none_left = text(client.get("/coordinator/volunteers?status=left"))
+    assert "0 volunteers" in none_left and "No volunteers with this status." in none_left
+
+
+def test_volunteers_list_refuses_an_unknown_status_with_a_gov_uk_error(client: Any, coordinator: Any) -> None:
+    response = client.get("/coordinator/volunteers?status=%3Cscript%3E")
+    page = text(response)
+    assert response.status_code == 400
+    assert page.count("Choose a status from the list") == 2  # the summary and the field
+    assert "<title>Error: " in page and 'href="#status"' in page and "<script>" not in page

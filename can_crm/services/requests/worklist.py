@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
@@ -18,11 +18,11 @@ from can_crm.models.resident import Resident
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common.errors import FieldErrors, ValidationError
+from can_crm.services.common.paging import Page
 from can_crm.services.common.policy import restrict_requests
 from can_crm.services.common.validation import clean_text
 from can_crm.services.requests.rules import clean_urgency
 
-T = TypeVar("T")
 _FLAG_VALUES = ("", "true", "false", "1", "0", "yes", "no", "y", "n")
 
 
@@ -50,18 +50,6 @@ class QueueRow:
     district: str  # the outward code of the resident's postcode ("W6"), never the full address
     located: bool
     volunteer_name: str | None
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def clean_filters(args: Mapping[str, Any]) -> QueueFilters:

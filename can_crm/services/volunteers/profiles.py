@@ -18,6 +18,7 @@ from can_crm.models.volunteer import Volunteer, VolunteerHours
 from can_crm.services.accounts import users as accounts
 from can_crm.services.common import geocoding
 from can_crm.services.common.errors import DomainError, FieldErrors, NotFound, ValidationError
+from can_crm.services.common.paging import Page
 from can_crm.services.common.validation import (
     apply_rules,
     clean_bool,
@@ -208,6 +209,26 @@ def get_volunteer(volunteer_id: int) -> Volunteer:
     if volunteer is None:
         raise NotFound("No volunteer with that id")
     return volunteer
+
+
+VOLUNTEERS_PER_PAGE = 50
+
+
+def volunteers_page(status: object = None, page: int = 1, per_page: int = VOLUNTEERS_PER_PAGE) -> Page[Volunteer]:
+    """One page of the volunteers, by name, optionally of one vetting status (a council has thousands: the page
+    lists 50 at a time). An unknown status is refused with a message."""
+    if status not in (None, "") and status not in values(VolunteerStatus):
+        raise FieldErrors({"status": "Choose a status from the list"})
+    query = select(Volunteer)
+    if status:
+        query = query.where(Volunteer.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = db.session.scalars(
+        query.order_by(Volunteer.name, Volunteer.id).limit(per_page).offset((page - 1) * per_page)
+    )
+    return Page(list(rows), total, page, per_page)
 
 
 def list_volunteers(
