@@ -24,6 +24,7 @@ from can_crm.forms import date_value, show_errors
 from can_crm.models.base import utcnow
 from can_crm.models.enums import Status
 from can_crm.page_cache import shared_page
+from can_crm.page_links import positive_int
 from can_crm.services.common import ids, policy
 from can_crm.services.common.errors import FieldErrors, NotFound, TransitionRefused, ValidationError
 from can_crm.services.federation import partners as partner_service
@@ -34,15 +35,6 @@ from can_crm.services.requests import operations as request_service
 from can_crm.services.requests import worklist as queue_service
 
 MAX_PER_PAGE = 100
-
-
-def _positive_int(raw: str | None, default: int, cap: int | None = None) -> int:
-    try:
-        value = int(raw) if raw not in (None, "") else default
-    except ValueError:
-        value = default
-    value = max(1, value)
-    return min(value, cap) if cap else value
 
 
 SEARCH_SCOPE = "queue"
@@ -73,8 +65,8 @@ def queue() -> Any:
     args = {**request.args.to_dict(), **(saved or {})}
     args.pop("search", None)
     form = QueueFilterForm(formdata=MultiDict(args) if args else None, status="open")
-    page_no = _positive_int(request.args.get("page"), 1)
-    per_page = _positive_int(request.args.get("per_page"), current_app.config["QUEUE_PAGE_SIZE"], MAX_PER_PAGE)
+    page_no = positive_int(request.args.get("page"), 1)
+    per_page = positive_int(request.args.get("per_page"), current_app.config["QUEUE_PAGE_SIZE"], MAX_PER_PAGE)
     page = None
     try:
         filters = queue_service.clean_filters({**args, "status": form.status.data or "all"})

@@ -12,6 +12,7 @@ from can_crm.coordinator.blueprint import bp
 from can_crm.coordinator.forms import SelfServiceForm, VettingForm, VolunteerForm
 from can_crm.forms import show_errors
 from can_crm.models.base import utcnow
+from can_crm.page_links import positive_int
 from can_crm.services.common.errors import FieldErrors
 from can_crm.services.volunteers import nearby, tasks, vetting
 from can_crm.services.volunteers import profiles as volunteer_service
@@ -30,10 +31,10 @@ VOLUNTEER_STATUS_CHOICES = (
 @roles(*STAFF)
 def volunteers() -> Any:
     status = request.args.get("status", "")
-    page_no = request.args.get("page", "1")
+    page_no = positive_int(request.args.get("page"), 1)
     error = None
     try:
-        page = volunteer_service.volunteers_page(status, int(page_no) if page_no.isdigit() else 1)
+        page = volunteer_service.volunteers_page(status, page_no)
     except FieldErrors as exc:
         error = exc.fields["status"]
         page = volunteer_service.volunteers_page(None, 1)

@@ -15,6 +15,7 @@ from can_crm.access import roles
 from can_crm.coordinator.forms import ConcernForm
 from can_crm.forms import show_errors
 from can_crm.models.enums import Channel, Role
+from can_crm.page_links import positive_int
 from can_crm.partner.forms import CancelForm, OnBehalfForm
 from can_crm.resident.forms import RESIDENT_FIELDS
 from can_crm.services.common import policy
@@ -31,10 +32,7 @@ RAISERS = (Role.PARTNER, Role.COUNCILLOR)
 @bp.get("/")
 @roles(*RAISERS)
 def my_requests() -> Any:
-    try:
-        page_no = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page_no = 1
+    page_no = positive_int(request.args.get("page"), 1)
     filters = queue_service.clean_filters({"status": "all"})
     page = queue_service.queue(current_user, filters, page_no, current_app.config["QUEUE_PAGE_SIZE"])
     pagination = None

@@ -519,3 +519,15 @@ def test_volunteers_list_refuses_an_unknown_status_with_a_gov_uk_error(client: A
     assert response.status_code == 400
     assert page.count("Choose a status from the list") == 2  # the summary and the field
     assert "<title>Error: " in page and 'href="#status"' in page and "<script>" not in page
+
+
+@pytest.mark.parametrize("raw", ["99999999999999999999", "%C2%B2", "-3", "", "two", "1e9", "%00"])
+def test_a_page_number_that_is_not_one_shows_a_page_never_an_error(
+    client: Any, coordinator: Any, make_user: Any, login: Any, make_volunteer: Any, raw: str
+) -> None:
+    """Huge (past the database's OFFSET), "²" (a digit to str.isdigit, not to int), negative, empty, words."""
+    make_volunteer()
+    for url in (f"/coordinator/?page={raw}", f"/coordinator/?per_page={raw}", f"/coordinator/volunteers?page={raw}"):
+        assert client.get(url).status_code == 200, url
+    login(make_user("partner", organisation="Age UK"))
+    assert client.get(f"/partner/?page={raw}").status_code == 200
