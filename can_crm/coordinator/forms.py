@@ -114,6 +114,27 @@ class QueueFilterForm(FlaskForm):
     submit = SubmitField("Apply filters", widget=GovSubmitInput())
 
 
+class VolunteerFilterForm(FlaskForm):
+    """The volunteers list's filter (a GET form: nothing in it is personal)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Status",
+        choices=[
+            ("", "Any status"),
+            ("pending", "Waiting for vetting"),
+            ("active", "Vetted"),
+            ("rejected", "Rejected"),
+            ("left", "Left"),
+        ],
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+    submit = SubmitField("Show volunteers", widget=GovSubmitInput())
+
+
 class TriageForm(FlaskForm):
     urgency = RadioField(
         "Urgency",

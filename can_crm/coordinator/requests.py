@@ -24,7 +24,7 @@ from can_crm.forms import date_value, show_errors
 from can_crm.models.base import utcnow
 from can_crm.models.enums import Status
 from can_crm.page_cache import shared_page
-from can_crm.page_links import positive_int
+from can_crm.page_links import pagination, positive_int
 from can_crm.services.common import ids, policy
 from can_crm.services.common.errors import FieldErrors, NotFound, TransitionRefused, ValidationError
 from can_crm.services.federation import partners as partner_service
@@ -79,19 +79,10 @@ def queue() -> Any:
     if search_key and saved is None:
         form.q.errors = ["That search has expired: search again"]
     kept: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("page", "submit") and v}
-
-    def page_url(number: int) -> str:
-        return url_for("coordinator.queue", **kept, page=number)
-
-    pagination = None
-    if page and page.pages > 1:
-        pagination = {
-            "previous": {"href": page_url(page.page - 1)} if page.page > 1 else None,
-            "next": {"href": page_url(page.page + 1)} if page.page < page.pages else None,
-        }
+    links = pagination(page, lambda n: url_for("coordinator.queue", **kept, page=n)) if page else None
     status = 400 if form.errors else 200
     return render_template(
-        "coordinator/queue.html", form=form, page=page, pagination=pagination, now=utcnow(), title="Request queue"
+        "coordinator/queue.html", form=form, page=page, pagination=links, now=utcnow(), title="Request queue"
     ), status
 
 

@@ -9,62 +9,38 @@ from flask_login import current_user
 
 from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
-from can_crm.coordinator.forms import SelfServiceForm, VettingForm, VolunteerForm
+from can_crm.coordinator.forms import SelfServiceForm, VettingForm, VolunteerFilterForm, VolunteerForm
 from can_crm.forms import show_errors
 from can_crm.models.base import utcnow
-from can_crm.page_links import positive_int
+from can_crm.page_links import pagination, positive_int
 from can_crm.services.common.errors import FieldErrors
 from can_crm.services.volunteers import nearby, tasks, vetting
 from can_crm.services.volunteers import profiles as volunteer_service
-
-# The list's filter: vetting status, in the words the list's tags use.
-VOLUNTEER_STATUS_CHOICES = (
-    ("", "Any status"),
-    ("pending", "Waiting for vetting"),
-    ("active", "Vetted"),
-    ("rejected", "Rejected"),
-    ("left", "Left"),
-)
 
 
 @bp.get("/volunteers")
 @roles(*STAFF)
 def volunteers() -> Any:
-    status = request.args.get("status", "")
+    form = VolunteerFilterForm(formdata=request.args)
     page_no = positive_int(request.args.get("page"), 1)
-    error = None
     try:
-        page = volunteer_service.volunteers_page(status, page_no)
+        page = volunteer_service.volunteers_page(form.status.data, page_no)
     except FieldErrors as exc:
-        error = exc.fields["status"]
+        show_errors(form, exc)
         page = volunteer_service.volunteers_page(None, 1)
+    kept = {"status": form.status.data} if form.status.data and not form.errors else {}
     today = utcnow().date()
-    kept: dict[str, Any] = {"status": status} if status and error is None else {}
-    pagination = None
-    if page.pages > 1:
-        pagination = {
-            "previous": {"href": url_for("coordinator.volunteers", **kept, page=page.page - 1)}
-            if page.page > 1
-            else None,
-            "next": {"href": url_for("coordinator.volunteers", **kept, page=page.page + 1)}
-            if page.page < page.pages
-            else None,
-        }
     return render_template(
         "coordinator/volunteers.html",
-        rows=page.items,
+        form=form,
         page=page,
-        pagination=pagination,
-        status=status if error is None else "",
-        status_choices=VOLUNTEER_STATUS_CHOICES,
-        status_error=error,
-        page_error=error,
+        pagination=pagination(page, lambda n: url_for("coordinator.volunteers", **kept, page=n)),
         today=today,
         checks=vetting.expiring_checks(page.items, today),
         alerts=tasks.open_alerts(),
         open_types=nearby.open_types(),
         title="Volunteers",
-    ), (400 if error else 200)
+    ), (400 if form.errors else 200)
 
 
 @bp.route("/volunteers/new", methods=["GET", "POST"])

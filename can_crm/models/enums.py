@@ -30,6 +30,8 @@ class Status(StrEnum):
 
 TERMINAL_STATUSES = frozenset({Status.CLOSED, Status.CANCELLED, Status.UNABLE_TO_FULFIL, Status.HANDED_OFF})
 OPEN_STATUSES = frozenset(s for s in Status if s not in TERMINAL_STATUSES and s is not Status.CONFIRMED)
+# A request in one of these holds its volunteer (against their limits): offered, accepted, or under way.
+BUSY_STATUSES = (Status.MATCHED.value, Status.ACCEPTED.value, Status.IN_PROGRESS.value)
 
 
 class RequestType(StrEnum):

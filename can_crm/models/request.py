@@ -9,7 +9,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from can_crm.extensions import db
 from can_crm.models.base import UTCDateTime, created_at_column, enum_check, utcnow
-from can_crm.models.enums import OPEN_STATUSES, Channel, DbsLevel, DeliveryWindow, Recurrence, RequestType, Status
+from can_crm.models.enums import (
+    BUSY_STATUSES,
+    OPEN_STATUSES,
+    Channel,
+    DbsLevel,
+    DeliveryWindow,
+    Recurrence,
+    RequestType,
+    Status,
+)
 from can_crm.models.resident import Resident
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
@@ -19,8 +28,7 @@ _POOL_SQL = "status = 'triaged' AND volunteer_id IS NULL"
 # The most parcels one food-parcel request may ask for (a car takes at most 500; a household rarely needs 5).
 MAX_PARCELS = 20
 _OPEN_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in Status if s in OPEN_STATUSES) + ")"
-# Requests that hold their volunteer: offered, accepted, under way (services/volunteers/workload.BUSY_STATUSES).
-_BUSY_SQL = "status IN ('matched', 'accepted', 'in_progress')"
+_BUSY_SQL = "status IN (" + ", ".join(f"'{s}'" for s in BUSY_STATUSES) + ")"
 
 
 class HelpRequest(db.Model):  # type: ignore[name-defined]

@@ -15,7 +15,7 @@ from can_crm.access import roles
 from can_crm.coordinator.forms import ConcernForm
 from can_crm.forms import show_errors
 from can_crm.models.enums import Channel, Role
-from can_crm.page_links import positive_int
+from can_crm.page_links import pagination, positive_int
 from can_crm.partner.forms import CancelForm, OnBehalfForm
 from can_crm.resident.forms import RESIDENT_FIELDS
 from can_crm.services.common import policy
@@ -35,13 +35,8 @@ def my_requests() -> Any:
     page_no = positive_int(request.args.get("page"), 1)
     filters = queue_service.clean_filters({"status": "all"})
     page = queue_service.queue(current_user, filters, page_no, current_app.config["QUEUE_PAGE_SIZE"])
-    pagination = None
-    if page.pages > 1:
-        pagination = {
-            "previous": {"href": url_for("partner.my_requests", page=page.page - 1)} if page.page > 1 else None,
-            "next": {"href": url_for("partner.my_requests", page=page.page + 1)} if page.page < page.pages else None,
-        }
-    return render_template("partner/list.html", page=page, pagination=pagination, title="Requests you follow")
+    links = pagination(page, lambda n: url_for("partner.my_requests", page=n))
+    return render_template("partner/list.html", page=page, pagination=links, title="Requests you follow")
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])

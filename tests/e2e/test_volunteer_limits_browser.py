@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import PASSWORD
 from tests.e2e.browser_helpers import assert_accessible, no_horizontal_scroll, screenshot, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
-
-PASSWORD = "correct horse battery staple"
 
 
 def test_an_offer_to_a_volunteer_at_their_limit_is_refused_on_a_phone(

@@ -17,4 +17,9 @@ class Page(Generic[T]):
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many pages `total` items fill (one, even when there are none)."""
+    return max(1, -(-total // per_page))

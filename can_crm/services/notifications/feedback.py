@@ -165,21 +165,22 @@ def inbound_sms(provider_id: str, source_number: str, message: str, received_at:
     )
     db.session.add(inbound)
     db.session.flush()
+    number = _e164(source_number)
     # A volunteer answering an offer, or saying a task is done, by text.
-    understood = texts.reply(_e164(source_number), message, inbound.id)
+    understood = texts.reply(number, message, inbound.id)
     if understood is not None:
         inbound.understood_as = understood
         return inbound
-    request = _awaiting_answer_from(source_number)
+    request = _awaiting_answer_from(number)
     if request is None:
         # Not about a delivery: perhaps a reply to an outreach text ("HELP").
-        resident_id = _resident_texted(source_number)
+        resident_id = _resident_texted(number)
         if resident_id is not None:
             outcome = campaigns.reply_from(resident_id, message)
             inbound.understood_as = {"needs_help": "help", "no_help_needed": "no_help"}.get(outcome or "")
         else:
             # Nobody's answer we wait for: a volunteer's YES to an offer that has gone meanwhile is told so.
-            inbound.understood_as = texts.too_late(_e164(source_number), message, inbound.id)
+            inbound.understood_as = texts.too_late(number, message, inbound.id)
         return inbound
     inbound.request_id = request.id
     answer = parse_reply(message)
@@ -195,15 +196,14 @@ def inbound_sms(provider_id: str, source_number: str, message: str, received_at:
 
 
 def _awaiting_answer_from(number: str) -> HelpRequest | None:
-    """The delivered request whose "did help arrive?" text went to this number most recently."""
-    normalised = _e164(number)
+    """The delivered request whose "did help arrive?" text went to this number (E.164) most recently."""
     query = (
         select(HelpRequest)
         .join(Notification, Notification.request_id == HelpRequest.id)
         .where(
             Notification.template == "delivered_check",
             Notification.channel == MessageChannel.SMS.value,
-            Notification.recipient == normalised,
+            Notification.recipient == number,
             HelpRequest.status == Status.DELIVERED.value,
         )
         .order_by(Notification.id.desc())
@@ -213,12 +213,12 @@ def _awaiting_answer_from(number: str) -> HelpRequest | None:
 
 
 def _resident_texted(number: str) -> int | None:
-    """The resident our latest campaign text to this number went to."""
+    """The resident our latest campaign text to this number (E.164) went to."""
     query = (
         select(Notification.resident_id)
         .where(
             Notification.template == "campaign_check_in",
-            Notification.recipient == _e164(number),
+            Notification.recipient == number,
             Notification.resident_id.is_not(None),
         )
         .order_by(Notification.id.desc())

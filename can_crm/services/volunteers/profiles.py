@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from math import asin, cos, radians, sin, sqrt
 from typing import Any
@@ -18,7 +18,7 @@ from can_crm.models.volunteer import Volunteer, VolunteerHours
 from can_crm.services.accounts import users as accounts
 from can_crm.services.common import geocoding
 from can_crm.services.common.errors import DomainError, FieldErrors, NotFound, ValidationError
-from can_crm.services.common.paging import Page
+from can_crm.services.common.paging import Page, page_count
 from can_crm.services.common.validation import (
     apply_rules,
     clean_bool,
@@ -223,8 +223,7 @@ def volunteers_page(status: object = None, page: int = 1, per_page: int = VOLUNT
     if status:
         query = query.where(Volunteer.status == status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page = min(max(1, page), page_count(total, per_page))
     rows = db.session.scalars(
         query.order_by(Volunteer.name, Volunteer.id).limit(per_page).offset((page - 1) * per_page)
     )
@@ -303,13 +302,8 @@ def candidates_for(
         Volunteer.max_per_day,
         Volunteer.offers_by,
     )
-    skill = language_skill(language)
-
-    def candidate(row: Row[Any], km: float | None) -> Candidate:
-        talks = skill is not None and skill in (row.skills or [])
-        return Candidate(row.id, row.name, row.max_km, km, talks, by_text=row.offers_by == OffersBy.SMS.value)
-
-    placed: list[Candidate] = []
+    placed: list[Row[Any]] = []
+    km: dict[int, float] = {}
     has_place = Volunteer.lat.is_not(None) & Volunteer.lon.is_not(None)
     if lat is not None and lon is not None:
         north, east = Volunteer.lat - lat, (Volunteer.lon - lon) * cos(radians(lat))
@@ -319,34 +313,34 @@ def candidates_for(
             .order_by(north * north + east * east, Volunteer.id)
             .limit(2 * limit)
         ).all()
-        by_id = {row.id: row for row in near}
-        placed = heapq.nsmallest(
-            limit,
-            (candidate(row, round(distance_km(lat, lon, row.lat, row.lon), 1)) for row in near),
-            key=lambda c: (c.km, c.name, c.id),
-        )
-    else:
-        by_id = {}
-    unplaced: list[Candidate] = []
+        km = {row.id: round(distance_km(lat, lon, row.lat, row.lon), 1) for row in near}
+        placed = heapq.nsmallest(limit, near, key=lambda row: (km[row.id], row.name, row.id))
+    unplaced: list[Row[Any]] = []
     if len(placed) < limit:
         # Without a place for the request, every volunteer is listed by name; with one, those without a place.
-        rows = db.session.execute(
-            select(*columns)
-            .where(available if lat is None or lon is None else available & ~has_place)
-            .order_by(Volunteer.name, Volunteer.id)
-            .limit(limit - len(placed))
-        ).all()
-        by_id.update((row.id, row) for row in rows)
-        unplaced = [candidate(row, None) for row in rows]
+        unplaced = list(
+            db.session.execute(
+                select(*columns)
+                .where(available if lat is None or lon is None else available & ~has_place)
+                .order_by(Volunteer.name, Volunteer.id)
+                .limit(limit - len(placed))
+            ).all()
+        )
     chosen = placed + unplaced
-    if not chosen:
-        return []
     # Each says when they are at one of their own limits: assigning them would be refused (as matching refuses).
-    rows_shown = [by_id[c.id] for c in chosen]
-    load = workload.loads(rows_shown)
+    load = workload.loads(chosen)
+    skill = language_skill(language)
     return [
-        replace(c, at_limit=_limit_words(row, load.get(c.id, workload.Load())))
-        for c, row in zip(chosen, rows_shown, strict=True)
+        Candidate(
+            row.id,
+            row.name,
+            row.max_km,
+            km.get(row.id),
+            speaks_language=skill is not None and skill in (row.skills or []),
+            at_limit=_limit_words(row, load.get(row.id, workload.Load())),
+            by_text=row.offers_by == OffersBy.SMS.value,
+        )
+        for row in chosen
     ]
 
 

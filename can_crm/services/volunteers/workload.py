@@ -18,12 +18,9 @@ from sqlalchemy import func, select
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
-from can_crm.models.enums import Status
+from can_crm.models.enums import BUSY_STATUSES, Status
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.volunteer import Volunteer
-
-# A request in one of these holds its volunteer: offered (matched), accepted, or under way.
-BUSY_STATUSES = (Status.MATCHED.value, Status.ACCEPTED.value, Status.IN_PROGRESS.value)
 
 
 class Limited(Protocol):
