@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,6 +124,16 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _time_zone() -> str:
+    """TIMEZONE: an IANA zone name (the council's clock: its days and the times its pages show)."""
+    name = os.environ.get("TIMEZONE") or "Europe/London"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE must be a time zone name such as Europe/London, got {name!r}") from None
+    return name
+
+
 @dataclass
 class BaseConfig:
     """Settings shared by every environment. Upper-case attributes become `app.config` keys."""
@@ -132,6 +143,7 @@ class BaseConfig:
     REDIS_URL: str | None = None
     AUTHORITY_GSS_CODE: str = "E09000013"
     AUTHORITY_NAME: str = "Hammersmith and Fulham"
+    TIMEZONE: str = "Europe/London"
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
     SESSION_COOKIE_SECURE: bool = False
@@ -296,6 +308,7 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         REDIS_URL=os.environ.get("REDIS_URL") or None,
         AUTHORITY_GSS_CODE=os.environ.get("AUTHORITY_GSS_CODE", "E09000013"),
         AUTHORITY_NAME=os.environ.get("AUTHORITY_NAME", "Hammersmith and Fulham"),
+        TIMEZONE=_time_zone(),
         SESSION_COOKIE_SECURE=_env_bool("SESSION_COOKIE_SECURE", env == "production"),
         # Several app processes must share one count, so the counts live in Redis whenever there is one.
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://",

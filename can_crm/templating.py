@@ -27,6 +27,7 @@ from jinja2.runtime import Macro
 from markupsafe import Markup
 
 from can_crm.lru import Lru
+from can_crm.services.common import times
 
 COMPONENTS = os.path.join("govuk_frontend_jinja", "templates", "components", "")
 CACHE_SIZE = 4096
@@ -144,5 +145,7 @@ class Environment(FlaskEnvironment):
 
 
 def init_app(app: Flask) -> None:
-    """Form widgets render their macro directly, from the components' cache on a repeat."""
+    """Form widgets render their macro directly, from the components' cache on a repeat; `|when(format)` shows a
+    moment on the council's clock (and a calendar date as it is)."""
     GovFormBase.render = _render_widget
+    app.jinja_env.filters["when"] = times.when

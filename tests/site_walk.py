@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
+from can_crm.services.common import times
 from tests.conftest import PASSWORD, TOTP_SECRET, unused_totp_code
 
 # Pages that change something on a GET or end the session: never followed.
@@ -331,7 +332,6 @@ def seed(postcode: str) -> dict[str, str]:
     """One account for each role and requests in the states that show the most forms. Returns role -> email."""
     from can_crm import unit_of_work
     from can_crm.extensions import db
-    from can_crm.models.base import utcnow
     from can_crm.models.enums import Channel, VolunteerStatus
     from can_crm.models.resident import Resident
     from can_crm.services.accounts import two_factor, users
@@ -406,7 +406,7 @@ def seed(postcode: str) -> dict[str, str]:
     # The pages behind a list: a finished matching run with a proposal to decide, a Track and Trace case,
     # an outreach campaign with a call list (the shielded resident is in its cohort), a review to resolve.
     _seed_matching_run(coordinator.id, triaged.id, volunteer.id)
-    cases.create_case({"resident_id": new.resident_id, "onset": utcnow().date().isoformat()}, coordinator.id)
+    cases.create_case({"resident_id": new.resident_id, "onset": times.today().isoformat()}, coordinator.id)
     campaigns.create_campaign({"name": "Shielding check-in", "channel": "phone"}, coordinator.id)
     consent.open_review(new.resident_id, "Not offered a volunteer", "Please have a person look again", coordinator.id)
     unit_of_work.commit()
@@ -446,14 +446,13 @@ def _seed_matching_run(coordinator_id: int, request_id: int, volunteer_id: int) 
 def _seed_round_plan(coordinator_id: int, volunteer_id: int, request: Any, staff: Any) -> Any:
     """A draft delivery-round plan with one round and one stop, written directly (no engine run in a walk)."""
     from can_crm.extensions import db
-    from can_crm.models.base import utcnow
     from can_crm.models.rounds import DeliveryRound, RoundPlan, RoundStop
     from can_crm.services.requests import operations
 
     operations.triage(request, {"urgency": str(request.urgency), "min_dbs": "none"}, staff)
     plan = RoundPlan(
         created_by_id=coordinator_id,
-        day=utcnow().date(),
+        day=times.today(),
         state="draft",
         hub_name="Town hall",
         hub_lat=51.4927,

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
-from can_crm.models.base import utcnow
+from can_crm.services.common import times
 from can_crm.services.common.errors import Conflict, FieldErrors, NotFound
 from can_crm.services.common.times import clock
 from can_crm.services.requests import delivery
@@ -59,7 +59,7 @@ def _defaults(drivers: list[Any]) -> dict[str, Any]:
 @bp.route("/rounds", methods=["GET", "POST"])
 @roles(*STAFF)
 def rounds() -> Any:
-    drivers = plans.drivers(utcnow().date())
+    drivers = plans.drivers(times.today())
     values, errors, status = _defaults(drivers), {}, 200
     if request.method == "POST":
         values = _form_values(request.form)

@@ -11,8 +11,8 @@ from can_crm.access import STAFF, roles
 from can_crm.coordinator.blueprint import bp
 from can_crm.coordinator.forms import SelfServiceForm, VettingForm, VolunteerFilterForm, VolunteerForm
 from can_crm.forms import show_errors
-from can_crm.models.base import utcnow
 from can_crm.page_links import pagination, positive_int
+from can_crm.services.common import times
 from can_crm.services.common.errors import FieldErrors
 from can_crm.services.volunteers import nearby, tasks, vetting
 from can_crm.services.volunteers import profiles as volunteer_service
@@ -29,7 +29,7 @@ def volunteers() -> Any:
         show_errors(form, exc)
         page = volunteer_service.volunteers_page(None, 1)
     kept = {"status": form.status.data} if form.status.data and not form.errors else {}
-    today = utcnow().date()
+    today = times.today()
     return render_template(
         "coordinator/volunteers.html",
         form=form,

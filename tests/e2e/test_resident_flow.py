@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from browser_helpers import screenshot
+
+from can_crm.services.common import times
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -18,7 +20,7 @@ def test_resident_without_javascript_fixes_mistakes_keeps_everything_typed_and_t
     open_page: Any, hf_postcode: str
 ) -> None:
     page = open_page("360", javascript=False)
-    due = date.today() + timedelta(days=5)
+    due = times.today() + timedelta(days=5)
 
     page.goto("/request-help")
     page.get_by_role("button", name="Start now").click()

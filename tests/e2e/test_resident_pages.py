@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from browser_helpers import assert_accessible, no_horizontal_scroll, screenshot
+
+from can_crm.services.common import times
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -23,7 +25,7 @@ def check(page: Any, label: str, name: str) -> None:
 def fill_request_form(page: Any, *, name: str, postcode: str) -> None:
     page.get_by_label("Shopping").check()
     page.get_by_label("Tell us what you need").fill("A weekly shop for 2 people")
-    due = date.today() + timedelta(days=3)
+    due = times.today() + timedelta(days=3)
     page.get_by_label("Day").fill(str(due.day))
     page.get_by_label("Month").fill(str(due.month))
     page.get_by_label("Year").fill(str(due.year))

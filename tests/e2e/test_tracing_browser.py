@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from browser_helpers import assert_accessible, no_horizontal_scroll, screenshot, sign_in_page
 
+from can_crm.services.common import times
+
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
 PASSWORD = "correct horse battery staple"
@@ -110,7 +112,7 @@ def test_a_tracer_without_javascript_sets_a_contact_isolating(
     assert "Neighbour Person" in page.content()  # second degree, through the volunteer
     card = page.locator(".govuk-summary-card").first  # the volunteer: first degree
     card.get_by_label("New status").select_option("isolating")
-    until = datetime.now(UTC).date() + timedelta(days=7)
+    until = times.today() + timedelta(days=7)
     card.get_by_label("Day").fill(str(until.day))
     card.get_by_label("Month").fill(str(until.month))
     card.get_by_label("Year").fill(str(until.year))

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from can_crm import unit_of_work
-from can_crm.models.base import utcnow
 from can_crm.models.enums import Channel
 from can_crm.models.rounds import RoundPlan
+from can_crm.services.common import times
 from can_crm.services.requests.events import Actor
 from tests.conftest import postcode_in
 
@@ -214,7 +214,7 @@ def world(db: Any, make_user: Any, make_request: Any, make_volunteer: Any, postc
     other_job = jobs.start_job("selftest", {"steps": 1}, other_partner.id)
     plan = RoundPlan(
         created_by_id=users["coordinator"].id,
-        day=utcnow().date(),
+        day=times.today(),
         state="draft",
         hub_name="Hub",
         hub_lat=51.49,

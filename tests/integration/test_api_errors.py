@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from can_crm import unit_of_work
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.services.accounts import users
+from can_crm.services.common import times
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def good_body(hf_postcode: str) -> dict[str, Any]:
         "type": "shopping",
         "urgency": 2,
         "details": "Weekly shop",
-        "due_by": (datetime.now(UTC).date() + timedelta(days=2)).isoformat(),
+        "due_by": (times.today() + timedelta(days=2)).isoformat(),
     }
 
 

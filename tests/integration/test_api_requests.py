@@ -14,6 +14,7 @@ from can_crm import unit_of_work
 from can_crm.models.job import Job
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.services.accounts import users
+from can_crm.services.common import times
 from can_crm.services.requests.events import Actor
 
 REFERENCE = re.compile(r"^CAN-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}$")
@@ -46,7 +47,7 @@ def new_request_body(postcode: str, **overrides: Any) -> dict[str, Any]:
         "type": "shopping",
         "urgency": 2,
         "details": "Weekly shop for two",
-        "due_by": (datetime.now(UTC).date() + timedelta(days=3)).isoformat(),
+        "due_by": (times.today() + timedelta(days=3)).isoformat(),
     }
     body.update(overrides)
     return body

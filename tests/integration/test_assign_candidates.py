@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from can_crm import unit_of_work
-from can_crm.models.base import utcnow
 from can_crm.models.volunteer import Volunteer
+from can_crm.services.common import times
 from can_crm.services.volunteers.profiles import Candidate, candidates_for, distance_km, language_skill
 
 HOME = (51.4875, -0.2205)
@@ -19,7 +19,7 @@ HOME = (51.4875, -0.2205)
 
 def _volunteers(make_volunteer: Any, db: Any, n: int) -> None:
     rng = random.Random(7)
-    today = utcnow().date()
+    today = times.today()
     for i in range(n):
         skills = ["shopping", "language_polish"] if i % 5 == 0 else ["shopping"]
         word = "".join(rng.choice("abcdefgh") for _ in range(3))
@@ -42,7 +42,7 @@ def _volunteers(make_volunteer: Any, db: Any, n: int) -> None:
 def _exhaustive(db: Any, lat: float | None, lon: float | None, limit: int, language: str | None) -> list[Candidate]:
     """Every volunteer, available today, ordered as the page promises: nearest (km as shown), name, id; then
     those without a place by name."""
-    today = utcnow().date()
+    today = times.today()
     skill = language_skill(language)
     everyone = [v for v in db.session.scalars(select(Volunteer)) if v.is_available(today)]
     placed, unplaced = [], []
@@ -62,7 +62,7 @@ def _shown(candidates: list[Candidate]) -> list[tuple[int, float | None, bool]]:
 
 def test_the_nearest_few_come_in_the_order_an_exhaustive_search_gives(make_volunteer: Any, db: Any) -> None:
     _volunteers(make_volunteer, db, 60)
-    today = utcnow().date()
+    today = times.today()
     for limit in (5, 12, 25, 80):
         got = candidates_for(*HOME, today, limit=limit, language="Polish")
         assert _shown(got) == _shown(_exhaustive(db, *HOME, limit, "Polish")), limit
@@ -75,5 +75,5 @@ def test_the_nearest_few_come_in_the_order_an_exhaustive_search_gives(make_volun
 
 
 def test_no_volunteers_gives_an_empty_list(db: Any) -> None:
-    assert candidates_for(*HOME, utcnow().date()) == []
-    assert candidates_for(None, None, utcnow().date()) == []
+    assert candidates_for(*HOME, times.today()) == []
+    assert candidates_for(None, None, times.today()) == []

@@ -9,10 +9,10 @@ import pytest
 
 from can_crm import unit_of_work
 from can_crm.config import ConfigError, parse_food_hubs
-from can_crm.models.base import utcnow
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.models.rounds import RoundPlan
+from can_crm.services.common import times
 from can_crm.services.common.errors import Conflict, FieldErrors, NotFound
 from can_crm.services.common.times import clock, parse_clock
 from can_crm.services.requests import lifecycle
@@ -300,7 +300,7 @@ def test_approval_is_refused_when_a_volunteer_became_unavailable(
     db: Any, two_rounds: dict[str, Any], make_user: Any
 ) -> None:
     ann_volunteer = two_rounds["volunteers"][0]
-    ann_volunteer.paused_until = utcnow().date()
+    ann_volunteer.paused_until = times.today()
     unit_of_work.commit()
     with pytest.raises(Conflict, match="Ann Driver's round cannot be approved"):
         approval.approve_plan(two_rounds["plan"].id, make_user("coordinator"))

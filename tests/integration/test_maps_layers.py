@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from flask import current_app
 from maps_helpers import deliver, postcode_in, requests_for_people, set_fields
 
 from can_crm.models.base import utcnow
+from can_crm.services.common import times
 from can_crm.services.maps import data as heatmap_data
 from can_crm.services.maps import render as heatmaps
 from can_crm.services.maps.data import MapFilters
@@ -78,7 +79,7 @@ def test_volunteer_supply_sums_spare_capacity_of_available_volunteers(
     db: Any, make_volunteer: Any, make_request: Any, hf_postcode: str
 ) -> None:
     vols = [make_volunteer(name=f"Vol {'abcdefg'[i]}", capacity="3") for i in range(6)]
-    make_volunteer(name="Paused", capacity="3", paused_until=(date.today() + timedelta(days=5)).isoformat())
+    make_volunteer(name="Paused", capacity="3", paused_until=(times.today() + timedelta(days=5)).isoformat())
     make_volunteer(name="Stopped", capacity="3", active=False)
     busy = make_request()
     set_fields([busy], volunteer_id=vols[0].id, status="accepted")
@@ -112,7 +113,7 @@ def test_date_range_and_type_filters_apply_to_requests(db: Any, make_request: An
     old = requests_for_people(make_request, 5, hf_postcode, tag="old")
     recent = requests_for_people(make_request, 5, hf_postcode, tag="new", kind="prescription")
     set_fields(old, created_at=utcnow() - timedelta(days=40))
-    today = utcnow().date()
+    today = times.today()
     assert published(built("open-requests")) == [(10, 10.0)]
     assert published(built("open-requests", start=today - timedelta(days=7))) == [(5, 5.0)]
     assert published(built("open-requests", end=today - timedelta(days=30))) == [(5, 5.0)]

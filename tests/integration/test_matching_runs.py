@@ -13,6 +13,7 @@ from can_crm import unit_of_work
 from can_crm.models.base import utcnow
 from can_crm.models.matching import MatchingSetting, MatchProposal
 from can_crm.models.request import HelpRequest
+from can_crm.services.common import times
 from can_crm.services.common.errors import Conflict, FieldErrors, Forbidden
 from can_crm.services.matching import decisions
 from can_crm.services.matching import runs as matching_runs
@@ -40,7 +41,7 @@ def test_run_stores_exactly_what_the_engine_proposes(
     reqs = [db.session.get(HelpRequest, r.id) for r in (urgent, routine, lifting)]
     expected = matching.solve(
         *matching_runs.build_instance(
-            matching_runs._open_requests([]), matching_runs.available_volunteers(utcnow().date(), placed_only=True)
+            matching_runs._open_requests([]), matching_runs.available_volunteers(times.today(), placed_only=True)
         )
     )
     run = run_matching(app, db, coord)
@@ -73,7 +74,7 @@ def test_paused_isolating_and_inactive_volunteers_never_appear(
     app: Any, db: Any, make_request: Any, make_volunteer: Any
 ) -> None:
     req = triaged(make_request, 0.0, urgency=3)
-    today = utcnow().date()
+    today = times.today()
     paused = volunteer(make_volunteer, 0.0, name="Paused Person", paused_until=str(today + timedelta(days=3)))
     isolating = volunteer(make_volunteer, 0.0, name="Isolating Person", isolating_until=today + timedelta(days=5))
     inactive = volunteer(make_volunteer, 0.0, name="Inactive Person", active=False)
@@ -141,7 +142,7 @@ def test_volunteer_who_last_delivered_for_the_resident_is_kept(
     unit_of_work.commit()
 
     instance, _ = matching_runs.build_instance(
-        matching_runs._open_requests([]), matching_runs.available_volunteers(utcnow().date(), placed_only=True)
+        matching_runs._open_requests([]), matching_runs.available_volunteers(times.today(), placed_only=True)
     )
     assert [r.preferred for r in instance] == [matching_runs.engine_volunteer_id(helper.id)]
     run = run_matching(app, db)
@@ -294,7 +295,7 @@ def test_approval_refused_when_volunteer_became_unavailable(
     coord = make_user("coordinator")
     proposal, req, v = _one_proposal(app, db, make_request, make_volunteer)
     v = reload(db, type(v), v.id)
-    v.isolating_until = utcnow().date() + timedelta(days=7)
+    v.isolating_until = times.today() + timedelta(days=7)
     unit_of_work.commit()
     with pytest.raises(Conflict, match="isolating"):
         decisions.approve([proposal.id], coord)
@@ -386,7 +387,7 @@ def test_scheduled_run_auto_approves_only_when_an_admin_allowed_it(
     auto = got[shop.id]
     assert (auto.decision, auto.decided_by_id) == ("approved", None)
     assert auto.decision_note == (
-        f"auto-approved under setting changed by user #{admin.id} on {utcnow().date().isoformat()}"
+        f"auto-approved under setting changed by user #{admin.id} on {times.today().isoformat()}"
     )
     assert db.session.get(HelpRequest, shop.id).volunteer_id == v.id
     assert matching_events(shop)[0].actor_role == "system"

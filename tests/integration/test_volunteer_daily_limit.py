@@ -13,6 +13,7 @@ import pytest
 from can_crm import unit_of_work
 from can_crm.models.base import utcnow
 from can_crm.models.request import HelpRequest
+from can_crm.services.common import times
 from can_crm.services.common.errors import FieldErrors
 from can_crm.services.matching import decisions
 from can_crm.services.matching import runs as matching_runs
@@ -49,12 +50,12 @@ def test_a_volunteer_who_took_their_days_tasks_can_claim_no_more_until_tomorrow(
     assert "as many tasks today as you said" in page.get_data(as_text=True)
     listing = client.get("/volunteer/nearby").get_data(as_text=True)
     assert "see you tomorrow" in listing and pool[2].reference not in listing  # nothing listed they cannot take
-    assert [v.id for v, _ in matching_runs.available_volunteers(utcnow().date(), placed_only=True)] == []
+    assert [v.id for v, _ in matching_runs.available_volunteers(times.today(), placed_only=True)] == []
 
     tomorrow = utcnow() + timedelta(days=1)
-    monkeypatch.setattr(workload, "utcnow", lambda: tomorrow)
+    monkeypatch.setattr(times, "utcnow", lambda: tomorrow)
     assert workload.load_of(me).room(me) == 2
-    assert [(v.id, room) for v, room in matching_runs.available_volunteers(tomorrow.date(), placed_only=True)] == [
+    assert [(v.id, room) for v, room in matching_runs.available_volunteers(times.today(), placed_only=True)] == [
         (me.id, 2)
     ]
 

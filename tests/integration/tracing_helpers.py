@@ -10,9 +10,10 @@ from can_crm.extensions import db
 from can_crm.models.resident import Resident
 from can_crm.models.tracing import Interaction
 from can_crm.services.accounts import users
+from can_crm.services.common import times
 from can_crm.services.tracing.people import RESIDENT, VOLUNTEER, Person
 
-TODAY = datetime.now(UTC).date()
+TODAY = times.today()
 
 
 def make_tracer(make_user: Any) -> Any:

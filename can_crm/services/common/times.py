@@ -1,6 +1,62 @@
-"""Times of day as whole minutes from midnight, the way delivery windows, shifts and rounds count them."""
+"""The council's clock: days and times as the people using the service live them.
+
+Moments are stored in UTC. People live on the council's clock (TIMEZONE, Europe/London by default): from late
+March to late October that is an hour ahead, so between midnight and 1 am the UTC date is still yesterday. So
+"today" (availability, pauses, the most tasks a day, today's rounds, due dates), every time a page shows and every
+bare time someone types are the council's. Times of day inside a day (delivery windows, shifts, rounds) count
+whole minutes from the council's midnight.
+"""
 
 from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+from can_crm.models.base import utcnow
+
+DEFAULT_ZONE = "Europe/London"
+
+
+def zone() -> ZoneInfo:
+    """The council's time zone (the app's TIMEZONE; Europe/London outside an app, e.g. in a script)."""
+    name = current_app.config.get("TIMEZONE", DEFAULT_ZONE) if has_app_context() else DEFAULT_ZONE
+    return ZoneInfo(name)
+
+
+def local(moment: datetime) -> datetime:
+    """A stored (UTC) moment on the council's clock."""
+    return moment.astimezone(zone())
+
+
+def today(now: datetime | None = None) -> date:
+    """The council's date now (or at `now`)."""
+    return local(now or utcnow()).date()
+
+
+def day_start(day: date) -> datetime:
+    """The moment the council's `day` begins, as an aware datetime (compare it with stored UTC moments)."""
+    return datetime.combine(day, time.min, tzinfo=zone())
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """From the start of `first` to the start of the day after `last`, on the council's clock."""
+    return day_start(first), day_start(last + timedelta(days=1))
+
+
+def from_wall_clock(moment: datetime) -> datetime:
+    """A time someone typed without a zone is the council's; one with a zone stays as given."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone())
+
+
+def when(value: datetime | date | None, fmt: str) -> str:
+    """`value` formatted for a page: a moment on the council's clock, a calendar date as it is; "" for None."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = local(value)
+    return value.strftime(fmt)
 
 
 def clock(minutes: float | None) -> str:

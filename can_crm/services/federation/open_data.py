@@ -13,17 +13,17 @@ import io
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
 from can_crm.extensions import db
-from can_crm.models.base import utcnow
 from can_crm.models.enums import Status
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
+from can_crm.services.common import times
 from can_crm.services.common.errors import FieldErrors
 
 OUTCOMES = ("helped", "handed_off", "not_helped", "open")
@@ -47,7 +47,7 @@ class Period:
 
 def clean_period(args: Mapping[str, str]) -> Period:
     errors: dict[str, str] = {}
-    today = utcnow().date()
+    today = times.today()
     parsed: dict[str, date | None] = {}
     for name in ("from", "to"):
         raw = (args.get(name) or "").strip()
@@ -81,8 +81,7 @@ def _suppress(counts: dict[str, int], k: int) -> dict[str, int | None]:
 def rows(period: Period) -> list[dict[str, Any]]:
     k = int(current_app.config["HEATMAP_K"])
     home = current_app.config["AUTHORITY_GSS_CODE"]
-    start = datetime.combine(period.start, time.min, tzinfo=UTC)
-    end = datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=UTC)
+    start, end = times.day_bounds(period.start, period.end)
     query = (
         select(
             HelpRequest.created_at, HelpRequest.type, HelpRequest.status, HelpRequest.resident_id, Resident.ward_code
@@ -94,7 +93,7 @@ def rows(period: Period) -> list[dict[str, Any]]:
         lambda: {"requests": 0, "people": set(), "outcomes": defaultdict(int)}
     )
     for created_at, kind, status, resident_id, ward in db.session.execute(query.execution_options(yield_per=5000)):
-        day = created_at.date()
+        day = times.today(created_at)
         week = day - timedelta(days=day.weekday())
         cell = cells[(week, kind, ward or home)]
         cell["requests"] += 1

@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -30,7 +30,7 @@ from can_crm.models.notification import Feedback
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.volunteer import Volunteer
-from can_crm.services.common import areas
+from can_crm.services.common import areas, times
 from can_crm.services.common.errors import FieldErrors
 from can_crm.services.maps import layers as maps_layers
 
@@ -143,7 +143,7 @@ def clean_filters(raw: Mapping[str, Any], default_k: int, *, shareable_only: boo
     from can_crm.services.maps.layers import get_layer  # lazy: geo loads folium/geopandas
 
     errors: dict[str, str] = {}
-    today = utcnow().date()
+    today = times.today()
     layer = str(raw.get("layer") or LAYER_KEYS[0]).strip()
     if layer not in LAYER_KEYS:
         errors["layer"] = "Choose a map layer from the list"
@@ -207,7 +207,7 @@ def data_version(filters: MapFilters, now: datetime | None = None) -> list[Any]:
             )
         )
     rows = db.session.execute(union_all(*parts)).all()
-    version: list[Any] = [now.date().isoformat()]  # availability and "produced on" change with the day
+    version: list[Any] = [times.today(now).isoformat()]  # availability and "produced on" change with the day
     for name, count, latest in sorted(rows, key=lambda r: str(r[0])):
         version.append([str(name), int(count), latest.isoformat() if isinstance(latest, datetime) else None])
     return version
@@ -225,9 +225,9 @@ def _open() -> list[str]:
 def _request_conditions(filters: MapFilters) -> list[Any]:
     conditions: list[Any] = [Resident.lat.is_not(None), Resident.lon.is_not(None)]
     if filters.start:
-        conditions.append(HelpRequest.created_at >= datetime.combine(filters.start, time.min, UTC))
+        conditions.append(HelpRequest.created_at >= times.day_start(filters.start))
     if filters.end:
-        conditions.append(HelpRequest.created_at < datetime.combine(filters.end + timedelta(days=1), time.min, UTC))
+        conditions.append(HelpRequest.created_at < times.day_start(filters.end + timedelta(days=1)))
     if filters.request_type:
         conditions.append(HelpRequest.type == filters.request_type)
     return conditions
@@ -252,7 +252,7 @@ def _request_points(filters: MapFilters, *extra: Any, hours: bool = False) -> An
     value = None
     if hours:
         value = [max(0.0, (r[5] - r[3]).total_seconds() / 3600.0) for r in rows]
-    when = np.array([c.date() for c in created], dtype="datetime64[D]")
+    when = np.array([times.today(c) for c in created], dtype="datetime64[D]")
     return PointSet.from_arrays(lat, lon, person, value, when=when, category=kind)
 
 
@@ -306,10 +306,10 @@ def load_inputs(filters: MapFilters, now: datetime | None = None) -> Any:
         )
     if layer == "gap":
         return LayerInput(
-            points=_request_points(filters, HelpRequest.status.in_(_open())), volunteers=_volunteers(now.date())
+            points=_request_points(filters, HelpRequest.status.in_(_open())), volunteers=_volunteers(times.today(now))
         )
     if layer == "volunteer-supply":
-        return LayerInput(volunteers=_volunteers(now.date()))
+        return LayerInput(volunteers=_volunteers(times.today(now)))
     if layer == "not-received":
         said_no = select(Feedback.request_id).where(Feedback.answer.in_(NOT_RECEIVED_ANSWERS))
         return LayerInput(points=_request_points(filters, HelpRequest.id.in_(said_no)))

@@ -20,7 +20,7 @@ from can_crm.models.matching import MatchingRun, MatchingSetting, MatchProposal
 from can_crm.models.request import HelpRequest
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
-from can_crm.services.common import policy
+from can_crm.services.common import policy, times
 from can_crm.services.common.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationError
 from can_crm.services.common.ids import parse_id
 from can_crm.services.common.validation import clean_text
@@ -73,7 +73,7 @@ def _stale(proposal: MatchProposal) -> str | None:
 def _volunteer_problem(volunteer: Volunteer | None, load: workload.Load) -> str | None:
     if volunteer is None:
         return "the volunteer no longer exists"
-    if not volunteer.is_available(utcnow().date()):
+    if not volunteer.is_available(times.today()):
         return f"volunteer #{volunteer.id} is now paused, isolating or inactive"
     return load.full_reason(volunteer)
 
@@ -246,9 +246,8 @@ def auto_approve(run: MatchingRun) -> int:
         # Only an admin's explicit choice counts: a flag set any other way is ignored.
         if changer is None or changer.role != Role.ADMIN.value or setting.updated_at is None:
             continue
-        allowed[setting.request_type] = (
-            f"auto-approved under setting changed by user #{changer.id} on {setting.updated_at.date().isoformat()}"
-        )
+        changed_on = times.today(setting.updated_at).isoformat()
+        allowed[setting.request_type] = f"auto-approved under setting changed by user #{changer.id} on {changed_on}"
     if not allowed:
         return 0
     proposals = db.session.scalars(

@@ -28,7 +28,7 @@ from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
-from can_crm.services.common import jobs
+from can_crm.services.common import jobs, times
 from can_crm.services.common.errors import FieldErrors, NotFound
 from can_crm.services.volunteers import vetting, workload
 from can_crm.unit_of_work import atomic
@@ -192,7 +192,7 @@ def build_instance(
     requests: list[HelpRequest], volunteers: list[tuple[Volunteer, int]]
 ) -> tuple[list[matching.Request], list[matching.Volunteer]]:
     """The engine's view: ids as strings, spare capacity as capacity, and nothing personal."""
-    today = utcnow().date()
+    today = times.today()
     known = {v.id for v, _ in volunteers}
     declined = declined_by([r.id for r in requests])
     helpers = last_helpers(sorted({r.resident_id for r in requests}))
@@ -252,7 +252,7 @@ def execute_run(run_id: int, progress: ProgressFn) -> dict[str, Any]:
         return {"run_id": run.id, "proposals": run.requests_considered}
     progress(5, "Loading triaged requests and available volunteers")
     requests = _open_requests(list(run.request_types or []))
-    volunteers = available_volunteers(utcnow().date(), placed_only=True)
+    volunteers = available_volunteers(times.today(), placed_only=True)
     engine_requests, engine_volunteers = build_instance(requests, volunteers)
     progress(30, f"Matching {len(requests)} requests with {len(volunteers)} volunteers")
     # The app's budget (issue 13): past it the engine answers with the best plan found and a proven bound.
@@ -386,7 +386,7 @@ def run_view(run_id: int, *, with_options: bool = True) -> RunView:
     )
     # Proposed matches first, most urgent first; then what could not be matched.
     proposals.sort(key=lambda p: (p.volunteer_id is None, -p.request.urgency, p.request.reference, p.id))
-    options = available_volunteers(utcnow().date(), placed_only=False) if with_options else []
+    options = available_volunteers(times.today(), placed_only=False) if with_options else []
     return RunView(run, job, run_status(run, job), proposals, options)
 
 

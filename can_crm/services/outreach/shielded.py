@@ -20,7 +20,7 @@ from can_crm.models.base import utcnow
 from can_crm.models.enums import ContactChannel, LawfulBasis, LocationSource
 from can_crm.models.outreach import ShieldedImport
 from can_crm.models.resident import Resident
-from can_crm.services.common import geocoding
+from can_crm.services.common import geocoding, times
 from can_crm.services.common.errors import NotFound
 from can_crm.services.common.jobs import start_job
 from can_crm.services.outreach.shielded_csv import (
@@ -99,7 +99,7 @@ def import_shielded(
     """Import one file in the caller's transaction. Raises FileRefused (and writes nothing) for a bad file."""
     text = decode(content, int(current_app.config["SHIELDED_IMPORT_MAX_BYTES"]))
     fields = check_mapping(mapping)
-    today = utcnow().date()
+    today = times.today()
     by_nhs: dict[str, int] = {}
     by_person: dict[tuple[str, Any, str], int] = {}
     current: dict[int, dict[str, Any]] = {}

@@ -17,6 +17,7 @@ from can_crm.models.enums import REQUEST_TYPE_LABELS, EventKind, FeedbackAnswer,
 from can_crm.models.notification import Feedback, FeedbackLink
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
+from can_crm.services.common import times
 from can_crm.services.outreach import campaigns
 
 
@@ -34,7 +35,8 @@ class Figure:
 
 
 def _week(moment: datetime) -> str:
-    monday = (moment - timedelta(days=moment.weekday())).date()
+    day = times.today(moment)
+    monday = day - timedelta(days=day.weekday())
     return monday.isoformat()
 
 

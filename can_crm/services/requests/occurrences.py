@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
 from can_crm.models.enums import SLA_HOURS, EventKind, RequestType, Status
 from can_crm.models.request import HelpRequest
+from can_crm.services.common import times
 from can_crm.services.requests.events import Actor, record_event
 from can_crm.services.requests.references import new_reference
 from can_crm.services.residents import request_location
@@ -17,7 +18,7 @@ def sla_due(request_type: str, created: datetime, due_by: date | None) -> dateti
     """The SLA deadline: the type's target from intake, or the end of the due-by day if that is sooner."""
     target = created + timedelta(hours=SLA_HOURS[RequestType(request_type)])
     if due_by is not None:
-        end_of_day = datetime.combine(due_by, time(23, 59), tzinfo=UTC)
+        end_of_day = datetime.combine(due_by, time(23, 59), tzinfo=times.zone())
         return min(target, end_of_day)
     return target
 
@@ -32,7 +33,7 @@ def unique_reference() -> str:
 
 def create_next_occurrence(previous: HelpRequest, interval: timedelta, actor: Actor) -> HelpRequest:
     now = utcnow()
-    due_by = (previous.due_by + interval) if previous.due_by else (now + interval).date()
+    due_by = (previous.due_by + interval) if previous.due_by else times.today(now + interval)
     nxt = HelpRequest(
         reference=unique_reference(),
         resident_id=previous.resident_id,

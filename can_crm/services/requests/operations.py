@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from can_crm.extensions import db
-from can_crm.models.base import utcnow
 from can_crm.models.enums import (
     EventKind,
     Role,
@@ -21,7 +20,7 @@ from can_crm.models.resident import Resident
 from can_crm.models.safeguarding import SafeguardingConcern
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
-from can_crm.services.common import areas, audit, policy
+from can_crm.services.common import areas, audit, policy, times
 from can_crm.services.common.errors import NotFound, TransitionRefused, ValidationError
 from can_crm.services.common.policy import restrict_requests
 from can_crm.services.common.validation import clean_text
@@ -101,7 +100,7 @@ def assign_volunteer(
     volunteer = db.session.get(Volunteer, volunteer_id)
     if volunteer is None:
         raise NotFound("No volunteer with that id", "volunteer_id")
-    if not volunteer.is_available(utcnow().date()):
+    if not volunteer.is_available(times.today()):
         raise ValidationError("That volunteer is paused, isolating or inactive: choose another", "volunteer_id")
     full = workload.load_of(volunteer).full_reason(volunteer) if within_limits else None
     if full is not None:
@@ -171,7 +170,7 @@ def request_page(user: User, reference: str) -> RequestPage:
         if request.status == Status.TRIAGED.value:
             resident = request.resident
             candidates = volunteers.candidates_for(
-                resident.lat, resident.lon, utcnow().date(), language=resident.language
+                resident.lat, resident.lon, times.today(), language=resident.language
             )
     return RequestPage(
         request,

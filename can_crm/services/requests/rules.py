@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from can_crm.models.base import utcnow
 from can_crm.models.enums import SKILLS, DbsLevel, Recurrence, RequestType, values
+from can_crm.services.common import times
 from can_crm.services.common.errors import FieldErrors, ValidationError
 from can_crm.services.common.validation import apply_rules, clean_choice, clean_text
 from can_crm.services.requests.delivery import check_delivery
@@ -77,7 +77,7 @@ _REQUEST_RULES: dict[str, Any] = {
 def clean_request(data: Mapping[str, Any], *, partial: bool = False, request_type: str | None = None) -> dict[str, Any]:
     """The request's own fields as columns, or FieldErrors with every field's message. A food parcel's
     parcels and delivery window are checked against its type (`request_type` when `type` is not sent)."""
-    today = utcnow().date()
+    today = times.today()
     rules = {field: (lambda value, rule=rule: rule(value, today)) for field, rule in _REQUEST_RULES.items()}
     cleaned, errors = apply_rules(rules, data, partial=partial)
     kind = cleaned.get("type", request_type if partial else None)

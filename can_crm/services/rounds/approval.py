@@ -13,7 +13,7 @@ from can_crm.models.base import utcnow
 from can_crm.models.enums import EventKind, Status
 from can_crm.models.rounds import RoundPlan
 from can_crm.models.user import User
-from can_crm.services.common import policy
+from can_crm.services.common import policy, times
 from can_crm.services.common.errors import Conflict
 from can_crm.services.common.times import clock
 from can_crm.services.requests import operations
@@ -25,7 +25,7 @@ MAX_PROBLEMS = 10
 
 
 def _problems(view: PlanRounds) -> list[str]:
-    today = utcnow().date()
+    today = times.today()
     problems: list[str] = []
     for rnd in view.rounds:
         order = view.order(rnd)

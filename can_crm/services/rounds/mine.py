@@ -23,6 +23,7 @@ from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.models.rounds import DeliveryRound, RoundPlan, RoundStop
 from can_crm.models.volunteer import Volunteer
+from can_crm.services.common import times
 from can_crm.services.common.errors import NotFound
 from can_crm.services.common.times import clock
 from can_crm.services.requests.events import Actor
@@ -94,7 +95,7 @@ def _maps_urls(hub: tuple[float, float], points: list[tuple[float, float]]) -> l
 def my_rounds(volunteer: Volunteer, now: datetime | None = None) -> list[RoundView]:
     """This volunteer's rounds of approved plans that still have a stop for them, newest first."""
     now = now or utcnow()
-    since = (now - timedelta(days=RECENT_DAYS)).date()
+    since = times.today(now) - timedelta(days=RECENT_DAYS)
     rounds = list(
         db.session.scalars(
             select(DeliveryRound)

@@ -31,7 +31,7 @@ from can_crm.models.request import HelpRequest
 from can_crm.models.rounds import DeliveryRound, RoundPlan, RoundStop
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
-from can_crm.services.common import jobs
+from can_crm.services.common import jobs, times
 from can_crm.services.common.errors import FieldErrors, NotFound
 from can_crm.services.common.times import clock, parse_clock
 from can_crm.services.requests import delivery
@@ -195,7 +195,7 @@ def clean_choices(data: Mapping[str, Any], today: date) -> PlanChoices:
 @atomic
 def start_plan(user: User, data: Mapping[str, Any]) -> RoundPlan:
     """Record a plan, one round per chosen volunteer, and its job (queued once the transaction commits)."""
-    today = utcnow().date()
+    today = times.today()
     choices = clean_choices(data, today)
     config = current_app.config
     name, lat, lon = choices.hub

@@ -22,7 +22,7 @@ from can_crm.models.tracing import (
     TraceContact,
     TraceIdentity,
 )
-from can_crm.services.common import audit
+from can_crm.services.common import audit, times
 from can_crm.services.common.errors import FieldErrors, NotFound, ValidationError
 from can_crm.services.common.validation import clean_choice
 from can_crm.services.tracing.people import Person, clean_person, from_columns
@@ -58,7 +58,7 @@ def create_case(data: Mapping[str, Any], user_id: int | None) -> Case:
     except FieldErrors as exc:
         errors.update(exc.fields)
     onset: date | None = None
-    today = utcnow().date()
+    today = times.today()
     try:
         onset = clean_date(data.get("onset"), "onset", "Onset")
         if onset > today:
@@ -132,7 +132,7 @@ def contacts_of(case: Case, degree: int, user_id: int | None) -> list[ContactVie
         row.exposure_minutes = contact.minutes
         row.first_exposed_at = contact.first_exposed_at
         views.append(ContactView(row, contact))
-    release_expired([v.row for v in views], now.date())
+    release_expired([v.row for v in views], times.today(now))
     db.session.flush()
     audit.record(user_id, "view_contacts", "tracing_case", case.id)
     for view in views:

@@ -21,6 +21,7 @@ from can_crm.models.base import utcnow
 from can_crm.models.enums import EventKind, RequestType, Status
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.tracing import Interaction, InteractionKind, Setting
+from can_crm.services.common import times
 from can_crm.services.common.errors import FieldErrors, ValidationError
 from can_crm.services.common.validation import apply_rules, clean_choice, clean_text
 from can_crm.services.tracing.people import Person, clean_person, parse_people
@@ -163,8 +164,7 @@ def _clean_when(value: object, field: str) -> datetime:
             when = datetime.fromisoformat(str(value or "").strip())
         except ValueError:
             raise ValidationError("Enter when they met as a date and time, like 2026-11-03T14:30", field) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)  # a bare time from a form or client is taken as UTC
+    when = times.from_wall_clock(when)  # a bare time from a form or client is the council's
     now = utcnow()
     if when > now + timedelta(minutes=5):
         raise ValidationError("When they met must be in the past", field)

@@ -20,7 +20,7 @@ from can_crm.models.enums import OPEN_STATUSES, Channel, RequestType, Role, Stat
 from can_crm.models.request import HelpRequest
 from can_crm.models.tracing import ContactStatus, TraceContact
 from can_crm.models.volunteer import Volunteer
-from can_crm.services.common import audit
+from can_crm.services.common import audit, times
 from can_crm.services.common.errors import FieldErrors, ValidationError
 from can_crm.services.requests import intake, lifecycle
 from can_crm.services.requests.events import Actor
@@ -68,7 +68,7 @@ def _clean_support(value: object) -> list[str]:
 def set_status(contact: TraceContact, data: Mapping[str, Any], user_id: int) -> list[HelpRequest]:
     """Apply `{"status", "until"?, "support"?}` to `contact`; returns the requests created or sent back."""
     errors: dict[str, str] = {}
-    today = utcnow().date()
+    today = times.today()
     status = str(data.get("status") or "")
     if status not in SETTABLE:
         errors["status"] = "status must be notified, isolating or released"
@@ -167,7 +167,7 @@ def _offer_support(resident_id: int, types: Sequence[str], actor: Actor) -> list
 
 def release_due(today: date | None = None) -> int:
     """Mark released every contact whose isolation has ended (a periodic task); returns how many."""
-    today = today or utcnow().date()
+    today = today or times.today()
     rows = list(
         db.session.scalars(
             select(TraceContact).where(

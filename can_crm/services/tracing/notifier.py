@@ -14,7 +14,7 @@ from sqlalchemy import select
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
 from can_crm.models.tracing import ContactMessage, MessageState
-from can_crm.services.common import audit
+from can_crm.services.common import audit, times
 from can_crm.services.common.errors import Conflict, NotFound
 from can_crm.services.notifications import outgoing
 from can_crm.services.tracing.people import RESIDENT, VOLUNTEER
@@ -79,7 +79,7 @@ class MessageNotifier:
         if person_kind not in (RESIDENT, VOLUNTEER):
             raise ValueError(f"unknown person kind {person_kind!r}")
         # One message of a kind per person per day: a second case the same day does not repeat it.
-        key = f"{template}:{person_kind}{person_id}:{utcnow().date().isoformat()}"
+        key = f"{template}:{person_kind}{person_id}:{times.today().isoformat()}"
         outgoing.send(
             _MESSAGE_TEMPLATES.get(template, "contact_tracing"),
             resident_id=person_id if person_kind == RESIDENT else None,

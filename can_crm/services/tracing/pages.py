@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from can_crm.models.base import utcnow
 from can_crm.models.tracing import Case
+from can_crm.services.common import times
 from can_crm.services.common.errors import FieldErrors, ValidationError
 from can_crm.services.tracing import cases
 from can_crm.services.tracing.cases import ContactView, person_of
@@ -59,7 +59,7 @@ def case_rows(user_id: int | None) -> list[CaseRow]:
 
 def clean_period(raw: Mapping[str, Any]) -> tuple[date, date]:
     """Onset from/to (ISO or "d m yyyy"), by default the last 28 days; FieldErrors name the wrong box."""
-    today = utcnow().date()
+    today = times.today()
     errors: dict[str, str] = {}
     out: dict[str, date | None] = {}
     for key, label in (("date_from", "The start"), ("date_to", "The end")):

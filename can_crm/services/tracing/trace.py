@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, union_all
 
 from can_crm.extensions import db
 from can_crm.models.tracing import Interaction
+from can_crm.services.common import times
 from can_crm.services.tracing.interactions import SETTING_RANK
 from can_crm.services.tracing.people import Person, from_key
 
@@ -34,16 +35,16 @@ class Window:
         return onset - timedelta(days=self.before), onset + timedelta(days=self.after)
 
     def around(self, onset: date) -> tuple[datetime, datetime]:
-        """[start, end) of the infectious window as UTC datetimes."""
+        """[start, end) of the infectious window, from the council's midnight to its midnight."""
         return _midnight(onset - timedelta(days=self.before)), _midnight(onset + timedelta(days=self.after + 1))
 
     def onward(self, exposed_at: datetime) -> tuple[datetime, datetime]:
         """[start, end) in which someone exposed at `exposed_at` may pass it on."""
-        return exposed_at, _midnight(exposed_at.astimezone(UTC).date() + timedelta(days=self.after + 1))
+        return exposed_at, _midnight(times.today(exposed_at) + timedelta(days=self.after + 1))
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, UTC)
+    return times.day_start(day)
 
 
 @dataclass(frozen=True)

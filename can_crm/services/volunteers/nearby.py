@@ -23,6 +23,7 @@ from can_crm.models.enums import RequestType, Status, values
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.models.volunteer import SelfServiceType, Volunteer
+from can_crm.services.common import times
 from can_crm.services.common.errors import Conflict, FieldErrors, Forbidden
 from can_crm.services.common.sql import one_of
 from can_crm.services.requests import lifecycle
@@ -104,7 +105,7 @@ def _eligible(skills: set[str], row: Row[Any] | HelpRequest, today_dbs: str) -> 
 
 
 def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
-    today = utcnow().date()
+    today = times.today()
     if not volunteer.is_available(today) or volunteer.lat is None:
         return []
     dbs = effective_dbs_level(volunteer, today)
@@ -140,7 +141,7 @@ def claim(volunteer: Volunteer, reference: str, actor: Actor) -> HelpRequest:
 
     The row is locked FOR UPDATE SKIP LOCKED: a claimer who finds it locked or already taken is refused at once.
     """
-    today = utcnow().date()
+    today = times.today()
     if not volunteer.is_available(today):
         raise Forbidden("Only vetted volunteers who are available today can claim requests")
     full = why_full(volunteer)

@@ -18,6 +18,7 @@ from can_crm.models.enums import REQUEST_TYPE_LABELS, OffersBy, RequestType, Sta
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.models.volunteer import Volunteer
+from can_crm.services.common import times
 from can_crm.services.common.errors import NotFound
 from can_crm.services.common.validation import clean_text
 from can_crm.services.notifications import outgoing
@@ -67,7 +68,7 @@ class TextChannel:
 
     def send(self, volunteer: Volunteer, request: HelpRequest, offer: OfferView, key: str) -> None:
         where = offer.district + (f", {offer.distance_km:.1f} km from you" if offer.distance_km is not None else "")
-        due = offer.due_by or offer.sla_due_at.date()
+        due = offer.due_by or times.today(offer.sla_due_at)
         params = {"what": offer.type_label, "where": where, "due": f"{due:%A} {due.day} {due:%B}"}
         outgoing.send("volunteer_offer", volunteer_id=volunteer.id, request=request, dedupe_key=key, params=params)
 

@@ -29,7 +29,7 @@ from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.accounts import invitations
 from can_crm.services.accounts.users import UNUSABLE_PASSWORD
-from can_crm.services.common import audit
+from can_crm.services.common import audit, times
 from can_crm.services.common.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound, ValidationError
 from can_crm.services.common.validation import clean_email
 from can_crm.services.notifications import outgoing
@@ -161,7 +161,7 @@ def _row(v: Volunteer, account_ready: bool) -> PersonRow:
         references_checked=v.references_checked,
         training_done=v.training_done,
         has_dbs_check=v.dbs_level != "none" and v.dbs_certificate_date is not None,
-        added_on=v.created_at.date(),
+        added_on=times.today(v.created_at),
         account_ready=account_ready,
     )
 

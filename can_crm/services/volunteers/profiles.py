@@ -16,7 +16,7 @@ from can_crm.models.enums import SKILLS, DbsLevel, OffersBy, Role, Transport, Vo
 from can_crm.models.user import User
 from can_crm.models.volunteer import Volunteer, VolunteerHours
 from can_crm.services.accounts import users as accounts
-from can_crm.services.common import geocoding
+from can_crm.services.common import geocoding, times
 from can_crm.services.common.errors import DomainError, FieldErrors, NotFound, ValidationError
 from can_crm.services.common.paging import Page, page_count
 from can_crm.services.common.validation import (
@@ -120,7 +120,7 @@ COORDINATOR_ONLY = frozenset({"dbs_level", "dbs_certificate_date", "dbs_certific
 
 def clean_volunteer(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
     cleaned, errors = apply_rules(_RULES, data, partial=partial)
-    if cleaned.get("dbs_certificate_date") and cleaned["dbs_certificate_date"] > date.today():
+    if cleaned.get("dbs_certificate_date") and cleaned["dbs_certificate_date"] > times.today():
         errors["dbs_certificate_date"] = "DBS certificate date must be today or in the past"
     texts_without_mobile = not _reachable_by_text(cleaned.get("offers_by"), cleaned.get("phone"))
     if "phone" in data and "phone" not in errors and texts_without_mobile:
@@ -411,7 +411,7 @@ def update_own(volunteer: Volunteer, data: Mapping[str, Any]) -> Volunteer:
     """A volunteer edits their own profile: never their vetting, DBS or status."""
     allowed = {k: v for k, v in data.items() if k in _RULES and k not in COORDINATOR_ONLY}
     cleaned = clean_volunteer(allowed, partial=True)
-    if cleaned.get("paused_until") and cleaned["paused_until"] < date.today():
+    if cleaned.get("paused_until") and cleaned["paused_until"] < times.today():
         raise FieldErrors({"paused_until": "Not available until must be today or in the future"})
     _apply(volunteer, cleaned)
     db.session.flush()
@@ -434,7 +434,7 @@ def log_hours(volunteer: Volunteer, worked_on: object, minutes: object) -> Volun
         day = _date(worked_on, "worked_on", "day")
         if day is None:
             raise ValidationError("Enter the day you volunteered", "worked_on")
-        if day > date.today():
+        if day > times.today():
             raise ValidationError("The day must be today or in the past", "worked_on")
     except ValidationError as exc:
         errors["worked_on"] = exc.message

@@ -3,24 +3,23 @@ the most tasks they take in a day (`max_per_day`).
 
 A day's tasks are those accepted today (the structured history's `accepted` transitions naming the volunteer,
 whatever has become of them since) plus the offers still waiting for their answer, which would be accepted
-today. Days are UTC days, as everywhere else in the app.
+today. Days are the council's (`times`): the count starts again at its midnight.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
 from enum import StrEnum
 from typing import Protocol
 
 from sqlalchemy import func, select
 
 from can_crm.extensions import db
-from can_crm.models.base import utcnow
 from can_crm.models.enums import BUSY_STATUSES, Status
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.volunteer import Volunteer
+from can_crm.services.common import times
 
 
 class Limited(Protocol):
@@ -86,7 +85,7 @@ def loads(volunteers: Collection[Limited] | None = None) -> dict[int, Load]:
     daily_ids = select(Volunteer.id).where(Volunteer.max_per_day.is_not(None))
     accepted = select(RequestEvent.volunteer_id, func.count(RequestEvent.request_id.distinct())).where(
         RequestEvent.to_status == Status.ACCEPTED.value,
-        RequestEvent.created_at >= datetime.combine(utcnow().date(), time.min, tzinfo=UTC),
+        RequestEvent.created_at >= times.day_start(times.today()),
         RequestEvent.volunteer_id.in_(daily_ids),
     )
     if ids is not None:
