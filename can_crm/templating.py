@@ -28,6 +28,7 @@ from markupsafe import Markup
 
 from can_crm.lru import Lru
 from can_crm.services.common import times
+from can_crm.services.common.validation import display_phone
 
 COMPONENTS = os.path.join("govuk_frontend_jinja", "templates", "components", "")
 CACHE_SIZE = 4096
@@ -146,6 +147,7 @@ class Environment(FlaskEnvironment):
 
 def init_app(app: Flask) -> None:
     """Form widgets render their macro directly, from the components' cache on a repeat; `|when(format)` shows a
-    moment on the council's clock (and a calendar date as it is)."""
+    moment on the council's clock (and a calendar date as it is); `|phone` a number as people dial it."""
     GovFormBase.render = _render_widget
     app.jinja_env.filters["when"] = times.when
+    app.jinja_env.filters["phone"] = display_phone

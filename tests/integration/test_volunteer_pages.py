@@ -80,6 +80,7 @@ def test_volunteer_pages_render_and_the_task_page_has_the_address_after_acceptin
     assert client.post(f"/volunteer/offers/{req.reference}/accept").status_code == 302
     page = client.get("/volunteer/tasks").get_data(as_text=True)
     assert "Margaret Okafor" in page and 'href="tel:+447911123456"' in page and "safeguarding" in page
+    assert "Call 07911 123456" in page  # the number as people dial it; the link carries it whole
     assert client.get("/volunteer/manifest.webmanifest").get_json()["start_url"] == "/volunteer/tasks"
     assert client.get("/volunteer/sw.js").status_code == 200
 

@@ -73,6 +73,22 @@ def clean_phone(value: str | None, field: str = "phone", required: bool = False)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def display_phone(stored: str | None) -> str:
+    """A stored number the way people read and dial it: a +44 one in the national format ("020 7946 0189"),
+    another country's in the international one ("+33 1 23 45 67 89"); anything unreadable as it is."""
+    text = (stored or "").strip()
+    try:
+        number = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        return text
+    if not phonenumbers.is_valid_number(number):
+        return text
+    # +44 is dialled with a 0 from anywhere in the UK (the Crown Dependencies share it).
+    uk = number.country_code == 44
+    kind = phonenumbers.PhoneNumberFormat.NATIONAL if uk else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, kind)
+
+
 def is_mobile(e164: str) -> bool:
     number = phonenumbers.parse(e164, "GB")
     return phonenumbers.number_type(number) in {
