@@ -183,6 +183,7 @@ class BaseConfig:
     ROUNDS_SPEED_KMH: float = 20.0
     ROUNDS_ROAD_FACTOR: float = 1.3
     ROUNDS_SERVICE_MINUTES: int = 5
+    ROUNDS_WORKERS: int = 1
     # When a food-parcel resident can take delivery: the hours of "morning", "afternoon" and "evening".
     DELIVERY_WINDOWS: DeliveryWindows = field(default_factory=lambda: parse_delivery_windows(DEFAULT_DELIVERY_WINDOWS))
     # Track and Trace: the infectious window around onset (days before, days after, inclusive), the
@@ -332,6 +333,7 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         ROUNDS_SPEED_KMH=_env_float("ROUNDS_SPEED_KMH", 20.0),
         ROUNDS_ROAD_FACTOR=_env_float("ROUNDS_ROAD_FACTOR", 1.3),
         ROUNDS_SERVICE_MINUTES=_env_int("ROUNDS_SERVICE_MINUTES", 5),
+        ROUNDS_WORKERS=_env_int("ROUNDS_WORKERS", 1),
         DELIVERY_WINDOWS=parse_delivery_windows(os.environ.get("DELIVERY_WINDOWS") or DEFAULT_DELIVERY_WINDOWS),
         TRACING_DAYS_BEFORE=_env_int("TRACING_DAYS_BEFORE", 2),
         TRACING_DAYS_AFTER=_env_int("TRACING_DAYS_AFTER", 10),
@@ -393,6 +395,8 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
         raise ConfigError("ROUNDS_ROAD_FACTOR must be between 1 and 5")
     if not 0 <= cfg.ROUNDS_SERVICE_MINUTES <= 120:
         raise ConfigError("ROUNDS_SERVICE_MINUTES must be between 0 and 120")
+    if not 1 <= cfg.ROUNDS_WORKERS <= 64:
+        raise ConfigError("ROUNDS_WORKERS must be between 1 and 64")
     if cfg.PEER_CLIENT not in {"http", "fake"}:
         raise ConfigError(f"PEER_CLIENT must be http or fake, got {cfg.PEER_CLIENT!r}")
     sqlite = cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite")

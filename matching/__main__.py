@@ -4,4 +4,5 @@ import sys
 
 from matching.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a worker process of rounds' sector search imports it
+    sys.exit(main())

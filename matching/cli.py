@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,19 @@ def _positive(text: str) -> float:
     return x
 
 
+WORKERS_HELP = "processes searching sectors of a large day at once (default: the machine's cores)"
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _workers(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"must be a whole number of processes from 1 to 64, got {text}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m matching", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -31,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     p_rounds = sub.add_parser("rounds", help="plan delivery rounds for INSTANCE.json ('-' for stdin)")
     p_rounds.add_argument("instance")
     p_rounds.add_argument("--time-limit", type=_positive, default=10.0, help="seconds of local search (default 10)")
+    p_rounds.add_argument("--workers", type=_workers, default=_cores(), help=WORKERS_HELP)
     p_bench = sub.add_parser("bench", help="benchmark matching on a generated instance; progress on stderr")
     p_bench.add_argument("--requests", type=int, required=True)
     p_bench.add_argument("--volunteers", type=int, required=True)
@@ -43,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     p_br.add_argument("--vehicles", type=int, required=True)
     p_br.add_argument("--time-limit", type=_positive, default=10.0)
     p_br.add_argument("--seed", type=int, default=0)
+    p_br.add_argument("--workers", type=_workers, default=_cores(), help=WORKERS_HELP)
     return parser
 
 
@@ -81,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bench-rounds":
         from matching.rounds_bench import run_rounds_bench
 
-        print(json.dumps(run_rounds_bench(args.stops, args.vehicles, args.time_limit, args.seed), sort_keys=True))
+        line = run_rounds_bench(args.stops, args.vehicles, args.time_limit, args.seed, args.workers)
+        print(json.dumps(line, sort_keys=True))
         return 0
     data, error = _read_json(args.instance)
     if error is not None:
@@ -96,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except RoundsInstanceError as exc:
             print(f"error: invalid rounds instance: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        out: dict[str, Any] = result_json(plan_rounds(inst, args.time_limit))
+        out: dict[str, Any] = result_json(plan_rounds(inst, args.time_limit, workers=args.workers))
     else:
         try:
             requests, volunteers = parse_instance(data)

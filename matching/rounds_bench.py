@@ -6,6 +6,7 @@ Both run on the same generated instance in one run (see :mod:`matching.rounds_ba
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any
 
@@ -49,16 +50,24 @@ def rounds_instance(n_stops: int, n_vehicles: int, seed: int = 0) -> RoundsInsta
     return RoundsInstance(HUB, stops, vehicles, speed_kmh=30.0, road_factor=1.3)
 
 
-def run_rounds_bench(n_stops: int, n_vehicles: int, time_limit_s: float, seed: int = 0) -> dict[str, Any]:
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the processes that searched sectors)."""
+    children = os.times()
+    return time.process_time() + children.children_user + children.children_system
+
+
+def run_rounds_bench(
+    n_stops: int, n_vehicles: int, time_limit_s: float, seed: int = 0, workers: int = 1
+) -> dict[str, Any]:
     """Plan through the JSON path and run the baseline; return one JSON-able line."""
     inst = rounds_instance(n_stops, n_vehicles, seed)
     text = json.dumps(rounds_to_json(inst))
     t0 = time.perf_counter()
-    cpu0 = time.process_time()
+    cpu0 = _cpu()
     parsed = parse_rounds(json.loads(text))
-    res = plan_rounds(parsed, time_limit_s)
+    res = plan_rounds(parsed, time_limit_s, workers=workers)
     seconds = time.perf_counter() - t0
-    cpu = time.process_time() - cpu0
+    cpu = _cpu() - cpu0
     km = StraightLine(inst.road_factor).matrix_km(inst.points())
     servable = sum(1 for why in servable_alone(inst, km) if why is None)
     t1 = time.perf_counter()
@@ -72,6 +81,7 @@ def run_rounds_bench(n_stops: int, n_vehicles: int, time_limit_s: float, seed: i
         "vehicles": n_vehicles,
         "seed": seed,
         "time_limit_s": time_limit_s,
+        "workers": workers,
         "seconds": round(seconds, 3),
         "cpu_seconds": round(cpu, 3),
         "total_km": res.total_km,

@@ -3,12 +3,13 @@ the request state machine, the volunteer's round and each stop's report."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from can_crm import unit_of_work
-from can_crm.config import ConfigError, parse_food_hubs
+from can_crm.config import ConfigError, load_config, parse_food_hubs
 from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.models.rounds import RoundPlan
@@ -19,6 +20,7 @@ from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import Actor
 from can_crm.services.rounds import approval, edits, mine, plans
 from can_crm.services.volunteers import tasks
+from matching.rounds import plan_rounds
 from tests.integration.rounds_helpers import (
     choices,
     driver,
@@ -75,6 +77,39 @@ def test_plan_puts_every_servable_stop_on_a_round_and_offers_nothing(
     assert plan.served_by_urgency == {"3": 0, "2": 4, "1": 0}
     # A person decides: nothing is offered yet.
     assert all(reload(db, HelpRequest, r.id).status == "triaged" for r in near)
+
+
+def test_the_planner_searches_with_the_configured_workers(
+    app: Any,
+    db: Any,
+    make_request: Any,
+    make_volunteer: Any,
+    make_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    asked: list[int] = []
+
+    def planner(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs["workers"])
+        return plan_rounds(*args, **kwargs)
+
+    monkeypatch.setattr(plans, "plan_rounds", planner)
+    monkeypatch.setitem(app.config, "ROUNDS_WORKERS", 2)
+    stops = [food(make_request, km) for km in (0.5, 1.0)]
+    a = driver(make_volunteer, "Ann Driver")
+    plan = plan_now(app, db, make_user("coordinator"), choices((a, 10, "09:00", "13:00")))
+    assert asked == [2] and {s.request_id for r in rounds_of(plan) for s in stops_on(r)} == {r.id for r in stops}
+    # The setting: 1 by default (the web and the jobs share the machine), and never less or a word.
+    (tmp_path / "secret_key").write_text("k" * 64)
+    monkeypatch.delenv("ROUNDS_WORKERS", raising=False)
+    assert load_config(tmp_path, "development").ROUNDS_WORKERS == 1
+    monkeypatch.setenv("ROUNDS_WORKERS", "2")
+    assert load_config(tmp_path, "development").ROUNDS_WORKERS == 2
+    for bad, message in (("0", "between 1 and 64"), ("two", "whole number")):
+        monkeypatch.setenv("ROUNDS_WORKERS", bad)
+        with pytest.raises(ConfigError, match=message):
+            load_config(tmp_path, "development")
 
 
 def test_a_full_car_leaves_the_least_urgent_stop_out_with_its_reason(

@@ -315,7 +315,12 @@ def execute_plan(plan_id: int, progress: ProgressFn) -> dict[str, Any]:
     progress(20, f"Planning {len(placed)} stops on {len(rounds)} rounds")
     by_round = {f"round-{r.id}": r for r in rounds}
     if placed and rounds:
-        result = plan_rounds(inst, time_limit_s=float(plan.time_limit_s), provider=StraightLine(plan.road_factor))
+        result = plan_rounds(
+            inst,
+            time_limit_s=float(plan.time_limit_s),
+            provider=StraightLine(plan.road_factor),
+            workers=int(current_app.config["ROUNDS_WORKERS"]),
+        )
         for route in result.routes:
             rnd = by_round[route.vehicle]
             rnd.km, rnd.end_min = route.km, route.end_min

@@ -148,10 +148,13 @@ def test_rounds_planned_by_sectors_keep_every_rule(inst: RoundsInstance) -> None
     assert_urgent_never_squeezed_out(inst, res)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_a_generated_day_by_sectors_keeps_every_rule_and_serves_as_many_as_the_baseline(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "workers"), [(0, 1), (1, 1), (0, 2)])
+def test_a_generated_day_by_sectors_keeps_every_rule_and_serves_as_many_as_the_baseline(
+    seed: int, workers: int
+) -> None:
     inst = rounds_instance(120, 10, seed)
-    res = plan_rounds(inst, 3.0, sector_stops=30)
+    # Two workers: the 4 sectors are searched two at a time, each in its own process.
+    res = plan_rounds(inst, 3.0, sector_stops=30, workers=workers)
     check_rules(inst, res)
     assert_urgent_never_squeezed_out(inst, res)
     km = StraightLine(inst.road_factor).matrix_km(inst.points())
@@ -237,6 +240,18 @@ def test_cli_rounds_refuses_bad_input_naming_the_item(
 def test_parse_refuses_a_non_object() -> None:
     with pytest.raises(RoundsInstanceError):
         parse_rounds([1, 2])
+
+
+@pytest.mark.parametrize("workers", ["0", "65", "two", "1.5", "-1", ""])
+def test_cli_rounds_refuses_a_number_of_workers_that_is_not_one(
+    workers: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(GOOD))
+    with pytest.raises(SystemExit) as refused:
+        main(["rounds", str(path), "--workers", workers])
+    assert refused.value.code == 2
+    assert "--workers: must be a whole number of processes from 1 to 64" in capsys.readouterr().err
 
 
 def test_bench_rounds_prints_one_json_line(capsys: pytest.CaptureFixture[str]) -> None:
