@@ -30,6 +30,7 @@ def test_the_councils_date_and_midnight(app: Any, monkeypatch: pytest.MonkeyPatc
     with app.app_context():
         assert times.today(SUMMER_NIGHT) == date(2026, 6, 11)
         assert times.today(WINTER_NIGHT) == date(2026, 12, 10)
+        assert times.local_dates([SUMMER_NIGHT, WINTER_NIGHT]) == [date(2026, 6, 11), date(2026, 12, 10)]
         assert times.day_start(date(2026, 6, 11)) == datetime(2026, 6, 10, 23, 0, tzinfo=UTC)
         assert times.day_start(date(2026, 12, 10)) == datetime(2026, 12, 10, 0, 0, tzinfo=UTC)
         assert times.day_bounds(date(2026, 6, 1), date(2026, 6, 30)) == (

@@ -9,6 +9,7 @@ whole minutes from the council's midnight.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,12 @@ def local(moment: datetime) -> datetime:
 def today(now: datetime | None = None) -> date:
     """The council's date now (or at `now`)."""
     return local(now or utcnow()).date()
+
+
+def local_dates(moments: Iterable[datetime]) -> list[date]:
+    """The council's date of each stored moment (the zone looked up once: maps and open data read 100,000s)."""
+    here = zone()
+    return [moment.astimezone(here).date() for moment in moments]
 
 
 def day_start(day: date) -> datetime:

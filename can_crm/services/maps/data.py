@@ -252,7 +252,7 @@ def _request_points(filters: MapFilters, *extra: Any, hours: bool = False) -> An
     value = None
     if hours:
         value = [max(0.0, (r[5] - r[3]).total_seconds() / 3600.0) for r in rows]
-    when = np.array([times.today(c) for c in created], dtype="datetime64[D]")
+    when = np.array(times.local_dates(created), dtype="datetime64[D]")
     return PointSet.from_arrays(lat, lon, person, value, when=when, category=kind)
 
 
