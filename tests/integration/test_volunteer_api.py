@@ -176,3 +176,33 @@ def test_coordinator_api_links_an_existing_volunteer_account_by_email(
         "/api/v1/volunteers", json={"name": "Linked", "email": "linked@example.org", "postcode": hf_postcode}
     )
     assert created.status_code == 201 and created.get_json()["user_id"] == account.id
+
+
+def test_the_list_comes_a_page_at_a_time_with_links_that_keep_the_filter(
+    client: Any, headers: dict[str, str], make_volunteer: Any
+) -> None:
+    names = [f"Volunteer {chr(65 + i // 26)}{chr(97 + i % 26)}" for i in range(27)]  # Aa .. Az, Ba: by name
+    for name in reversed(names):
+        make_volunteer(name=name)
+    make_volunteer(name="Waiting Person", status="pending")
+    first = client.get("/api/v1/volunteers?status=active", headers=headers).get_json()
+    assert (first["total"], first["page"], first["per_page"]) == (27, 1, 25)
+    assert [v["name"] for v in first["items"]] == names[:25]  # by name
+    assert "status=active" in first["links"]["next"] and "page=2" in first["links"]["next"]
+    second = client.get(first["links"]["next"], headers=headers).get_json()
+    assert [v["name"] for v in second["items"]] == names[25:] and second["links"]["next"] is None
+    everyone = client.get("/api/v1/volunteers?per_page=100", headers=headers).get_json()
+    assert everyone["total"] == 28 and len(everyone["items"]) == 28
+    # Past the end: an empty page (a client paging until nothing comes back stops), never the last page again.
+    past = client.get("/api/v1/volunteers?page=9", headers=headers).get_json()
+    assert past["items"] == [] and past["page"] == 9 and past["total"] == 28
+    for bad, field in (
+        ("per_page=0", "per_page"),
+        ("per_page=101", "per_page"),
+        ("page=0", "page"),
+        ("page=two", "page"),
+        ("status=sleeping", "status"),
+    ):
+        refused = client.get(f"/api/v1/volunteers?{bad}", headers=headers)
+        assert refused.status_code == 422, (bad, refused.get_json())
+        assert field in refused.get_json()["error"]["fields"], (bad, refused.get_json())

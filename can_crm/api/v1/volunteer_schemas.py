@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
-from can_crm.api.v1.schemas import QueryText, StrictBoolean, StrictSchema, _choice, _text
+from can_crm.api.v1.schemas import PageArgsSchema, QueryText, StrictBoolean, StrictSchema, _choice, _PageSchema, _text
 from can_crm.models.enums import (
     NOT_DELIVERED_REASONS,
     SKILLS,
@@ -113,7 +113,7 @@ class VettingInSchema(StrictSchema):
     dbs_checked_on = fields.String(allow_none=True, metadata={"format": "date", "description": "YYYY-MM-DD"})
 
 
-class VolunteerListArgsSchema(ma.Schema):
+class VolunteerListArgsSchema(PageArgsSchema):
     class Meta:
         unknown = ma.RAISE
 
@@ -145,7 +145,7 @@ class VolunteerOutSchema(ma.Schema):
     vetted_at = fields.DateTime(allow_none=True)
 
 
-class VolunteerListSchema(ma.Schema):
+class VolunteerListSchema(_PageSchema):
     items = fields.List(fields.Nested(VolunteerOutSchema))
 
 

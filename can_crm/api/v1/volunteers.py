@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from can_crm.access import STAFF, roles
 from can_crm.api.v1 import volunteer_schemas as schemas
 from can_crm.api.v1.errors import documents, rename_fields
+from can_crm.api.v1.present import page_out
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common.errors import FieldErrors
 from can_crm.services.volunteers import profiles, vetting
@@ -58,10 +59,21 @@ def _service_data(data: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, schemas.VolunteerListSchema)
 @documents(blp, 401, 403, 422)
 def list_volunteers(args: dict[str, Any]) -> Any:
-    """List volunteers by name (filter by exact `email` or `status`)"""
+    """List volunteers by name, a page at a time (filter by exact `email` or `status`); `links.next` is null on
+    the last page"""
     email = args.get("email")
-    rows = profiles.list_volunteers(status=args.get("status"), email=email.strip().lower() if email else None)
-    return {"items": [volunteer_out(v) for v in rows]}
+    page = profiles.volunteers_page(
+        args.get("status"), args["page"], args["per_page"], email=email.strip().lower() if email else None, clamp=False
+    )
+    query = {k: v for k, v in args.items() if k not in ("page", "per_page")}
+    return page_out(
+        [volunteer_out(v) for v in page.items],
+        page.page,
+        page.per_page,
+        page.total,
+        "api_v1.volunteers.list_volunteers",
+        query,
+    )
 
 
 @blp.route("", methods=["POST"], tags=TAGS)

@@ -214,34 +214,31 @@ def get_volunteer(volunteer_id: int) -> Volunteer:
 VOLUNTEERS_PER_PAGE = 50
 
 
-def volunteers_page(status: object = None, page: int = 1, per_page: int = VOLUNTEERS_PER_PAGE) -> Page[Volunteer]:
-    """One page of the volunteers, by name, optionally of one vetting status (a council has thousands: the page
-    lists 50 at a time). An unknown status is refused with a message."""
+def volunteers_page(
+    status: object = None,
+    page: int = 1,
+    per_page: int = VOLUNTEERS_PER_PAGE,
+    *,
+    email: str | None = None,
+    clamp: bool = True,
+) -> Page[Volunteer]:
+    """One page of the volunteers, by name, optionally of one vetting status or one exact email (a council has
+    thousands: the coordinators' page lists 50 at a time, the API 25 by default). An unknown status is refused
+    with a message. A page past the end is the last one with `clamp` (a person's page), else empty (the API:
+    a client that pages until nothing comes back stops)."""
     if status not in (None, "") and status not in values(VolunteerStatus):
         raise FieldErrors({"status": "Choose a status from the list"})
     query = select(Volunteer)
     if status:
         query = query.where(Volunteer.status == status)
+    if email is not None:
+        query = query.where(Volunteer.email == email)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = min(max(1, page), page_count(total, per_page))
+    page = min(max(1, page), page_count(total, per_page)) if clamp else max(1, page)
     rows = db.session.scalars(
         query.order_by(Volunteer.name, Volunteer.id).limit(per_page).offset((page - 1) * per_page)
     )
     return Page(list(rows), total, page, per_page)
-
-
-def list_volunteers(
-    available_on: date | None = None, *, status: str | None = None, email: str | None = None
-) -> list[Volunteer]:
-    query = select(Volunteer).order_by(Volunteer.name, Volunteer.id)
-    if status is not None:
-        query = query.where(Volunteer.status == status)
-    if email is not None:
-        query = query.where(Volunteer.email == email)
-    rows = list(db.session.scalars(query))
-    if available_on is not None:
-        rows = [v for v in rows if v.is_available(available_on)]
-    return rows
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
