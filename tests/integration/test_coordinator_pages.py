@@ -193,6 +193,9 @@ def test_request_page_shows_resident_timeline_and_audits_the_view(
     assert response.status_code == 200
     page = text(response)
     assert resident_data["name"] in page and "Request received" in page
+    # What and how urgent, each on its row ("Shopping, soon urgency" read badly).
+    assert re.search(r"Help with\s*</dt>\s*<dd[^>]*>\s*Shopping\s*</dd>", page)
+    assert re.search(r"Urgency\s*</dt>\s*<dd[^>]*>\s*Soon\s*</dd>", page) and "soon urgency" not in page
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "view_resident"))
     assert entry is not None and entry.actor_id == coordinator.id
     assert entry.object_type == "resident" and entry.object_id == req.resident_id
