@@ -147,7 +147,9 @@ class Environment(FlaskEnvironment):
 
 def init_app(app: Flask) -> None:
     """Form widgets render their macro directly, from the components' cache on a repeat; `|when(format)` shows a
-    moment on the council's clock (and a calendar date as it is); `|phone` a number as people dial it."""
+    moment on the council's clock (and a calendar date as it is); `|long_date` the same day in the page's language
+    (resident pages); `|phone` a number as people dial it."""
     GovFormBase.render = _render_widget
     app.jinja_env.filters["when"] = times.when
     app.jinja_env.filters["phone"] = display_phone
+    app.jinja_env.filters["long_date"] = times.long_date

@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, render_template, session, url_for
 from flask import redirect as _redirect
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from wtforms import StringField, SubmitField
@@ -29,7 +31,7 @@ bp = Blueprint("resident", __name__)
 @bp.get("/request-help")
 @public
 def start() -> Any:
-    return render_template("resident/start.html", title="Ask for help")
+    return render_template("resident/start.html", title=_("Ask for help"))
 
 
 @bp.route("/request-help/form", methods=["GET", "POST"])
@@ -50,7 +52,7 @@ def request_form() -> Any:
             session["last_reference"] = created.reference
             return _redirect(url_for("resident.confirmation"))
     status = 400 if form.errors or any(f.errors for f in form) else 200
-    return render_template("resident/form.html", form=form, title="Ask for help"), status
+    return render_template("resident/form.html", form=form, title=_("Ask for help")), status
 
 
 @bp.get("/request-help/confirmation")
@@ -59,13 +61,15 @@ def confirmation() -> Any:
     reference = session.get("last_reference")
     if not reference:
         return _redirect(url_for("resident.start"))
-    return render_template("resident/confirmation.html", reference=reference, title="Request received")
+    return render_template("resident/confirmation.html", reference=reference, title=_("Request received"))
 
 
 class TrackForm(FlaskForm):
-    reference = StringField("Request reference", description="For example, CAN-7KQ2-94XD", widget=GovTextInput())
-    postcode = StringField("Your postcode", widget=GovTextInput())
-    submit = SubmitField("Check progress", widget=GovSubmitInput())
+    reference = StringField(
+        _l("Request reference"), description=_l("For example, CAN-7KQ2-94XD"), widget=GovTextInput()
+    )
+    postcode = StringField(_l("Your postcode"), widget=GovTextInput())
+    submit = SubmitField(_l("Check progress"), widget=GovSubmitInput())
 
 
 @bp.route("/track", methods=["GET", "POST"])
@@ -78,9 +82,9 @@ def track() -> Any:
         errors: dict[str, str] = {}
         reference = normalise_reference(form.reference.data or "")
         if not (form.reference.data or "").strip():
-            errors["reference"] = "Enter your request reference"
+            errors["reference"] = _("Enter your request reference")
         elif reference is None:
-            errors["reference"] = "Enter a request reference in the correct format, like CAN-7KQ2-94XD"
+            errors["reference"] = _("Enter a request reference in the correct format, like CAN-7KQ2-94XD")
         postcode = None
         try:
             postcode = clean_postcode(form.postcode.data)
@@ -89,8 +93,8 @@ def track() -> Any:
         if not errors and reference and postcode:
             found = request_service.track(reference, postcode)
             if found is None:
-                errors["reference"] = "We could not find a request with that reference and postcode. Check both"
+                errors["reference"] = _("We could not find a request with that reference and postcode. Check both")
         if errors:
             show_errors(form, FieldErrors(errors))
     status = 400 if any(f.errors for f in form) else 200
-    return render_template("resident/track.html", form=form, found=found, title="Check on a request"), status
+    return render_template("resident/track.html", form=form, found=found, title=_("Check on a request")), status

@@ -86,3 +86,68 @@ def test_language_chosen_on_the_form_is_kept_for_every_message(
     assert "Codsigaaga" in sent[0].body or "Golaha" in sent[0].body
     page = client.get(f"/f/{feedback_token(db, request)}?lang=es").get_data(as_text=True)
     assert "¿Le llegó la ayuda?" in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("pl", ["Sprawdź postęp", "Twój kod pocztowy"]),
+        ("es", ["Ver el progreso", "Su código postal"]),
+        ("en", ["Check progress", "Your postcode"]),
+    ],
+)
+def test_check_on_a_request_is_in_the_residents_language(
+    client: Any, db: Any, make_request: Any, resident_data: dict[str, Any], locale: str, words: list[str]
+) -> None:
+    """The whole page: the form, its errors, the answer's rows, the progress and the day it was asked."""
+    from can_crm.services.common import times
+
+    req = make_request()
+    form = client.get(f"/track?lang={locale}").get_data(as_text=True)
+    assert all(w in form for w in words), locale
+    refused = client.post("/track", data={"reference": "", "postcode": resident_data["postcode"]})
+    found = client.post("/track", data={"reference": req.reference, "postcode": resident_data["postcode"]})
+    page = found.get_data(as_text=True)
+    month = {
+        "pl": [
+            "stycznia",
+            "lutego",
+            "marca",
+            "kwietnia",
+            "maja",
+            "czerwca",
+            "lipca",
+            "sierpnia",
+            "września",
+            "października",
+            "listopada",
+            "grudnia",
+        ],
+        "es": [
+            "enero",
+            "febrero",
+            "marzo",
+            "abril",
+            "mayo",
+            "junio",
+            "julio",
+            "agosto",
+            "septiembre",
+            "octubre",
+            "noviembre",
+            "diciembre",
+        ],
+    }
+    today = times.today()
+    if locale == "pl":
+        assert "Wpisz numer sprawy" in refused.get_data(as_text=True)
+        assert "Postęp" in page and "Data prośby" in page and "Zakupy" in page and "Progress" not in page
+        assert f"{today.day} {month['pl'][today.month - 1]} {today.year}" in page
+    elif locale == "es":
+        assert "Introduzca la referencia de su solicitud" in refused.get_data(as_text=True)
+        assert "Progreso" in page and "Fecha de la solicitud" in page and "Progress" not in page
+        assert f"{today.day} de {month['es'][today.month - 1]} de {today.year}" in page
+    else:
+        assert "Enter your request reference" in refused.get_data(as_text=True)
+        assert "Progress" in page and "We have received your request" in page
+        assert today.strftime("%-d %B %Y") in page

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
+from flask_babel import format_date, get_locale
 
 from can_crm.models.base import utcnow
 
@@ -55,6 +56,16 @@ def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 def from_wall_clock(moment: datetime) -> datetime:
     """A time someone typed without a zone is the council's; one with a zone stays as given."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone())
+
+
+def long_date(value: datetime | date | None) -> str:
+    """The council's day of `value` written out in the page's language: "10 June 2026" (GOV.UK's style, not
+    Babel's American "June 10, 2026"), "10 czerwca 2026", "10 de junio de 2026"; "" for None."""
+    if value is None:
+        return ""
+    day = local(value).date() if isinstance(value, datetime) and value.tzinfo is not None else value
+    english = str(get_locale() or "en").startswith("en")
+    return str(format_date(day, "d MMMM y" if english else "long"))
 
 
 def when(value: datetime | date | None, fmt: str) -> str:
