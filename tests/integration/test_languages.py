@@ -143,6 +143,9 @@ def test_check_on_a_request_is_in_the_residents_language(
         assert "Wpisz numer sprawy" in refused.get_data(as_text=True)
         assert "Postęp" in page and "Data prośby" in page and "Zakupy" in page and "Progress" not in page
         assert f"{today.day} {month['pl'][today.month - 1]} {today.year}" in page
+        # The page around it too: the menu, the banner and the footer.
+        assert "Zostań wolontariuszem" in page and "To nowa usługa prowadzona przez radę" in page
+        assert "Oprogramowanie open source" in page and "This is a new service" not in page
     elif locale == "es":
         assert "Introduzca la referencia de su solicitud" in refused.get_data(as_text=True)
         assert "Progreso" in page and "Fecha de la solicitud" in page and "Progress" not in page
