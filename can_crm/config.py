@@ -124,9 +124,13 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+# The council's clock when TIMEZONE is unset (and outside an app): its days and the times its pages show.
+DEFAULT_TIMEZONE = "Europe/London"
+
+
 def _time_zone() -> str:
-    """TIMEZONE: an IANA zone name (the council's clock: its days and the times its pages show)."""
-    name = os.environ.get("TIMEZONE") or "Europe/London"
+    """TIMEZONE: an IANA zone name."""
+    name = os.environ.get("TIMEZONE") or DEFAULT_TIMEZONE
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -143,7 +147,7 @@ class BaseConfig:
     REDIS_URL: str | None = None
     AUTHORITY_GSS_CODE: str = "E09000013"
     AUTHORITY_NAME: str = "Hammersmith and Fulham"
-    TIMEZONE: str = "Europe/London"
+    TIMEZONE: str = DEFAULT_TIMEZONE
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
     SESSION_COOKIE_SECURE: bool = False

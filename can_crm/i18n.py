@@ -45,8 +45,13 @@ def select_locale() -> str:
 
 
 def init_app(app: Flask) -> None:
+    # Babel's own dates (format_date and friends) keep the council's clock, as `services.common.times` does.
     babel.init_app(
-        app, default_locale="en", default_translation_directories="translations", locale_selector=select_locale
+        app,
+        default_locale="en",
+        default_translation_directories="translations",
+        default_timezone=app.config["TIMEZONE"],
+        locale_selector=select_locale,
     )
 
     # Flask-Babel keeps the chosen locale on the app context; a context that outlives one request (tests,

@@ -72,6 +72,11 @@ def normalise_postcode(text: str) -> str:
     return compact
 
 
+def postcode_district(postcode: str) -> str:
+    """The outward code of a normalised postcode ("W6 9AB" -> "W6"): roughly where, never the exact address."""
+    return postcode.split(" ", 1)[0] if " " in postcode else postcode[:-_INWARD_LEN] or postcode
+
+
 def is_valid_postcode(text: str) -> bool:
     """True when ``text`` normalises to a well-formed full UK postcode."""
     return _FULL.match(normalise_postcode(text)) is not None

@@ -41,6 +41,8 @@ def test_the_councils_date_and_midnight(app: Any, monkeypatch: pytest.MonkeyPatc
         assert times.when(datetime(2026, 12, 10, 13, 5, tzinfo=UTC), "%H:%M %Z") == "13:05 GMT"
         assert times.when(date(2026, 6, 10), "%-d %B") == "10 June"  # a calendar date is shown as it is
         assert times.when(None, "%H:%M") == ""
+        with app.test_request_context("/?lang=pl"):  # written out in the page's language, on the same clock
+            assert times.long_date(SUMMER_NIGHT) == "11 czerwca 2026" and times.long_date(None) == ""
         assert times.from_wall_clock(datetime(2026, 6, 10, 14, 30)) == datetime(2026, 6, 10, 13, 30, tzinfo=UTC)
         given = datetime(2026, 6, 10, 14, 30, tzinfo=UTC)
         assert times.from_wall_clock(given) is given  # a time with its zone stays as given

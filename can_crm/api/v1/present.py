@@ -13,6 +13,7 @@ from can_crm.models.federation import Handoff
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.resident import Resident
 from can_crm.models.user import User
+from can_crm.services.common.paging import page_count
 from can_crm.services.requests import delivery, lifecycle
 from can_crm.services.requests.events import Actor
 
@@ -130,7 +131,7 @@ def page_out(
     items: list[dict[str, Any]], page: int, per_page: int, total: int, endpoint: str, args: Mapping[str, Any]
 ) -> dict[str, Any]:
     """A page with links that keep the caller's filters; `next`/`prev` are null at the ends."""
-    last = max(1, -(-total // per_page))
+    last = page_count(total, per_page)
     query = {k: v for k, v in args.items() if k not in ("page", "per_page") and v not in (None, "")}
     link: Callable[[int], str] = lambda n: url_for(  # noqa: E731 - a tiny local helper reads best inline
         endpoint, page=n, per_page=per_page, _external=True, **query

@@ -65,15 +65,8 @@ def list_volunteers(args: dict[str, Any]) -> Any:
     page = profiles.volunteers_page(
         args.get("status"), args["page"], args["per_page"], email=email.strip().lower() if email else None, clamp=False
     )
-    query = {k: v for k, v in args.items() if k not in ("page", "per_page")}
-    return page_out(
-        [volunteer_out(v) for v in page.items],
-        page.page,
-        page.per_page,
-        page.total,
-        "api_v1.volunteers.list_volunteers",
-        query,
-    )
+    items = [volunteer_out(v) for v in page.items]
+    return page_out(items, page.page, page.per_page, page.total, "api_v1.volunteers.list_volunteers", args)
 
 
 @blp.route("", methods=["POST"], tags=TAGS)

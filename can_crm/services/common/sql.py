@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from typing import Any
 
@@ -10,6 +11,15 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 
 from can_crm.extensions import db
+
+
+def flat_distance(
+    lat_column: InstrumentedAttribute[Any], lon_column: InstrumentedAttribute[Any], lat: float, lon: float
+) -> ColumnElement[Any]:
+    """The squared equirectangular distance from (lat, lon), in degrees of latitude: exact enough to order places a
+    few km apart (the nearest first), with no extension. Ordering only: the distance shown is the great circle's."""
+    north, east = lat_column - lat, (lon_column - lon) * math.cos(math.radians(lat))
+    return north * north + east * east
 
 
 def one_of(column: InstrumentedAttribute[Any], values: Collection[str] | Collection[int]) -> ColumnElement[bool]:

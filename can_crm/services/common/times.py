@@ -16,14 +16,13 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from flask_babel import format_date, get_locale
 
+from can_crm.config import DEFAULT_TIMEZONE
 from can_crm.models.base import utcnow
-
-DEFAULT_ZONE = "Europe/London"
 
 
 def zone() -> ZoneInfo:
     """The council's time zone (the app's TIMEZONE; Europe/London outside an app, e.g. in a script)."""
-    name = current_app.config.get("TIMEZONE", DEFAULT_ZONE) if has_app_context() else DEFAULT_ZONE
+    name = current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE) if has_app_context() else DEFAULT_TIMEZONE
     return ZoneInfo(name)
 
 
@@ -62,10 +61,9 @@ def long_date(value: datetime | date | None) -> str:
     """The council's day of `value` written out in the page's language: "10 June 2026" (GOV.UK's style, not
     Babel's American "June 10, 2026"), "10 czerwca 2026", "10 de junio de 2026"; "" for None."""
     if value is None:
-        return ""
-    day = local(value).date() if isinstance(value, datetime) and value.tzinfo is not None else value
+        return ""  # format_date would write today's
     english = str(get_locale() or "en").startswith("en")
-    return str(format_date(day, "d MMMM y" if english else "long"))
+    return str(format_date(value, "d MMMM y" if english else "long"))  # a moment: on the council's clock (i18n)
 
 
 def when(value: datetime | date | None, fmt: str) -> str:

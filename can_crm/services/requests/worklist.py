@@ -22,6 +22,7 @@ from can_crm.services.common.paging import Page
 from can_crm.services.common.policy import restrict_requests
 from can_crm.services.common.validation import clean_text
 from can_crm.services.requests.rules import clean_urgency
+from geo.postcodes import postcode_district
 
 _FLAG_VALUES = ("", "true", "false", "1", "0", "yes", "no", "y", "n")
 
@@ -163,7 +164,9 @@ def queue_rows(user: User, filters: QueueFilters, page: int = 1, per_page: int =
         .order_by(*_ORDER)
     ).tuples()
     items = [
-        QueueRow(ref, kind, urgency, status, due, status in OPEN_STATUSES and due < now, code.split(" ")[0], at, name)
+        QueueRow(
+            ref, kind, urgency, status, due, status in OPEN_STATUSES and due < now, postcode_district(code), at, name
+        )
         for ref, kind, urgency, status, due, code, at, name in rows
     ]
     return Page(items, _count(query), page, per_page)

@@ -29,6 +29,7 @@ from can_crm.services.common.times import clock
 from can_crm.services.requests.events import Actor
 from can_crm.services.volunteers import offers, tasks
 from can_crm.unit_of_work import atomic
+from geo.postcodes import postcode_district
 
 # A round stays on the phone while any stop is live; plans older than this are not looked at.
 RECENT_DAYS = 2
@@ -136,7 +137,7 @@ def my_rounds(volunteer: Volunteer, now: datetime | None = None) -> list[RoundVi
                     clock(stop.arrival_min),
                     stop.parcels,
                     f"{clock(stop.window_start_min)} to {clock(stop.window_end_min)}",
-                    offers.district(postcode),
+                    postcode_district(postcode),
                     task,
                 )
             )

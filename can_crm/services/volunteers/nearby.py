@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 import h3
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, delete, select
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
@@ -25,7 +25,7 @@ from can_crm.models.resident import Resident
 from can_crm.models.volunteer import SelfServiceType, Volunteer
 from can_crm.services.common import times
 from can_crm.services.common.errors import Conflict, FieldErrors, Forbidden
-from can_crm.services.common.sql import one_of
+from can_crm.services.common.sql import flat_distance, one_of
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import SYSTEM, Actor
 from can_crm.services.volunteers import workload
@@ -72,9 +72,7 @@ def nearby_query(volunteer: Volunteer, types: list[str] | None = None, limit: in
     The nearest `limit` pool requests in the volunteer's cells are chosen from requests alone (by the cell index);
     only those are joined to their residents (for the postcode)."""
     lat, lon = float(volunteer.lat or 0), float(volunteer.lon or 0)
-    # Equirectangular distance is exact enough to order a few km (and needs no extension).
-    scale = math.cos(math.radians(lat))
-    distance = (func.pow(HelpRequest.lat - lat, 2) + func.pow((HelpRequest.lon - lon) * scale, 2)).label("distance")
+    distance = flat_distance(HelpRequest.lat, HelpRequest.lon, lat, lon).label("distance")
     nearest = (
         select(HelpRequest.id, distance)
         .where(

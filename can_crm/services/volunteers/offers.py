@@ -26,6 +26,7 @@ from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import Actor
 from can_crm.services.volunteers.profiles import distance_km
 from can_crm.unit_of_work import atomic
+from geo.postcodes import postcode_district
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,6 @@ class TextChannel:
 CHANNELS: tuple[OfferChannel, ...] = (TextChannel(),)
 
 
-def district(postcode: str) -> str:
-    """The postcode district ("W6 9AB" -> "W6"): roughly where, never the exact address."""
-    return postcode.split(" ", 1)[0] if " " in postcode else postcode[:-3] or postcode
-
-
 def _distance(volunteer: Volunteer, lat: float | None, lon: float | None) -> float | None:
     if volunteer.lat is None or volunteer.lon is None or lat is None or lon is None:
         return None
@@ -113,7 +109,7 @@ def view(
         urgency=request.urgency,
         due_by=request.due_by,
         sla_due_at=request.sla_due_at,
-        district=district(postcode),
+        district=postcode_district(postcode),
         distance_km=_distance(volunteer, lat, lon),
         required_skills=tuple(request.required_skills or ()),
     )

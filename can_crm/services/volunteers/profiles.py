@@ -19,6 +19,7 @@ from can_crm.services.accounts import users as accounts
 from can_crm.services.common import geocoding, times
 from can_crm.services.common.errors import DomainError, FieldErrors, NotFound, ValidationError
 from can_crm.services.common.paging import Page, page_count
+from can_crm.services.common.sql import flat_distance
 from can_crm.services.common.validation import (
     apply_rules,
     clean_bool,
@@ -303,11 +304,10 @@ def candidates_for(
     km: dict[int, float] = {}
     has_place = Volunteer.lat.is_not(None) & Volunteer.lon.is_not(None)
     if lat is not None and lon is not None:
-        north, east = Volunteer.lat - lat, (Volunteer.lon - lon) * cos(radians(lat))
         near = db.session.execute(
             select(*columns)
             .where(available & has_place)
-            .order_by(north * north + east * east, Volunteer.id)
+            .order_by(flat_distance(Volunteer.lat, Volunteer.lon, lat, lon), Volunteer.id)
             .limit(2 * limit)
         ).all()
         km = {row.id: round(distance_km(lat, lon, row.lat, row.lon), 1) for row in near}

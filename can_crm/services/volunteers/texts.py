@@ -35,9 +35,12 @@ _OPEN = {
 }
 
 
-def _answer(message: str) -> str | None:
+def _words(message: str) -> list[str]:
+    return re.findall(r"[\w-]+", message.lower())
+
+
+def _answer(words: list[str]) -> str | None:
     """YES, NO or DONE as the text's first word; None for anything else."""
-    words = re.findall(r"[\w-]+", message.lower())
     first = words[0] if words else ""
     return "yes" if first in _YES else "no" if first in _NO else "done" if first in _DONE else None
 
@@ -48,7 +51,7 @@ def too_late(number: str, message: str, message_id: int) -> str | None:
     are expected somewhere. Returns "late", or None when the text is not that (a DONE sent again after the task
     was delivered is left unanswered: it was recorded the first time). The caller asks only after the residents'
     handling found nothing for the number."""
-    if _answer(message) not in ("yes", "no"):
+    if _answer(_words(message)) not in ("yes", "no"):
         return None
     volunteer = db.session.scalar(
         select(Volunteer)
@@ -77,8 +80,8 @@ def reply(number: str, message: str, message_id: int) -> str | None:
     }
     if not open_items:
         return None
-    words = re.findall(r"[\w-]+", message.lower())
-    answer = _answer(message)
+    words = _words(message)
+    answer = _answer(words)
     named = {ref for ref in (normalise_reference(w) for w in words) if ref}
     candidates = [ref for ref, (_, status) in open_items.items() if answer and status in _OPEN[answer]]
     chosen = sorted(named)[0] if len(named) == 1 else candidates[0] if len(candidates) == 1 and not named else None

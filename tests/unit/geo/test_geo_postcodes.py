@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo.postcodes import InvalidPostcode, is_valid_postcode, normalise_postcode, parse_postcode
+from geo.postcodes import InvalidPostcode, is_valid_postcode, normalise_postcode, parse_postcode, postcode_district
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,9 @@ def test_any_spacing_and_case_of_a_valid_postcode_parses_to_one_form(
     assert parsed.replace(" ", "") == compact
     assert parsed[-4] == " "
     assert parse_postcode(parsed) == parsed
+
+
+def test_a_postcodes_district_is_its_outward_code() -> None:
+    assert postcode_district("W6 9AB") == "W6"
+    assert postcode_district("SW1A 1AA") == "SW1A"
+    assert postcode_district("W69AB") == "W6"  # not normalised: still the outward code
