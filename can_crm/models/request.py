@@ -83,13 +83,15 @@ class HelpRequest(db.Model):  # type: ignore[name-defined]
             postgresql_where=text(_BUSY_SQL),
             sqlite_where=text(_BUSY_SQL),
         ),
-        # Nearby reaches the pool by the volunteer's H3 cells: an index range per cell (migration 0014).
+        # Nearby reaches the pool by the volunteer's H3 cells: an index range per cell (migration 0014), which
+        # carries what choosing the nearest needs, so PostgreSQL reads no table row for it (migration 0020).
         Index(
             "ix_requests_pool_cell",
             "h3_map",
             "type",
             postgresql_where=text(_POOL_SQL),
             sqlite_where=text(_POOL_SQL),
+            postgresql_include=["lat", "lon", "id"],
         ),
     )
 

@@ -165,6 +165,19 @@ def test_nearby_reaches_the_pool_by_cell_through_the_index(db: Any, make_volunte
         assert "ix_requests_pool_cell" in used, json.dumps(plan, indent=1)[:4000]
         assert "ix_requests_unassigned_pool" not in used
         assert not [n for n in scans if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "requests"]
+    # Once vacuumed (autovacuum's work), the candidates come from the index alone: it carries id, lat and lon.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE requests"))
+    for types in (["shopping"], None):
+        sql = str(
+            nearby.nearby_query(volunteer, types, nearby.LIMIT * 2).compile(
+                db.engine, compile_kwargs={"literal_binds": True}
+            )
+        )
+        plan = db.session.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)).scalar()[0]["Plan"]
+        pool = [n for n in _plan_nodes(plan) if n.get("Index Name") == "ix_requests_pool_cell"]
+        assert [n["Node Type"] for n in pool] == ["Index Only Scan"], json.dumps(plan, indent=1)[:4000]
+        assert pool[0]["Heap Fetches"] == 0
     found = db.session.execute(nearby.nearby_query(volunteer, ["shopping"], nearby.LIMIT * 2)).all()
     assert len(found) == 30 and all(row.lat is not None for row in found)
     scale = math.cos(math.radians(volunteer.lat))

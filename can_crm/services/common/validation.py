@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -76,7 +77,13 @@ def clean_phone(value: str | None, field: str = "phone", required: bool = False)
 def display_phone(stored: str | None) -> str:
     """A stored number the way people read and dial it: a +44 one in the national format ("020 7946 0189"),
     another country's in the international one ("+33 1 23 45 67 89"); anything unreadable as it is."""
-    text = (stored or "").strip()
+    return _display_phone((stored or "").strip())
+
+
+# Parsing with the phone library costs ~0.1 ms a number, and a volunteer's task list or a request page shows the
+# same few numbers on every load: each is formatted once per process (a pure function of the stored text).
+@functools.lru_cache(maxsize=4096)
+def _display_phone(text: str) -> str:
     try:
         number = phonenumbers.parse(text, "GB")
     except phonenumbers.NumberParseException:

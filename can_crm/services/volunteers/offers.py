@@ -20,6 +20,7 @@ from can_crm.models.resident import Resident
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common import times
 from can_crm.services.common.errors import NotFound
+from can_crm.services.common.sql import fixed
 from can_crm.services.common.validation import clean_text
 from can_crm.services.notifications import outgoing
 from can_crm.services.requests import lifecycle
@@ -120,7 +121,7 @@ def list_offers(volunteer: Volunteer) -> list[OfferView]:
     rows = db.session.execute(
         select(*OFFER_COLUMNS, Resident.lat, Resident.lon)
         .join(Resident, Resident.id == HelpRequest.resident_id)
-        .where(HelpRequest.volunteer_id == volunteer.id, HelpRequest.status == Status.MATCHED.value)
+        .where(HelpRequest.volunteer_id == volunteer.id, HelpRequest.status == fixed(Status.MATCHED.value))
         .order_by(HelpRequest.urgency.desc(), HelpRequest.sla_due_at, HelpRequest.id)
     ).all()
     return [view(volunteer, row, row.postcode, row.lat, row.lon) for row in rows]

@@ -30,6 +30,7 @@ from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.models.volunteer import Volunteer, VolunteerProgress
 from can_crm.services.common.errors import Conflict, FieldErrors, NotFound, ValidationError
+from can_crm.services.common.sql import fixed, fixed_in
 from can_crm.services.common.validation import clean_choice, clean_text
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import Actor, record_event
@@ -120,9 +121,9 @@ def list_tasks(volunteer: Volunteer, now: datetime | None = None, reference: str
         .where(
             HelpRequest.volunteer_id == volunteer.id,
             or_(
-                HelpRequest.status.in_(ACTIVE),
+                fixed_in(HelpRequest.status, ACTIVE),
                 # Delivered: still shown (address and phone included) for the configured hours only.
-                and_(HelpRequest.status == Status.DELIVERED.value, HelpRequest.delivered_at >= since),
+                and_(HelpRequest.status == fixed(Status.DELIVERED.value), HelpRequest.delivered_at >= since),
             ),
         )
         .order_by(

@@ -20,6 +20,7 @@ from can_crm.models.enums import BUSY_STATUSES, Status
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common import times
+from can_crm.services.common.sql import fixed, fixed_in
 
 
 class Limited(Protocol):
@@ -79,12 +80,12 @@ def loads(volunteers: Collection[Limited] | None = None) -> dict[int, Load]:
     if ids == []:
         return {}
     held = select(HelpRequest.volunteer_id, HelpRequest.status, func.count()).where(
-        HelpRequest.volunteer_id.is_not(None), HelpRequest.status.in_(BUSY_STATUSES)
+        HelpRequest.volunteer_id.is_not(None), fixed_in(HelpRequest.status, BUSY_STATUSES)
     )
     # Only volunteers who set a most-a-day need today's history (the index on (volunteer_id, created_at) serves it).
     daily_ids = select(Volunteer.id).where(Volunteer.max_per_day.is_not(None))
     accepted = select(RequestEvent.volunteer_id, func.count(RequestEvent.request_id.distinct())).where(
-        RequestEvent.to_status == Status.ACCEPTED.value,
+        RequestEvent.to_status == fixed(Status.ACCEPTED.value),
         RequestEvent.created_at >= times.day_start(times.today()),
         RequestEvent.volunteer_id.in_(daily_ids),
     )
