@@ -8,13 +8,16 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovSubmitInput
 from wtforms import DateField, RadioField, SubmitField
 
+from can_crm.i18n import translate_error
 from can_crm.models.enums import OFFERS_BY_LABELS, OffersBy
 from can_crm.services.common.errors import FieldErrors
 
 
 def show_errors(form: FlaskForm, exc: FieldErrors, prefix: str = "") -> None:
-    """Put each service error next to its field; an error for a field the form lacks goes on the form."""
-    for name, message in exc.fields.items():
+    """Put each service error next to its field, in the page's language; an error for a field the form lacks goes
+    on the form."""
+    for name, english in exc.fields.items():
+        message = translate_error(english)
         name = name.removeprefix(prefix)
         field = form._fields.get(name)
         if field is not None:

@@ -89,7 +89,7 @@ def track() -> Any:
         try:
             postcode = clean_postcode(form.postcode.data)
         except ValidationError as exc:
-            errors["postcode"] = exc.message
+            errors["postcode"] = exc.message  # show_errors puts it in the page's language
         if not errors and reference and postcode:
             found = request_service.track(reference, postcode)
             if found is None:

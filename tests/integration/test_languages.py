@@ -154,3 +154,87 @@ def test_check_on_a_request_is_in_the_residents_language(
         assert "Enter your request reference" in refused.get_data(as_text=True)
         assert "Progress" in page and "We have received your request" in page
         assert today.strftime("%-d %B %Y") in page
+
+
+MISTAKES = {
+    "name": "A" * 300,
+    "address_line1": "<b>1</b>",
+    "postcode": "ZZ",
+    "phone": "123",
+    "email": "not-an-email",
+    "type": "food_parcel",
+    "preferred_channel": "fax",
+    "shielding": "maybe",
+}
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        (
+            "pl",
+            [
+                "Błąd: ",
+                "Wystąpił problem",
+                ">Wstecz<",
+                "Imię i nazwisko: najwyżej 120 znaków",
+                "Adres, wiersz 1: nie może zawierać HTML ani kodu",
+                "Wpisz prawdziwy kod pocztowy",
+                "Wpisz prawdziwy numer telefonu, na przykład 020 7946 0000 lub 07911 123 456",
+                "Wpisz adres e-mail w poprawnym formacie, na przykład name@example.com",
+                "Wybierz: jak mamy się z Tobą kontaktować",
+            ],
+        ),
+        ("ar", ["هناك مشكلة", "الاسم الكامل: يجب ألا يزيد عن 120 حرفًا", "أدخل رمزًا بريديًا حقيقيًا"]),
+        ("es", ["Hay un problema", "Nombre completo: como máximo 120 caracteres", "Introduzca un código postal real"]),
+        ("so", ["Waxaa jira dhibaato", "Magaca oo buuxa: ugu badnaan 120 xaraf", "Geli koodh boosto oo jira"]),
+        (
+            "en",
+            [
+                "Error: ",
+                "There is a problem",
+                "Full name must be 120 characters or fewer",
+                "Address line 1 must not contain HTML or code",
+                "Enter a real postcode",
+                "Select how we should contact you from the list: phone, sms, email, letter",
+            ],
+        ),
+    ],
+)
+def test_a_residents_mistakes_are_named_in_their_language(client: Any, db: Any, locale: str, words: list[str]) -> None:
+    """The services refuse in English; the resident's page says the same in the page's language, and keeps what
+    they typed."""
+    import html
+
+    client.get(f"/request-help/form?lang={locale}")
+    refused = client.post("/request-help/form", data=MISTAKES)
+    page = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 400
+    missing = [w for w in words if w not in page]
+    assert not missing, (locale, missing)
+    assert 'value="ZZ"' in page and 'value="not-an-email"' in page
+
+
+def test_a_message_the_catalogue_does_not_know_is_shown_as_the_service_wrote_it(app: Any, make_user: Any) -> None:
+    from flask_babel import refresh
+    from flask_login import login_user
+
+    from can_crm.i18n import translate_error
+
+    with app.test_request_context("/request-help/form?lang=pl"):
+        assert translate_error("Enter full name") == "Wpisz: imię i nazwisko"
+        assert (
+            translate_error("Select what help is needed from the list: a, b") == "Wybierz: jakiej pomocy potrzebujesz"
+        )
+        # A label the catalogue lacks, and a sentence it lacks: English rather than nothing.
+        late = "Enter the latest time for a delivery as a time like 14:30"
+        assert translate_error(late) == late
+        assert translate_error("Urgency must be 1 (routine), 2 (soon) or 3 (urgent)").startswith("Urgency")
+    with app.test_request_context("/request-help/form"):
+        refresh()  # as before every request: the language is the request's, not the last one's
+        assert translate_error("Enter full name") == "Enter full name"
+    partner = make_user("partner")
+    with app.test_request_context("/request-help/form?lang=pl"):
+        refresh()
+        login_user(partner)  # signed-in pages (staff, partners, volunteers) are English
+        assert translate_error("Enter full name") == "Enter full name"
