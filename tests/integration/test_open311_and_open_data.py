@@ -68,6 +68,22 @@ def test_bad_read_filters_are_400_in_the_spec_format(client: Any, db: Any, query
     assert error["code"] == 400 and error["description"]
 
 
+def test_a_date_without_a_zone_is_the_councils(client: Any, db: Any, make_request: Any) -> None:
+    """00:30 on 2 July in London is 23:30 UTC on 1 July: a civic app asking from "2026-07-02T00:00:00" (a date-time
+    with no zone, as people write it) means London's midnight, so that request is in; from the same moment in UTC
+    it is not."""
+    from datetime import UTC, datetime
+
+    req = make_request()
+    req.created_at = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)
+    unit_of_work.commit()
+    window = "end_date=2026-07-03T00:00:00"
+    found = client.get(f"/open311/v2/requests.json?start_date=2026-07-02T00:00:00&{window}").get_json()
+    assert [item["service_request_id"] for item in found] == [req.reference]
+    assert found[0]["requested_datetime"] == "2026-07-01T23:30:00+00:00"
+    assert client.get(f"/open311/v2/requests.json?start_date=2026-07-02T00:00:00Z&{window}").get_json() == []
+
+
 def test_civic_app_submits_a_request_with_its_key(client: Any, db: Any, api_key: str, hf_postcode: str) -> None:
     form = {
         "api_key": api_key,

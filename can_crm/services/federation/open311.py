@@ -17,6 +17,7 @@ from can_crm.extensions import db
 from can_crm.models.base import utcnow
 from can_crm.models.enums import OPEN_STATUSES, REQUEST_TYPE_LABELS, Channel, RequestType, Status, values
 from can_crm.models.request import HelpRequest
+from can_crm.services.common import times
 from can_crm.services.common.errors import FieldErrors, ValidationError
 from can_crm.services.requests import intake
 from can_crm.services.requests.events import Actor
@@ -105,7 +106,7 @@ def _date_arg(raw: str | None, name: str) -> datetime | None:
         moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
         raise Open311Error(400, [f"{name} must be a W3C date-time, like 2026-11-05T08:15:30Z"]) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return times.from_wall_clock(moment)  # a date-time without a zone is the council's, as people write it
 
 
 def find_requests(args: Mapping[str, str]) -> list[dict[str, Any]]:
