@@ -18,7 +18,7 @@ from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request, url_for
 from flask.templating import Environment as FlaskEnvironment
 from govuk_frontend_wtf.gov_form_base import GovFormBase
 from jinja2 import Template as JinjaTemplate
@@ -145,6 +145,20 @@ class Environment(FlaskEnvironment):
         return _Globals({} if d is None else d, self.globals)
 
 
+_FIXED_URLS: dict[tuple[str, str, tuple[tuple[str, Any], ...]], str] = {}
+
+
+def fixed_url(endpoint: str, **values: Any) -> str:
+    """`url_for` for the links every page repeats (the menu, the footer, styles and scripts): the same for every
+    request to this deployment, so each is built once per process (a page built some twenty, profiled). The app
+    sets no URL defaults, so a URL depends only on the endpoint, its values and where the app is mounted."""
+    key = (request.script_root, endpoint, tuple(sorted(values.items())))
+    url = _FIXED_URLS.get(key)
+    if url is None:
+        url = _FIXED_URLS[key] = url_for(endpoint, **values)
+    return url
+
+
 def init_app(app: Flask) -> None:
     """Form widgets render their macro directly, from the components' cache on a repeat; `|when(format)` shows a
     moment on the council's clock (and a calendar date as it is); `|long_date` the same day in the page's language
@@ -153,3 +167,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = times.when
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.filters["long_date"] = times.long_date
+    app.jinja_env.globals["fixed_url"] = fixed_url

@@ -94,3 +94,18 @@ def test_template_globals_see_the_environment_and_name_their_keys_as_a_set() -> 
     assert template.render() == "Hello there"
     assert template.globals.keys() == {"local", *env.globals}
     assert template.globals["late"] == "added after loading"
+
+
+def test_fixed_url_is_url_for_wherever_the_app_is_mounted() -> None:
+    from flask import url_for
+
+    from can_crm.templating import fixed_url
+
+    app = Flask(__name__)
+    app.add_url_rule("/help", "help", lambda: "")
+    app.add_url_rule("/assets/<package>/<path:filename>", "asset", lambda package, filename: "")
+    for root in ("", "/can", "/council/can", ""):
+        with app.test_request_context("/help", base_url=f"http://localhost{root}/"):
+            for endpoint, values in (("help", {}), ("asset", {"package": "govuk", "filename": "assets"})):
+                assert fixed_url(endpoint, **values) == url_for(endpoint, **values)
+                assert fixed_url(endpoint, **values).startswith(f"{root}/{'help' if endpoint == 'help' else 'assets'}")
