@@ -3,6 +3,7 @@ same order an exhaustive search over every volunteer gives."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 from typing import Any
@@ -77,3 +78,33 @@ def test_the_nearest_few_come_in_the_order_an_exhaustive_search_gives(make_volun
 def test_no_volunteers_gives_an_empty_list(db: Any) -> None:
     assert candidates_for(*HOME, times.today()) == []
     assert candidates_for(None, None, times.today()) == []
+
+
+def test_the_nearest_are_read_from_the_place_index_not_sorted_from_every_volunteer(db: Any) -> None:
+    """At 3,000 volunteers, the drop-down's query walks ix_volunteers_place nearest first (PostgreSQL's K nearest
+    neighbours on a GiST index) and stops after the few it needs, and still lists the truly nearest."""
+    from sqlalchemy import insert, text
+
+    from can_crm.models.base import utcnow
+    from tests.integration.test_request_location import _plan_nodes
+    from tests.integration.test_reused_plans import _plans, _sent
+
+    rng, now = random.Random(11), utcnow()
+    rows = [
+        {"name": f"Helper {n}", "skills": ["shopping"], "home_postcode": "W6 9AA",
+         "lat": HOME[0] + rng.uniform(-0.3, 0.3), "lon": HOME[1] + rng.uniform(-0.45, 0.45), "max_km": 5.0,
+         "capacity": 2, "dbs_level": "basic", "availability": {}, "active": True, "status": "active",
+         "created_at": now, "updated_at": now}
+        for n in range(3000)
+    ]  # fmt: skip
+    db.session.execute(insert(Volunteer), rows)
+    unit_of_work.commit()
+    db.session.execute(text("ANALYZE volunteers"))
+    unit_of_work.commit()
+    today = times.today()
+    statement, parameters = _sent(db, lambda: candidates_for(*HOME, today, limit=10), "SELECT volunteers.id")
+    for plan in _plans(db, statement, parameters).values():
+        scans = {n.get("Index Name") for n in _plan_nodes(plan)}
+        assert "ix_volunteers_place" in scans, plan
+        assert not [n for n in _plan_nodes(plan) if n["Node Type"] in ("Seq Scan", "Sort")], json.dumps(plan, indent=1)
+    assert _shown(candidates_for(*HOME, today, limit=10)) == _shown(_exhaustive(db, *HOME, 10, None))
