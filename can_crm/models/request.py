@@ -57,6 +57,9 @@ class HelpRequest(db.Model):  # type: ignore[name-defined]
         # The queue's order over every request, and its usual filters (migration 0011).
         Index("ix_requests_queue_order", text("urgency DESC"), "sla_due_at", "id"),
         Index("ix_requests_status_type_urgency", "status", "type", "urgency"),
+        # A status (and a type) filter walked in the queue's order, not sorted (migration 0022).
+        Index("ix_requests_status_order", "status", text("urgency DESC"), "sla_due_at", "id"),
+        Index("ix_requests_status_type_order", "status", "type", text("urgency DESC"), "sla_due_at", "id"),
         Index("ix_requests_raised_by_id", "raised_by_id"),
         # The queue's own order over open requests only (migration 0003).
         Index(

@@ -98,3 +98,59 @@ def test_queue_page_shows_its_columns_and_reads_none_of_the_residents_other_deta
     read = " ".join(statements)
     for column in ("nhs_number", "vulnerabilities", "date_of_birth", "address_line1", "accessibility_needs"):
         assert column not in read, column  # the page's queries read only what it shows
+
+
+def test_a_status_filter_is_walked_in_the_queues_order_not_sorted(db: Any, make_user: Any, make_request: Any) -> None:
+    """At 20,000 requests, a page of the queue filtered by a status (and a type) reads that page from an index in
+    the queue's order (migration 0022): no sort of every match. (A handful of matches PostgreSQL may still sort.)"""
+    import random
+
+    from sqlalchemy import insert, select, text
+
+    from can_crm.models.request import HelpRequest
+    from can_crm.services.requests import worklist
+    from tests.integration.test_request_location import _plan_nodes
+    from tests.integration.test_reused_plans import _plans, _sent
+
+    resident_id = make_request().resident_id
+    rng, now = random.Random(3), utcnow()
+    statuses = ["closed"] * 8 + ["confirmed"] * 6 + ["new", "triaged", "escalated", "handed_off"]
+    types = ["shopping", "food_parcel", "prescription", "befriending", "transport", "dog_walking"]
+    db.session.execute(
+        insert(HelpRequest),
+        [
+            {"reference": f"Q-{n:011d}", "resident_id": resident_id, "type": rng.choice(types),
+             "status": rng.choice(statuses), "urgency": rng.randint(1, 3), "details": "", "required_skills": [],
+             "sla_due_at": now + timedelta(hours=rng.randint(-48, 72)), "created_at": now, "updated_at": now}
+            for n in range(20000)
+        ],
+    )  # fmt: skip
+    unit_of_work.commit()
+    db.session.execute(text("ANALYZE requests"))
+    unit_of_work.commit()
+    coordinator = make_user("coordinator")
+    for args, index in (
+        ({"status": "escalated"}, "ix_requests_status_order"),
+        ({"status": "escalated", "urgency": "3"}, "ix_requests_status_order"),
+        ({"status": "confirmed", "type": "transport"}, "ix_requests_status_type_order"),
+        ({"status": "closed", "type": "shopping", "urgency": "2"}, "ix_requests_status_type_order"),
+    ):
+        filters = worklist.clean_filters(args)
+        statement, parameters = _sent(
+            db, lambda f=filters: worklist.queue_rows(coordinator, f, page=3), "SELECT requests.reference"
+        )
+        plan = _plans(db, statement, parameters)["custom"]
+        nodes = _plan_nodes(plan)
+        assert index in {n.get("Index Name") for n in nodes}, (args, plan)
+        # The outer query orders the page's 50 rows; choosing them needs no sort of every match.
+        sorts = [n for n in nodes if n["Node Type"] == "Sort" and n.get("Plan Rows", 0) > 60]
+        assert not sorts, (args, plan)
+    page = worklist.queue_rows(coordinator, worklist.clean_filters({"status": "escalated"}), page=2)
+    expected = db.session.scalars(
+        select(HelpRequest.reference)
+        .where(HelpRequest.status == "escalated")
+        .order_by(HelpRequest.urgency.desc(), HelpRequest.sla_due_at, HelpRequest.id)
+        .limit(50)
+        .offset(50)
+    ).all()
+    assert [row.reference for row in page.items] == expected
