@@ -97,10 +97,21 @@ FIELD_LABELS = frozenset(
 )
 
 
+def _residents_language() -> bool:
+    """Whether this page speaks a resident's language other than English (signed-in pages are English)."""
+    return not str(get_locale() or "en").startswith("en") and not current_user.is_authenticated
+
+
+def error_prefix() -> str | None:
+    """The word a screen reader hears before each field's error ("Error: Enter your full name"), on a resident's
+    page in another language; None where GOV.UK's English "Error" stands."""
+    return str(gettext("Error")) if _residents_language() else None
+
+
 def translate_error(message: str) -> str:
     """A service's error message in the page's language; unchanged in English, on signed-in pages (staff's and
     volunteers' pages are English) and for a message not listed above (shown as the service wrote it)."""
-    if str(get_locale() or "en").startswith("en") or current_user.is_authenticated:
+    if not _residents_language():
         return message
     if message in SERVICE_MESSAGES:
         return str(gettext(message))

@@ -26,6 +26,7 @@ from jinja2.environment import TemplateModule
 from jinja2.runtime import Macro
 from markupsafe import Markup
 
+from can_crm.i18n import error_prefix
 from can_crm.lru import Lru
 from can_crm.services.common import times
 from can_crm.services.common.validation import display_phone
@@ -93,6 +94,11 @@ def _render_widget(widget: GovFormBase, params: dict[str, Any]) -> Markup:
     # The widget's template is one line: import the GOV.UK macro (without context) and call it with `params`.
     # Its HTML is therefore a function of `params` too: kept in the components' cache, rendered straight from
     # the environment on a miss (the same HTML as Flask's render_template, without a full Flask render).
+    error = params.get("errorMessage")
+    if isinstance(error, dict) and "visuallyHiddenText" not in error:
+        hidden = error_prefix()  # "Error:" read out before the message, in a resident's language
+        if hidden is not None:
+            params = {**params, "errorMessage": {**error, "visuallyHiddenText": hidden}}
     cache = current_app.jinja_env.component_cache  # type: ignore[attr-defined]  # our Environment's
     key = params_key(params)
     html = None if key is _UNCACHEABLE else cache.get((widget.template, key))

@@ -175,6 +175,7 @@ MISTAKES = {
             "pl",
             [
                 "Błąd: ",
+                '<span class="govuk-visually-hidden">Błąd:</span> Wpisz prawdziwy kod pocztowy',
                 "Wystąpił problem",
                 ">Wstecz<",
                 "Imię i nazwisko: najwyżej 120 znaków",
@@ -192,6 +193,7 @@ MISTAKES = {
             "en",
             [
                 "Error: ",
+                '<span class="govuk-visually-hidden">Error:</span> Enter a real postcode',
                 "There is a problem",
                 "Full name must be 120 characters or fewer",
                 "Address line 1 must not contain HTML or code",
