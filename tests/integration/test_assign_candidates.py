@@ -86,8 +86,7 @@ def test_the_nearest_are_read_from_the_place_index_not_sorted_from_every_volunte
     from sqlalchemy import insert, text
 
     from can_crm.models.base import utcnow
-    from tests.integration.test_request_location import _plan_nodes
-    from tests.integration.test_reused_plans import _plans, _sent
+    from tests.integration.plan_helpers import plan_nodes, plans, sent_statement
 
     rng, now = random.Random(11), utcnow()
     rows = [
@@ -102,9 +101,9 @@ def test_the_nearest_are_read_from_the_place_index_not_sorted_from_every_volunte
     db.session.execute(text("ANALYZE volunteers"))
     unit_of_work.commit()
     today = times.today()
-    statement, parameters = _sent(db, lambda: candidates_for(*HOME, today, limit=10), "SELECT volunteers.id")
-    for plan in _plans(db, statement, parameters).values():
-        scans = {n.get("Index Name") for n in _plan_nodes(plan)}
+    statement, parameters = sent_statement(db, lambda: candidates_for(*HOME, today, limit=10), "SELECT volunteers.id")
+    for plan in plans(db, statement, parameters).values():
+        scans = {n.get("Index Name") for n in plan_nodes(plan)}
         assert "ix_volunteers_place" in scans, plan
-        assert not [n for n in _plan_nodes(plan) if n["Node Type"] in ("Seq Scan", "Sort")], json.dumps(plan, indent=1)
+        assert not [n for n in plan_nodes(plan) if n["Node Type"] in ("Seq Scan", "Sort")], json.dumps(plan, indent=1)
     assert _shown(candidates_for(*HOME, today, limit=10)) == _shown(_exhaustive(db, *HOME, 10, None))

@@ -109,8 +109,7 @@ def test_a_status_filter_is_walked_in_the_queues_order_not_sorted(db: Any, make_
 
     from can_crm.models.request import HelpRequest
     from can_crm.services.requests import worklist
-    from tests.integration.test_request_location import _plan_nodes
-    from tests.integration.test_reused_plans import _plans, _sent
+    from tests.integration.plan_helpers import plan_nodes, plans, sent_statement
 
     resident_id = make_request().resident_id
     rng, now = random.Random(3), utcnow()
@@ -136,11 +135,11 @@ def test_a_status_filter_is_walked_in_the_queues_order_not_sorted(db: Any, make_
         ({"status": "closed", "type": "shopping", "urgency": "2"}, "ix_requests_status_type_order"),
     ):
         filters = worklist.clean_filters(args)
-        statement, parameters = _sent(
+        statement, parameters = sent_statement(
             db, lambda f=filters: worklist.queue_rows(coordinator, f, page=3), "SELECT requests.reference"
         )
-        plan = _plans(db, statement, parameters)["custom"]
-        nodes = _plan_nodes(plan)
+        plan = plans(db, statement, parameters)["custom"]
+        nodes = plan_nodes(plan)
         assert index in {n.get("Index Name") for n in nodes}, (args, plan)
         # The outer query orders the page's 50 rows; choosing them needs no sort of every match.
         sorts = [n for n in nodes if n["Node Type"] == "Sort" and n.get("Plan Rows", 0) > 60]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from can_crm.services.residents import profiles as residents
 from can_crm.services.volunteers import nearby
 from geo.cells import h3_cells
 from tests.conftest import postcode_in
+from tests.integration.plan_helpers import plan_nodes
 from tests.integration.test_location_unknown import NEW_BUILD
 from tests.shielded_helpers import csv_bytes, rows
 
@@ -106,12 +106,6 @@ def test_the_copies_are_declared_like_the_residents_columns_and_exported(db: Any
 # -- the plan on PostgreSQL -----------------------------------------------------------------------------------
 
 
-def _plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _plan_nodes(child)
-
-
 def _seed_pool(db: Any, volunteer: Any, near: int, far: int, other: int) -> None:
     """`near` pool requests inside the volunteer's cells, `far` pool requests elsewhere in the South of England and
     `other` closed requests (the pool is a small part of the table, as in life): bulk rows, then ANALYZE so the
@@ -160,7 +154,7 @@ def test_nearby_reaches_the_pool_by_cell_through_the_index(db: Any, make_volunte
         query = nearby.nearby_query(volunteer, types, nearby.LIMIT * 2)
         sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
         plan = db.session.execute(text("EXPLAIN (FORMAT JSON) " + sql)).scalar()[0]["Plan"]
-        scans = [node for node in _plan_nodes(plan) if node.get("Relation Name") == "requests" or "Index Name" in node]
+        scans = [node for node in plan_nodes(plan) if node.get("Relation Name") == "requests" or "Index Name" in node]
         used = {node.get("Index Name") for node in scans}
         assert "ix_requests_pool_cell" in used, json.dumps(plan, indent=1)[:4000]
         assert "ix_requests_unassigned_pool" not in used
@@ -175,7 +169,7 @@ def test_nearby_reaches_the_pool_by_cell_through_the_index(db: Any, make_volunte
             )
         )
         plan = db.session.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)).scalar()[0]["Plan"]
-        pool = [n for n in _plan_nodes(plan) if n.get("Index Name") == "ix_requests_pool_cell"]
+        pool = [n for n in plan_nodes(plan) if n.get("Index Name") == "ix_requests_pool_cell"]
         assert [n["Node Type"] for n in pool] == ["Index Only Scan"], json.dumps(plan, indent=1)[:4000]
         assert pool[0]["Heap Fetches"] == 0
     found = db.session.execute(nearby.nearby_query(volunteer, ["shopping"], nearby.LIMIT * 2)).all()

@@ -13,6 +13,11 @@ from sqlalchemy.orm import InstrumentedAttribute
 from can_crm.extensions import db
 
 
+def on_postgresql() -> bool:
+    """Whether the session's database is PostgreSQL (the embedded default is SQLite)."""
+    return bool(db.session.get_bind().dialect.name == "postgresql")
+
+
 def flat_distance(
     lat_column: InstrumentedAttribute[Any],
     lon_column: InstrumentedAttribute[Any],
@@ -37,10 +42,10 @@ def parallel_scale(lat: float) -> float:
     return math.cos(math.radians(lat))
 
 
-def one_of_parameter(column: InstrumentedAttribute[Any], name: str, dialect: str) -> ColumnElement[bool]:
+def one_of_parameter(column: InstrumentedAttribute[Any], name: str, postgresql: bool) -> ColumnElement[bool]:
     """`one_of` for a statement built once and run many times: the list is the parameter `name`, given at each
     execution (an array on PostgreSQL, an expanding IN elsewhere)."""
-    if dialect == "postgresql":
+    if postgresql:
         return column == any_(bindparam(name, type_=ARRAY(String())))
     return column.in_(bindparam(name, expanding=True))
 
@@ -52,7 +57,7 @@ def one_of(column: InstrumentedAttribute[Any], values: Collection[str] | Collect
     too long for psycopg to cache its conversion, re-parsed on every call (a third of the page's time profiled).
     """
     items = list(values)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         element = Integer() if items and isinstance(items[0], int) else String()
         return column == any_(bindparam(None, items, type_=ARRAY(element)))
     return column.in_(items)

@@ -26,7 +26,7 @@ from can_crm.models.resident import Resident
 from can_crm.models.volunteer import SelfServiceType, Volunteer
 from can_crm.services.common import times
 from can_crm.services.common.errors import Conflict, FieldErrors, Forbidden
-from can_crm.services.common.sql import fixed, flat_distance, one_of_parameter, parallel_scale
+from can_crm.services.common.sql import fixed, flat_distance, on_postgresql, one_of_parameter, parallel_scale
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import SYSTEM, Actor
 from can_crm.services.volunteers import workload
@@ -72,7 +72,7 @@ def _disk(cell: str, k: int) -> tuple[str, ...]:
 
 
 @functools.cache
-def _statement(dialect: str, typed: bool, limit: int) -> Select[Any]:
+def _statement(postgresql: bool, typed: bool, limit: int) -> Select[Any]:
     """The SELECT behind Nearby, built once per process for each shape: where the volunteer is (`lat`, `lon` and
     its `scale`), their `cells` and, when `typed`, the `types` are parameters of each execution. (Building it
     afresh each time was a fifth of the page's Python, profiled.)
@@ -90,7 +90,7 @@ def _statement(dialect: str, typed: bool, limit: int) -> Select[Any]:
             HelpRequest.status == fixed(Status.TRIAGED.value),
             HelpRequest.volunteer_id.is_(None),
             HelpRequest.type.in_(bindparam("types", expanding=True) if typed else select(SelfServiceType.type)),
-            one_of_parameter(HelpRequest.h3_map, "cells", dialect),
+            one_of_parameter(HelpRequest.h3_map, "cells", postgresql),
         )
         .order_by(distance, HelpRequest.id)
         .limit(limit)
@@ -112,14 +112,10 @@ def _parameters(volunteer: Volunteer, types: list[str] | None) -> dict[str, Any]
     return values
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
 def nearby_query(volunteer: Volunteer, types: list[str] | None = None, limit: int = LIMIT) -> Select[Any]:
     """Nearby's SELECT with this volunteer's values bound (the benchmark and a test EXPLAIN it); without `types`,
     the types open for self-service."""
-    return _statement(_dialect(), types is not None, limit).params(_parameters(volunteer, types))
+    return _statement(on_postgresql(), types is not None, limit).params(_parameters(volunteer, types))
 
 
 def _skills(volunteer: Volunteer) -> set[str]:
@@ -136,7 +132,7 @@ def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
     if not volunteer.is_available(today) or volunteer.lat is None:
         return []
     dbs = effective_dbs_level(volunteer, today)
-    rows = db.session.execute(_statement(_dialect(), False, limit * 2), _parameters(volunteer, None)).all()
+    rows = db.session.execute(_statement(on_postgresql(), False, limit * 2), _parameters(volunteer, None)).all()
     skills = _skills(volunteer)
     out = [view(volunteer, row, row.postcode, row.lat, row.lon) for row in rows if _eligible(skills, row, dbs)]
     return [o for o in out if o.distance_km is None or o.distance_km <= volunteer.max_km][:limit]

@@ -20,7 +20,7 @@ from can_crm.services.accounts import users as accounts
 from can_crm.services.common import geocoding, times
 from can_crm.services.common.errors import DomainError, FieldErrors, NotFound, ValidationError
 from can_crm.services.common.paging import Page, page_count
-from can_crm.services.common.sql import fixed, flat_distance
+from can_crm.services.common.sql import fixed, flat_distance, on_postgresql
 from can_crm.services.common.validation import (
     apply_rules,
     clean_bool,
@@ -274,15 +274,15 @@ def language_skill(language: str | None) -> str | None:
 
 # On PostgreSQL the available volunteers are read nearest first from ix_volunteers_place (migration 0021): a GiST
 # index on this expression, over the rows `available & has_place` selects, walked in order of distance.
-_PLACE_SQL = "point(volunteers.lon * 0.6, volunteers.lat) <-> point(:place_x, :place_y)"
 PLACE_SCALE = 0.6
+_PLACE_SQL = f"point(volunteers.lon * {PLACE_SCALE}, volunteers.lat) <-> point(:place_x, :place_y)"
 
 
 def _nearest_first(lat: float, lon: float) -> tuple[ColumnElement[Any] | TextClause | InstrumentedAttribute[int], ...]:
     """The order of the nearest volunteers: by the place index on PostgreSQL (its longitude scale, the cosine of
     Great Britain's middle latitude, is close enough to pick the nearest few: twice as many are read and the exact
     distance decides), by the flat-earth distance at the resident's latitude elsewhere."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         return (text(_PLACE_SQL).bindparams(place_x=lon * PLACE_SCALE, place_y=lat),)
     return (flat_distance(Volunteer.lat, Volunteer.lon, lat, lon), Volunteer.id)
 
