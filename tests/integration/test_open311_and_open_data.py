@@ -59,7 +59,17 @@ def test_public_reads_show_status_type_dates_and_area_never_personal_data(
 
 @pytest.mark.parametrize(
     "query",
-    ["status=pending", "start_date=yesterday", "service_code=potholes", "start_date=2026-12-01&end_date=2026-01-01"],
+    [
+        "status=pending",
+        "start_date=yesterday",
+        "service_code=potholes",
+        "start_date=2026-12-01&end_date=2026-01-01",
+        "end_date=0001-01-01T00:00:00",
+        "start_date=0001-01-01T00:00:00Z",
+        "end_date=9999-12-31T23:59:59",
+        "start_date=2026-07-02T25:00:00",
+        "start_date=" + "9" * 5000,
+    ],
 )
 def test_bad_read_filters_are_400_in_the_spec_format(client: Any, db: Any, query: str) -> None:
     response = client.get(f"/open311/v2/requests.json?{query}")

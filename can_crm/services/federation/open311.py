@@ -106,6 +106,9 @@ def _date_arg(raw: str | None, name: str) -> datetime | None:
         moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
         raise Open311Error(400, [f"{name} must be a W3C date-time, like 2026-11-05T08:15:30Z"]) from None
+    if not 1900 <= moment.year <= 9998:
+        # Year 1 or 9999 overflows the 90-day default range and the time-zone arithmetic (it was a 500).
+        raise Open311Error(400, [f"{name} must be a date-time from the year 1900 to 9998, like 2026-11-05T08:15:30Z"])
     return times.from_wall_clock(moment)  # a date-time without a zone is the council's, as people write it
 
 
