@@ -68,7 +68,9 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    login_manager.user_loader(users.load_session_user)
+    login_manager.user_loader(
+        lambda session_id: users.load_session_user(session_id, with_volunteer=request.blueprint == "volunteer")
+    )
 
     @app.before_request
     def protect_forms() -> Response | None:

@@ -102,14 +102,17 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: the cookie carries `id:session_version`, so logout and disable end it."""
+def load_session_user(session_id: str, with_volunteer: bool = True) -> User | None:
+    """Flask-Login's loader: the cookie carries `id:session_version`, so logout and disable end it.
+
+    ``with_volunteer`` reads the volunteer's profile in the same statement, for the pages that read it next (the
+    volunteer's own); elsewhere the join would be a third of the load's cost for nothing (staff have no profile),
+    and a page that does read it still gets it, lazily."""
     try:
         user_id, version = (int(part) for part in session_id.split(":", 1))
     except ValueError:
         return None
-    # The volunteer's profile comes in the same statement: every volunteer page reads it next.
-    user = db.session.get(User, user_id, options=[joinedload(User.volunteer)])
+    user = db.session.get(User, user_id, options=[joinedload(User.volunteer)] if with_volunteer else ())
     if user is None or not user.active or user.session_version != version:
         return None
     return user
