@@ -54,6 +54,22 @@ def test_the_pairs_the_prefix_flows_used_hold_every_count_at_once(seed: int, k: 
     assert len(cr.used) <= 3 * p.n
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([1, 4, 16]))
+def test_counts_proven_from_the_nearest_pairs_are_those_of_every_pair(seed: int, per_volunteer: int) -> None:
+    """However many pairs a round adds per volunteer outside the cover (16 at region scale), the loop ends on the
+    counts of the whole feasibility graph."""
+    p = build_problem(*clustered_instance(150, 40, seed))
+    pairs = nearest_pairs(p, 1)
+    for _ in range(100):
+        cr = counts_round(p, pairs, per_volunteer)
+        if len(cr.violators) == 0:
+            break
+        pairs = Pairs.concat([pairs, cr.violators])
+    assert len(cr.violators) == 0
+    assert cr.counts == counts_round(p, all_feasible_pairs(p)).counts
+
+
 def test_a_farther_volunteer_of_longer_range_breaks_the_count_proof() -> None:
     # R1's only candidate (V1, nearest) is taken by the urgent R0; V2 is far but travels far.
     requests = [req("R0", 0.0, urgency=3), req("R1", 0.1, urgency=1)]
