@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.geometry import EARTH_RADIUS_KM, chord_for_km
+from matching.geometry import chord_for_km, km_for_chord
 from matching.model import Bound
 from matching.problem import IntArray, Problem
 
@@ -29,8 +29,7 @@ def nearest_group_km(p: Problem) -> np.ndarray:  # type: ignore[type-arg]
         chord = np.asarray(chord, dtype=np.float64)
         finite = np.isfinite(chord)
         km = np.full(chord.shape, np.inf)
-        # Chord c on the unit sphere is the great-circle angle 2*asin(c/2); shave a hair for rounding.
-        km[finite] = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, chord[finite] / 2)) * (1 - 1e-9)
+        km[finite] = km_for_chord(chord[finite]) * (1 - 1e-9)  # a hair shaved for rounding
         out[grp.requests] = km
     return out
 

@@ -32,6 +32,13 @@ def unit_vectors(lat_rad: FloatArray, lon_rad: FloatArray) -> FloatArray:
     return np.column_stack((c * np.cos(lon_rad), c * np.sin(lon_rad), np.sin(lat_rad)))
 
 
+def km_for_chord(chord: FloatArray) -> FloatArray:
+    """Great-circle km of a chord on the unit sphere (the angle is 2*asin(c/2)), unpadded: callers shave their own
+    margin for rounding."""
+    out: FloatArray = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, chord / 2))
+    return out
+
+
 def chord_for_km(km: float | FloatArray) -> FloatArray:
     """Chord length on the unit sphere covering a great-circle distance, padded for rounding.
 

@@ -50,7 +50,11 @@ class CountsRound:
     used: Pairs
 
 
-def counts_round(p: Problem, pairs: Pairs, per_volunteer: int = 4) -> CountsRound:
+#: Pairs a round adds for each volunteer outside the cover (the solver asks for more at region scale).
+COVER_PAIRS_PER_VOLUNTEER = 4
+
+
+def counts_round(p: Problem, pairs: Pairs, per_volunteer: int = COVER_PAIRS_PER_VOLUNTEER) -> CountsRound:
     """Maximum flows of the urgency prefixes on ``pairs``, and full-graph pairs contradicting them.
 
     One OR-Tools max-flow network (source -> request -> volunteer -> sink); each prefix only

@@ -94,9 +94,16 @@ class Problem:
 
     def pair_cost(self, r: IntArray, v: IntArray, km: FloatArray) -> IntArray:
         """Integer cost of the pairs (r, v) at great-circle distance ``km``."""
-        q = np.rint(km * (1000.0 / self.unit_m)).astype(np.int64)
-        bonus = (self.req_pref[r] == v).astype(np.int64)
-        out: IntArray = q * self.tie_scale - bonus
+        out: IntArray = self._distance_cost(km) - (self.req_pref[r] == v).astype(np.int64)
+        return out
+
+    def lowest_cost(self, km: FloatArray) -> IntArray:
+        """The least any pair at ``km`` can cost: a preferred pair's (its bonus is 1)."""
+        out: IntArray = self._distance_cost(km) - 1
+        return out
+
+    def _distance_cost(self, km: FloatArray) -> IntArray:
+        out: IntArray = np.rint(km * (1000.0 / self.unit_m)).astype(np.int64) * self.tie_scale
         return out
 
     def is_excluded(self, r: IntArray, v: IntArray) -> npt.NDArray[np.bool_]:

@@ -89,7 +89,7 @@ from matching.candidates import Pairs, all_feasible_pairs, feasible_only, neares
 from matching.explain import build_assignments, build_unmatched, nearest_candidate
 from matching.flow import solve_flow
 from matching.geometry import chord_for_km
-from matching.lexflow import CountsRound, class_labels, counts_round, solve_fixed_counts
+from matching.lexflow import COVER_PAIRS_PER_VOLUNTEER, CountsRound, class_labels, counts_round, solve_fixed_counts
 from matching.model import MatchResult, Request, SolveOptions, Volunteer
 from matching.problem import IntArray, Problem, build_problem
 from matching.quick import quick_answer
@@ -114,7 +114,6 @@ PRICE_SECONDS_PER_REQUEST = 1.5e-4
 #: with 16 against 51,938 with 4 (urgency 3 and 2 at their bound either way; two interleaved runs each, the same
 #: answers). At 10,000 x 5,000, where phase 1 proves the counts in about a second either way, 16 carries more
 #: pairs into phase 2 and is slower: 10.0-10.9 s against 8.7-9.1 s (three interleaved runs each).
-COVER_PAIRS_PER_VOLUNTEER = 4
 COVER_PAIRS_PER_VOLUNTEER_AT_SCALE = 16
 AT_SCALE_REQUESTS = 50_000
 

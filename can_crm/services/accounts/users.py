@@ -102,7 +102,7 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def load_session_user(session_id: str, with_volunteer: bool = True) -> User | None:
+def load_session_user(session_id: str, *, with_volunteer: bool) -> User | None:
     """Flask-Login's loader: the cookie carries `id:session_version`, so logout and disable end it.
 
     ``with_volunteer`` reads the volunteer's profile in the same statement, for the pages that read it next (the

@@ -58,3 +58,8 @@ def test_lex_order_equals_numpy_lexsort(span: int) -> None:
     c = np.arange(5_000)
     rng.shuffle(c)
     assert np.array_equal(_lex_order(a, b, c), np.lexsort((c, b, a)))
+
+
+def test_lex_order_of_nothing_is_empty() -> None:
+    empty = np.zeros(0, dtype=np.int64)
+    assert _lex_order(empty, empty, empty).size == 0
