@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +12,10 @@ from scipy.spatial import cKDTree
 
 from matching.geometry import FloatArray, chord_for_km, haversine_km_arrays, km_for_chord
 from matching.problem import IntArray, Problem
+
+#: Threads pricing searches with. 10,000 x 5,000 on this 2-core machine, interleaved runs: pricing 4.0-4.2 s with
+#: two against 4.7-5.0 s with one (the solve 9.5-9.8 s against 10.2-10.6 s).
+PRICE_THREADS = min(2, os.cpu_count() or 1)
 
 
 @dataclass
@@ -120,7 +126,7 @@ def price(p: Problem, dr: IntArray, dv: IntArray, per_request: int = 16, chunk: 
     most negative pairs of each request are returned: adding every violator makes the restricted
     graph almost the full graph when volunteers are scarce.
     """
-    parts: list[Pairs] = []
+    blocks: list[tuple[IntArray, FloatArray, IntArray, cKDTree]] = []
     buckets = _label_buckets(p, dv)
     vol_chord = chord_for_km(p.vol_max_km)
     for reqs, g in _compatible_blocks(p):
@@ -136,8 +142,15 @@ def price(p: Problem, dr: IntArray, dv: IntArray, per_request: int = 16, chunk: 
             band = np.ceil(2 * np.log2(np.maximum(km_r, 0.05) / 0.05)).astype(np.int64)
             for b in np.unique(band).tolist():
                 for sel in np.array_split(np.flatnonzero(band == b), -(-int((band == b).sum()) // chunk)):
-                    _price_block(p, dr, dv, rq[sel], chord[sel], members, tree, vol_chord, per_request, parts)
-    found = Pairs.concat(parts)
+                    blocks.append((rq[sel], chord[sel], members, tree))
+
+    def block(args: tuple[IntArray, FloatArray, IntArray, cKDTree]) -> Pairs | None:
+        return _price_block(p, dr, dv, *args, vol_chord, per_request)
+
+    # The blocks are independent and the tree searches and array work release the GIL for much of their time.
+    # Their order does not matter: the pairs are cut and sorted by (request, reduced cost, volunteer) below.
+    with ThreadPoolExecutor(PRICE_THREADS) as pool:
+        found = Pairs.concat([part for part in pool.map(block, blocks) if part is not None])
     if len(found) == 0:
         return found
     return _sorted(_most_negative(found, dr, dv, per_request))
@@ -153,12 +166,12 @@ def _price_block(
     tree: cKDTree,
     vol_chord: FloatArray,
     per_request: int,
-    parts: list[Pairs],
-) -> None:
-    """Violating pairs between requests ``rq`` (search radii ``chord``) and one volunteer bucket."""
+) -> Pairs | None:
+    """Violating pairs between requests ``rq`` (search radii ``chord``) and one volunteer bucket, the
+    ``per_request`` most negative of each request (None when there are none)."""
     hits = cKDTree(p.req_xyz[rq]).sparse_distance_matrix(tree, float(chord.max()), output_type="ndarray")
     if hits.size == 0:
-        return
+        return None
     i, j, d = hits["i"], hits["j"], hits["v"]
     v = members[j]
     near = (d <= chord[i]) & (d <= vol_chord[v])
@@ -168,11 +181,10 @@ def _price_block(
     r, v = rq[i[near]], v[near]
     maybe = dr[r] + p.lowest_cost(km_for_chord(d[near]) - 1e-6) < dv[v]
     if not maybe.any():
-        return
+        return None
     cand = feasible_only(p, r[maybe], v[maybe])
     bad = dr[cand.r] + cand.cost < dv[cand.v]
-    if bad.any():
-        parts.append(_most_negative(cand.take(bad), dr, dv, per_request))
+    return _most_negative(cand.take(bad), dr, dv, per_request) if bad.any() else None
 
 
 def _most_negative(found: Pairs, dr: IntArray, dv: IntArray, per_request: int) -> Pairs:

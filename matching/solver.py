@@ -72,6 +72,12 @@ work; load average beside each figure; ``cpu`` is this process's CPU time):
   chord the tree returned, could still violate, and the sort is one int64 key: pricing 3.8 s, and the whole
   ``solve`` CLI 9.50 s against 10.97 s (three interleaved runs each, same answer byte for byte).
 
+* Pricing's blocks searched in two threads (the tree searches and array work release the GIL for much of their
+  time): the solve CLI at 10,000 x 5,000 took 9.6-10.8 s against 10.6-13.5 s in one (three interleaved runs each,
+  the same answer). Rebuilding the blocks across signatures, to have a few hundred large blocks instead of about
+  1,700 small ones a round, with skills checked on the pairs found, was slower (pricing 6.7 s against 4.7-5.0 s):
+  the trees then return every volunteer in range, not only those with the skills.
+
 So at 10,000 x 5,000 the proven optimum comes in about 1.3-2x faster than the plain flow, not
 the 4x and 2 s asked for, and 100,000 x 50,000 is not proven in 60 s: the flow solver cannot be warm-started
 and every round re-prices millions of pairs. See the closing note for what is left.

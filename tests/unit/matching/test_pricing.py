@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from matching import candidates
 from matching.candidates import _lex_order, all_feasible_pairs, price
 from matching.generate import clustered_instance
 from matching.problem import IntArray, build_problem
@@ -47,6 +48,24 @@ def test_price_returns_the_most_negative_pairs_of_every_request(seed: int) -> No
     cost = dict(zip(zip(full.r.tolist(), full.v.tolist(), strict=True), full.cost.tolist(), strict=True))
     got = zip(found.r.tolist(), found.v.tolist(), found.cost.tolist(), strict=True)
     assert all(cost[(r, v)] == c for r, v, c in got)
+
+
+def test_price_is_the_same_in_one_thread_or_several(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The blocks are searched in threads and come back in any order: the pairs, in order, do not depend on it."""
+    requests, volunteers = clustered_instance(1_500, 600, 4)
+    p = build_problem(requests, volunteers)
+    rng = np.random.default_rng(4)
+    spread = 6_000 * p.tie_scale // p.unit_m
+    dr = -rng.integers(0, spread, size=p.n).astype(np.int64)
+    dv = -rng.integers(0, spread, size=p.m).astype(np.int64)
+    answers = []
+    for threads in (1, 2, 4):
+        monkeypatch.setattr(candidates, "PRICE_THREADS", threads)
+        answers.append(price(p, dr, dv, per_request=5, chunk=64))
+    assert len(answers[0]) > 100
+    for other in answers[1:]:
+        for field in ("r", "v", "km", "cost"):
+            assert np.array_equal(getattr(answers[0], field), getattr(other, field))
 
 
 @pytest.mark.parametrize("span", [1_000, 2**40])
