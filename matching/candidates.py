@@ -13,9 +13,9 @@ from scipy.spatial import cKDTree
 from matching.geometry import FloatArray, chord_for_km, haversine_km_arrays, km_for_chord
 from matching.problem import IntArray, Problem
 
-#: Threads pricing searches with. 10,000 x 5,000 on this 2-core machine, interleaved runs: pricing 4.0-4.2 s with
-#: two against 4.7-5.0 s with one (the solve 9.5-9.8 s against 10.2-10.6 s).
-PRICE_THREADS = min(2, os.cpu_count() or 1)
+#: Threads the searches use: pricing's blocks, and scipy's own workers for the k-nearest queries. 10,000 x 5,000
+#: on this 2-core machine, interleaved runs: pricing 4.0-4.2 s with two against 4.7-5.0 s with one.
+THREADS = min(2, os.cpu_count() or 1)
 
 
 @dataclass
@@ -97,7 +97,9 @@ def nearest_pairs(p: Problem, k: int) -> Pairs:
     for reqs, g in _compatible_blocks(p):
         grp = p.groups[g]
         kk = min(k, grp.members.size)
-        _, idx = grp.tree.query(p.req_xyz[reqs], k=kk, distance_upper_bound=float(chord_for_km(grp.max_km)))
+        _, idx = grp.tree.query(
+            p.req_xyz[reqs], k=kk, distance_upper_bound=float(chord_for_km(grp.max_km)), workers=THREADS
+        )
         idx = np.asarray(idx).reshape(reqs.size, kk)
         found = idx < grp.members.size
         r = np.broadcast_to(reqs[:, None], idx.shape)[found]
@@ -149,7 +151,7 @@ def price(p: Problem, dr: IntArray, dv: IntArray, per_request: int = 16, chunk: 
 
     # The blocks are independent and the tree searches and array work release the GIL for much of their time.
     # Their order does not matter: the pairs are cut and sorted by (request, reduced cost, volunteer) below.
-    with ThreadPoolExecutor(PRICE_THREADS) as pool:
+    with ThreadPoolExecutor(THREADS) as pool:
         found = Pairs.concat([part for part in pool.map(block, blocks) if part is not None])
     if len(found) == 0:
         return found

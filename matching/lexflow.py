@@ -25,7 +25,7 @@ import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 from scipy.spatial import cKDTree
 
-from matching.candidates import Pairs, feasible_only
+from matching.candidates import THREADS, Pairs, feasible_only
 from matching.flow import FlowSolution, SolverError, solve_and_read
 from matching.geometry import chord_for_km
 from matching.problem import IntArray, Problem
@@ -116,7 +116,7 @@ def _cover_violators(p: Problem, zr: np.ndarray, zv: np.ndarray, spare: np.ndarr
         if vsp.size:
             kr = min(k, vsp.size)
             bound = float(chord_for_km(p.vol_max_km[vsp].max()))
-            _, vidx = cKDTree(p.vol_xyz[vsp]).query(p.req_xyz[rq], k=kr, distance_upper_bound=bound)
+            _, vidx = cKDTree(p.vol_xyz[vsp]).query(p.req_xyz[rq], k=kr, distance_upper_bound=bound, workers=THREADS)
             vidx = np.asarray(vidx).reshape(rq.size, kr)
             hit = vidx < vsp.size
             if hit.any():
@@ -124,7 +124,7 @@ def _cover_violators(p: Problem, zr: np.ndarray, zv: np.ndarray, spare: np.ndarr
         tree = cKDTree(p.req_xyz[rq])
         kk = min(k, rq.size)
         chord = chord_for_km(p.vol_max_km[vs])
-        dist, idx = tree.query(p.vol_xyz[vs], k=kk, distance_upper_bound=float(chord.max()))
+        dist, idx = tree.query(p.vol_xyz[vs], k=kk, distance_upper_bound=float(chord.max()), workers=THREADS)
         dist = np.asarray(dist).reshape(vs.size, kk)
         idx = np.asarray(idx).reshape(vs.size, kk)
         near = dist <= chord[:, None]

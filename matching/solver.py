@@ -321,14 +321,35 @@ def _seed_pairs(p: Problem, near: Pairs, g: IntArray) -> Pairs:
 
 
 def _merge(a: Pairs, b: Pairs) -> Pairs:
-    """Union of two pair sets, sorted by (request, volunteer), without duplicates."""
-    both = Pairs.concat([a, b])
-    if len(both) == 0:
-        return both
-    width = int(both.v.max()) + 1
-    key = both.r * width + both.v
-    _, first = np.unique(key, return_index=True)
-    return both.take(first)
+    """Union of two pair sets, sorted by (request, volunteer), without duplicates (``a``'s copy kept).
+
+    ``a`` is already sorted without duplicates (every pair set the solver keeps is); ``b`` may come in any order,
+    with repeats. Only ``b`` is sorted, then slotted in: sorting the whole union again each round took 10 s of a
+    60 s run at 100,000 x 50,000, where the candidates grow to millions of pairs.
+    """
+    if len(b) == 0:
+        return a
+    width = int(max(a.v.max(initial=0), b.v.max(initial=0))) + 1
+    kb, first = np.unique(b.r * width + b.v, return_index=True)
+    b = b.take(first)
+    if len(a) == 0:
+        return b
+    ka = a.r * width + a.v
+    pos = np.asarray(np.searchsorted(ka, kb), dtype=np.int64)
+    new = ka[np.minimum(pos, ka.size - 1)] != kb
+    b, pos = b.take(new), pos[new]
+    # The j-th new pair has pos[j] of a's pairs and j of its own before it.
+    at = pos + np.arange(pos.size)
+    from_a = np.ones(len(a) + len(b), dtype=np.bool_)
+    from_a[at] = False
+
+    def field(x: np.ndarray, y: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+        out = np.empty(from_a.size, dtype=x.dtype)
+        out[at] = y
+        out[from_a] = x
+        return out
+
+    return Pairs(field(a.r, b.r), field(a.v, b.v), field(a.km, b.km), field(a.cost, b.cost))
 
 
 def _contains(pairs: Pairs, query: Pairs) -> np.ndarray:  # type: ignore[type-arg]

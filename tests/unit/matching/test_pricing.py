@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from matching import candidates
-from matching.candidates import _lex_order, all_feasible_pairs, price
+from matching.candidates import Pairs, _lex_order, all_feasible_pairs, price
 from matching.generate import clustered_instance
 from matching.problem import IntArray, build_problem
+from matching.solver import _merge
 
 
 def exhaustive(
@@ -60,7 +61,7 @@ def test_price_is_the_same_in_one_thread_or_several(monkeypatch: pytest.MonkeyPa
     dv = -rng.integers(0, spread, size=p.m).astype(np.int64)
     answers = []
     for threads in (1, 2, 4):
-        monkeypatch.setattr(candidates, "PRICE_THREADS", threads)
+        monkeypatch.setattr(candidates, "THREADS", threads)
         answers.append(price(p, dr, dv, per_request=5, chunk=64))
     assert len(answers[0]) > 100
     for other in answers[1:]:
@@ -82,3 +83,28 @@ def test_lex_order_equals_numpy_lexsort(span: int) -> None:
 def test_lex_order_of_nothing_is_empty() -> None:
     empty = np.zeros(0, dtype=np.int64)
     assert _lex_order(empty, empty, empty).size == 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merge_is_the_sorted_union_without_repeats(seed: int) -> None:
+    """The solver's pair sets grow by merging: the result is the union sorted by (request, volunteer) with each
+    pair once (the first set's copy), whatever order and repeats the second set comes in."""
+    rng = np.random.default_rng(seed)
+
+    def pairs(size: int) -> Pairs:
+        r, v = rng.integers(0, 40, size=size), rng.integers(0, 30, size=size)
+        return Pairs(r, v, rng.random(size), rng.integers(0, 1_000, size=size))
+
+    a = pairs(300)
+    keep = np.unique(a.r * 30 + a.v, return_index=True)[1]
+    a = a.take(keep)  # sorted, no repeats, as the solver keeps them
+    b = pairs([0, 1, 50, 400, 2_000][seed])
+    got = _merge(a, b)
+    key = got.r * 30 + got.v
+    assert np.all(np.diff(key) > 0)
+    assert set(key.tolist()) == set((a.r * 30 + a.v).tolist()) | set((b.r * 30 + b.v).tolist())
+    mine = dict(zip((a.r * 30 + a.v).tolist(), zip(a.km.tolist(), a.cost.tolist(), strict=True), strict=True))
+    for k, km, cost in zip(key.tolist(), got.km.tolist(), got.cost.tolist(), strict=True):
+        if k in mine:
+            assert (km, cost) == mine[k]
+    assert _merge(Pairs.empty(), b).r.size == len(set((b.r * 30 + b.v).tolist()))
