@@ -50,6 +50,50 @@ class Pairs:
         return Pairs(self.r[mask], self.v[mask], self.km[mask], self.cost[mask])
 
 
+def merge(a: Pairs, b: Pairs) -> Pairs:
+    """Union of two pair sets, sorted by (request, volunteer), without duplicates (``a``'s copy kept).
+
+    ``a`` is already sorted without duplicates (every pair set the solver keeps is); ``b`` may come in any order,
+    with repeats. Only ``b`` is sorted, then slotted in: sorting the whole union again each round took 10 s of a
+    60 s run at 100,000 x 50,000, where the candidates grow to millions of pairs.
+    """
+    if len(b) == 0:
+        return a
+    width = int(max(a.v.max(initial=0), b.v.max(initial=0))) + 1
+    kb, first = np.unique(b.r * width + b.v, return_index=True)
+    b = b.take(first)
+    if len(a) == 0:
+        return b
+    ka = a.r * width + a.v
+    pos = np.asarray(np.searchsorted(ka, kb), dtype=np.int64)
+    new = ka[np.minimum(pos, ka.size - 1)] != kb
+    b, pos = b.take(new), pos[new]
+    # The j-th new pair has pos[j] of a's pairs and j of its own before it.
+    at = pos + np.arange(pos.size)
+    from_a = np.ones(len(a) + len(b), dtype=np.bool_)
+    from_a[at] = False
+
+    def field(x: np.ndarray, y: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+        out = np.empty(from_a.size, dtype=x.dtype)
+        out[at] = y
+        out[from_a] = x
+        return out
+
+    return Pairs(field(a.r, b.r), field(a.v, b.v), field(a.km, b.km), field(a.cost, b.cost))
+
+
+def contains(pairs: Pairs, query: Pairs) -> np.ndarray:  # type: ignore[type-arg]
+    """Which ``query`` pairs are already among ``pairs`` (both sorted by request, then volunteer)."""
+    if len(pairs) == 0 or len(query) == 0:
+        return np.zeros(len(query), dtype=np.bool_)
+    width = int(max(pairs.v.max(initial=0), query.v.max(initial=0))) + 1
+    key = pairs.r * width + pairs.v
+    qkey = query.r * width + query.v
+    pos = np.minimum(np.searchsorted(key, qkey), key.size - 1)
+    out: np.ndarray = key[pos] == qkey  # type: ignore[type-arg]
+    return out
+
+
 def feasible_only(p: Problem, r: IntArray, v: IntArray) -> Pairs:
     """Keep the pairs within the volunteer's range (inclusive) and not excluded; skills are the caller's job."""
     km = haversine_km_arrays(p.req_lat[r], p.req_lon[r], p.vol_lat[v], p.vol_lon[v])

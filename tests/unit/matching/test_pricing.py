@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 from matching import candidates
-from matching.candidates import Pairs, _lex_order, all_feasible_pairs, price
+from matching.candidates import Pairs, _lex_order, all_feasible_pairs, merge, price
 from matching.generate import clustered_instance
 from matching.problem import IntArray, build_problem
-from matching.solver import _merge
 
 
 def exhaustive(
@@ -99,7 +98,7 @@ def test_merge_is_the_sorted_union_without_repeats(seed: int) -> None:
     keep = np.unique(a.r * 30 + a.v, return_index=True)[1]
     a = a.take(keep)  # sorted, no repeats, as the solver keeps them
     b = pairs([0, 1, 50, 400, 2_000][seed])
-    got = _merge(a, b)
+    got = merge(a, b)
     key = got.r * 30 + got.v
     assert np.all(np.diff(key) > 0)
     assert set(key.tolist()) == set((a.r * 30 + a.v).tolist()) | set((b.r * 30 + b.v).tolist())
@@ -107,4 +106,4 @@ def test_merge_is_the_sorted_union_without_repeats(seed: int) -> None:
     for k, km, cost in zip(key.tolist(), got.km.tolist(), got.cost.tolist(), strict=True):
         if k in mine:
             assert (km, cost) == mine[k]
-    assert _merge(Pairs.empty(), b).r.size == len(set((b.r * 30 + b.v).tolist()))
+    assert merge(Pairs.empty(), b).r.size == len(set((b.r * 30 + b.v).tolist()))
