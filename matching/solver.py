@@ -82,10 +82,10 @@ work; load average beside each figure; ``cpu`` is this process's CPU time):
   round, yet every round solved their flows again (2-3.5 s a round by the fifth). A proven prefix is now carried
   to the next round (:class:`matching.lexflow.ProvenPrefix`). Interleaved with the code before, seed 0: five rounds
   in 35.0 and 36.6 s against 40.3 s, the run over at 49-53 s; the code before fitted only four rounds in its
-  other run (and in one of two of the commit before it) and then served 50,296 urgency-1 requests against 52,719. Seed 1: 36.5 s against 43.6 s, the same
-  served. The km of the time-limited answer moved by 2-3 % (72,510 against 70,117 on seed 0, 68,515 against
-  67,018 on seed 1): the fixed-count flow at the limit runs on the pairs the prefix flows used, and a carried
-  prefix's pairs are those of the round that proved it.
+  other run (and in one of two of the commit before it) and then served 50,296 urgency-1 requests against
+  52,719. Seed 1: 36.5 s against 43.6 s, the same served. The km of the time-limited answer moved by 2-3 %
+  (72,510 against 70,117 on seed 0, 68,515 against 67,018 on seed 1): the fixed-count flow at the limit runs on
+  the pairs the prefix flows used, and a carried prefix's pairs are those of the round that proved it.
 
 So at 10,000 x 5,000 the proven optimum comes in about 1.3-2x faster than the plain flow, not
 the 4x and 2 s asked for, and 100,000 x 50,000 is not proven in 60 s: the flow solver cannot be warm-started
