@@ -18,8 +18,10 @@ from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, render_template, request, url_for
 from flask.templating import Environment as FlaskEnvironment
+from flask_babel import get_locale
+from flask_login import current_user
 from govuk_frontend_wtf.gov_form_base import GovFormBase
 from jinja2 import Template as JinjaTemplate
 from jinja2.environment import TemplateModule
@@ -33,6 +35,8 @@ from can_crm.services.common.validation import display_phone
 
 COMPONENTS = os.path.join("govuk_frontend_jinja", "templates", "components", "")
 CACHE_SIZE = 4096
+# Frames: a few per endpoint, role and language.
+FRAME_CACHE_SIZE = 2048
 
 _UNCACHEABLE = object()
 _Key = tuple[Any, ...] | str
@@ -146,6 +150,7 @@ class Environment(FlaskEnvironment):
     def __init__(self, *args: Any, **options: Any) -> None:
         super().__init__(*args, **options)
         self.component_cache: Lru[tuple[str, Any], Markup] = Lru(CACHE_SIZE)
+        self.frame_cache: Lru[tuple[Any, ...], Markup] = Lru(FRAME_CACHE_SIZE)
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return _Globals({} if d is None else d, self.globals)
@@ -165,6 +170,30 @@ def fixed_url(endpoint: str, **values: Any) -> str:
     return url
 
 
+def frame(name: str) -> Markup:
+    """A part of every page's frame (the header's menu and phase banner, the footer), each way it can look rendered
+    once per process: it depends only on who is signed in (their role, whether they trace contacts), the page's
+    endpoint and language, and the deployment (see the note at the top of each part). Rendered afresh on every page
+    they were a sixth of a volunteer's short page, profiled."""
+    user = current_user
+    signed_in = bool(user.is_authenticated)
+    key = (
+        name,
+        request.script_root,
+        request.endpoint,
+        str(get_locale() or "en"),
+        signed_in,
+        user.role if signed_in else None,
+        bool(user.can_trace) if signed_in else False,
+    )
+    cache: Lru[tuple[Any, ...], Markup] = current_app.jinja_env.frame_cache  # type: ignore[attr-defined]  # ours
+    html = cache.get(key)
+    if html is None:
+        html = Markup(render_template(name))  # noqa: S704 - our own template, autoescaped
+        cache.put(key, html)
+    return html
+
+
 def init_app(app: Flask) -> None:
     """Form widgets render their macro directly, from the components' cache on a repeat; `|when(format)` shows a
     moment on the council's clock (and a calendar date as it is); `|long_date` the same day in the page's language
@@ -174,3 +203,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.filters["long_date"] = times.long_date
     app.jinja_env.globals["fixed_url"] = fixed_url
+    app.jinja_env.globals["frame"] = frame

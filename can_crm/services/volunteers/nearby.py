@@ -134,8 +134,16 @@ def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
     dbs = effective_dbs_level(volunteer, today)
     rows = db.session.execute(_statement(on_postgresql(), False, limit * 2), _parameters(volunteer, None)).all()
     skills = _skills(volunteer)
-    out = [view(volunteer, row, row.postcode, row.lat, row.lon) for row in rows if _eligible(skills, row, dbs)]
-    return [o for o in out if o.distance_km is None or o.distance_km <= volunteer.max_km][:limit]
+    out: list[OfferView] = []
+    for row in rows:
+        if not _eligible(skills, row, dbs):
+            continue
+        offer = view(volunteer, row, row.postcode, row.lat, row.lon)
+        if offer.distance_km is None or offer.distance_km <= volunteer.max_km:
+            out.append(offer)
+            if len(out) == limit:  # nearest first: the rest would not be shown
+                break
+    return out
 
 
 class Taken(Conflict):
