@@ -18,10 +18,11 @@ from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, g, render_template, request, url_for
 from flask.templating import Environment as FlaskEnvironment
 from flask_babel import get_locale
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from govuk_frontend_wtf.gov_form_base import GovFormBase
 from jinja2 import Template as JinjaTemplate
 from jinja2.environment import TemplateModule
@@ -194,6 +195,14 @@ def frame(name: str) -> Markup:
     return html
 
 
+def csrf_token() -> str:
+    """This request's CSRF token for a form: Flask-WTF's own per-request copy once it has made one. Its
+    `generate_csrf` reads the configuration and the session again on every call, and a volunteer's page with a
+    form per task called it a dozen times."""
+    token = g.get("csrf_token")  # where Flask-WTF keeps it (WTF_CSRF_FIELD_NAME, which we leave at its default)
+    return str(token) if token is not None else str(generate_csrf())
+
+
 def init_app(app: Flask) -> None:
     """Form widgets render their macro directly, from the components' cache on a repeat; `|when(format)` shows a
     moment on the council's clock (and a calendar date as it is); `|long_date` the same day in the page's language
@@ -204,3 +213,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["long_date"] = times.long_date
     app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals["frame"] = frame
+    # In place of Flask-WTF's generate_csrf (see csrf_token), which it sets as a global and a context processor: a
+    # processor registered after its own wins.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})

@@ -102,6 +102,10 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+# Made once: a loader option is immutable, and making it on every request was a cost of its own.
+_WITH_VOLUNTEER = (joinedload(User.volunteer),)
+
+
 def load_session_user(session_id: str, *, with_volunteer: bool) -> User | None:
     """Flask-Login's loader: the cookie carries `id:session_version`, so logout and disable end it.
 
@@ -112,7 +116,7 @@ def load_session_user(session_id: str, *, with_volunteer: bool) -> User | None:
         user_id, version = (int(part) for part in session_id.split(":", 1))
     except ValueError:
         return None
-    user = db.session.get(User, user_id, options=[joinedload(User.volunteer)] if with_volunteer else ())
+    user = db.session.get(User, user_id, options=_WITH_VOLUNTEER if with_volunteer else ())
     if user is None or not user.active or user.session_version != version:
         return None
     return user
