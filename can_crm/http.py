@@ -111,16 +111,25 @@ def content_security_policy() -> str:
     )
 
 
+# Sent with every response that does not set its own.
+FIXED_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", content_security_policy())
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # The response's own header names read once (each `setdefault` would scan them all again).
+    own = {name.lower() for name, _ in response.headers}
+    if "content-security-policy" not in own:
+        response.headers["Content-Security-Policy"] = content_security_policy()
+    fixed = (*FIXED_HEADERS, HSTS) if current_app.config.get("SESSION_COOKIE_SECURE") else FIXED_HEADERS
+    response.headers.extend([(name, value) for name, value in fixed if name.lower() not in own])
     # Anything but our own front-end assets may carry personal data (a resident's form, tracking page, the
     # API): never kept by the browser or a proxy. Assets set their own max-age when sent.
     if "max-age" not in (response.headers.get("Cache-Control") or ""):
