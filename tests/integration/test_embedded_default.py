@@ -92,6 +92,9 @@ def test_embedded_default_runs_the_lifecycle_end_to_end(sqlite_app: Any, postcod
     assert reference in staff.get("/coordinator/").get_data(as_text=True)
     triaged = staff.post(f"/coordinator/requests/{reference}/triage", data={"urgency": "3", "min_dbs": "none"})
     assert triaged.status_code in (200, 302)
+    # The drop-down of volunteers nearest the resident, by SQLite's flat-earth ordering.
+    page = staff.get(f"/coordinator/requests/{reference}").get_data(as_text=True)
+    assert re.search(rf'<option value="{volunteer.id}"[^>]*>[^<]*km', page), page[-3000:]
     assigned = staff.post(f"/coordinator/requests/{reference}/assign", data={"volunteer_id": str(volunteer.id)})
     assert assigned.status_code in (200, 302)
     for to in ("accepted", "in_progress", "delivered", "closed"):

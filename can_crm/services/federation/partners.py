@@ -3,6 +3,7 @@ data-sharing agreement and lawful basis under which we hand requests to them. No
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -10,7 +11,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
@@ -83,7 +84,13 @@ def save_partner(data: Mapping[str, Any]) -> tuple[Partner, bool]:
 
 
 def list_partners() -> list[Partner]:
-    return list(db.session.scalars(select(Partner).order_by(Partner.name, Partner.id)))
+    return list(db.session.scalars(_partners_statement()))
+
+
+@functools.cache
+def _partners_statement() -> Select[tuple[Partner]]:
+    """Built once per process: the request page's "hand off to" choice reads it on every view."""
+    return select(Partner).order_by(Partner.name, Partner.id)
 
 
 def by_gss(gss_code: str) -> Partner | None:

@@ -8,6 +8,7 @@ history. Retries re-send the very same signed bundle, and the partner's inbox is
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from can_crm.clients.peer import Delivery, FakePeerClient, HttpPeerClient, PeerClient
@@ -338,10 +339,15 @@ def retry_due() -> int:
 
 
 def handoffs_of(request_id: int) -> list[Handoff]:
-    query = (
+    return list(db.session.scalars(_handoffs_statement(), {"request_id": request_id}))
+
+
+@functools.cache
+def _handoffs_statement() -> Select[tuple[Handoff]]:
+    """Built once per process: the request page reads it on every view."""
+    return (
         select(Handoff)
-        .where(Handoff.request_id == request_id)
+        .where(Handoff.request_id == bindparam("request_id"))
         .options(joinedload(Handoff.partner))
         .order_by(Handoff.id)
     )
-    return list(db.session.scalars(query))

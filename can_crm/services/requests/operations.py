@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from can_crm.extensions import db
@@ -37,13 +38,29 @@ TRIAGEABLE = (Status.NEW.value, Status.TRIAGED.value, Status.ESCALATED.value)
 
 
 def load_with_history(request: HelpRequest) -> list[RequestEvent]:
-    return list(
-        db.session.scalars(
-            select(RequestEvent)
-            .where(RequestEvent.request_id == request.id)
-            .options(joinedload(RequestEvent.actor))
-            .order_by(RequestEvent.id)
-        )
+    return list(db.session.scalars(_history_statement(), {"request_id": request.id}))
+
+
+# The request page's statements, built once per process (the reference and the request's id are parameters of
+# each execution): a coordinator opens request after request, and building them afresh was a cost of its own.
+
+
+@functools.cache
+def _history_statement() -> Select[tuple[RequestEvent]]:
+    return (
+        select(RequestEvent)
+        .where(RequestEvent.request_id == bindparam("request_id"))
+        .options(joinedload(RequestEvent.actor))
+        .order_by(RequestEvent.id)
+    )
+
+
+@functools.cache
+def _page_statement() -> Select[tuple[HelpRequest]]:
+    return (
+        select(HelpRequest)
+        .where(HelpRequest.reference == bindparam("reference"))
+        .options(joinedload(HelpRequest.resident), joinedload(HelpRequest.volunteer), joinedload(HelpRequest.raised_by))
     )
 
 
@@ -149,10 +166,7 @@ def request_page(user: User, reference: str) -> RequestPage:
 
     Every view shows some of the resident's details, so every view is audited.
     """
-    query = restrict_requests(select(HelpRequest).where(HelpRequest.reference == reference), user).options(
-        joinedload(HelpRequest.resident), joinedload(HelpRequest.volunteer), joinedload(HelpRequest.raised_by)
-    )
-    request = db.session.scalars(query).unique().one_or_none()
+    request = db.session.scalars(restrict_requests(_page_statement(), user), {"reference": reference}).one_or_none()
     if request is None:
         raise NotFound(f"No request with reference {reference}")
     actor = policy.actor_for(user)

@@ -6,9 +6,10 @@ which non-coordinators never see.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import case, select
+from sqlalchemy import Select, bindparam, case, select
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
@@ -82,12 +83,16 @@ def concerns_for_request(user: User, request: HelpRequest) -> list[SafeguardingC
     """Concerns on one request, for the coordinator's request page; nobody else gets any."""
     if user.role != Role.COORDINATOR.value:
         return []
-    return list(
-        db.session.scalars(
-            select(SafeguardingConcern)
-            .where(SafeguardingConcern.request_id == request.id)
-            .order_by(SafeguardingConcern.created_at, SafeguardingConcern.id)
-        )
+    return list(db.session.scalars(_concerns_statement(), {"request_id": request.id}))
+
+
+@functools.cache
+def _concerns_statement() -> Select[tuple[SafeguardingConcern]]:
+    """Built once per process: the request page reads it on every view."""
+    return (
+        select(SafeguardingConcern)
+        .where(SafeguardingConcern.request_id == bindparam("request_id"))
+        .order_by(SafeguardingConcern.created_at, SafeguardingConcern.id)
     )
 
 

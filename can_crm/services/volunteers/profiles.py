@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import date
 from math import asin, cos, radians, sin, sqrt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, TextClause, func, select, text
+from sqlalchemy import BindParameter, ColumnElement, Date, Float, Row, Select, TextClause, bindparam, func, select, text
 from sqlalchemy.orm import InstrumentedAttribute
 
 from can_crm.extensions import db
@@ -20,7 +21,7 @@ from can_crm.services.accounts import users as accounts
 from can_crm.services.common import geocoding, times
 from can_crm.services.common.errors import DomainError, FieldErrors, NotFound, ValidationError
 from can_crm.services.common.paging import Page, page_count
-from can_crm.services.common.sql import fixed, flat_distance, on_postgresql
+from can_crm.services.common.sql import fixed, flat_distance, on_postgresql, parallel_scale
 from can_crm.services.common.validation import (
     apply_rules,
     clean_bool,
@@ -278,13 +279,55 @@ PLACE_SCALE = 0.6
 _PLACE_SQL = f"point(volunteers.lon * {PLACE_SCALE}, volunteers.lat) <-> point(:place_x, :place_y)"
 
 
-def _nearest_first(lat: float, lon: float) -> tuple[ColumnElement[Any] | TextClause | InstrumentedAttribute[int], ...]:
-    """The order of the nearest volunteers: by the place index on PostgreSQL (its longitude scale, the cosine of
-    Great Britain's middle latitude, is close enough to pick the nearest few: twice as many are read and the exact
-    distance decides), by the flat-earth distance at the resident's latitude elsewhere."""
+@functools.cache
+def _nearest_statement(postgresql: bool, limit: int) -> Select[Any]:
+    """The `limit` available volunteers with a place nearest a point, built once per process (the request page
+    reads it on every view of a triaged request): `today`, and the point (`place_x` and `place_y` on PostgreSQL,
+    `lat`, `lon` and its `scale` elsewhere), are parameters of each execution. By the place index on PostgreSQL
+    (its longitude scale, the cosine of Great Britain's middle latitude, is close enough to pick the nearest few:
+    twice as many are read and the exact distance decides), by the flat-earth distance elsewhere."""
+    order: tuple[ColumnElement[Any] | TextClause | InstrumentedAttribute[int], ...]
+    if postgresql:
+        order = (text(_PLACE_SQL),)
+    else:
+        point = (bindparam("lat", type_=Float), bindparam("lon", type_=Float), bindparam("scale", type_=Float))
+        order = (flat_distance(Volunteer.lat, Volunteer.lon, *point), Volunteer.id)
+    return (
+        select(*_CANDIDATE_COLUMNS)
+        .where(_available(bindparam("today", type_=Date)) & _HAS_PLACE)
+        .order_by(*order)
+        .limit(limit)
+    )
+
+
+def _nearest_values(lat: float, lon: float, today: date) -> dict[str, Any]:
     if on_postgresql():
-        return (text(_PLACE_SQL).bindparams(place_x=lon * PLACE_SCALE, place_y=lat),)
-    return (flat_distance(Volunteer.lat, Volunteer.lon, lat, lon), Volunteer.id)
+        return {"place_x": lon * PLACE_SCALE, "place_y": lat, "today": today}
+    return {"lat": lat, "lon": lon, "scale": parallel_scale(lat), "today": today}
+
+
+def _available(today: date | BindParameter[date]) -> ColumnElement[bool]:
+    """The same rule as Volunteer.is_available, in SQL, so unavailable rows never leave the database."""
+    return (
+        Volunteer.active.is_(True)
+        & (Volunteer.status == fixed(VolunteerStatus.ACTIVE.value))
+        & (Volunteer.paused_until.is_(None) | (Volunteer.paused_until < today))
+        & (Volunteer.isolating_until.is_(None) | (Volunteer.isolating_until < today))
+    )
+
+
+_CANDIDATE_COLUMNS = (
+    Volunteer.id,
+    Volunteer.name,
+    Volunteer.max_km,
+    Volunteer.lat,
+    Volunteer.lon,
+    Volunteer.skills,
+    Volunteer.capacity,
+    Volunteer.max_per_day,
+    Volunteer.offers_by,
+)
+_HAS_PLACE = Volunteer.lat.is_not(None) & Volunteer.lon.is_not(None)
 
 
 def candidates_for(
@@ -298,30 +341,12 @@ def candidates_for(
     database orders by a flat-earth distance (exact enough to pick the nearest few km); twice as many as needed
     are read, so the exact great-circle distance, rounded as shown, then the name, decide the order shown.
     """
-    # The same rule as Volunteer.is_available, in SQL, so unavailable rows never leave the database.
-    available = (
-        Volunteer.active.is_(True)
-        & (Volunteer.status == fixed(VolunteerStatus.ACTIVE.value))
-        & (Volunteer.paused_until.is_(None) | (Volunteer.paused_until < today))
-        & (Volunteer.isolating_until.is_(None) | (Volunteer.isolating_until < today))
-    )
-    columns = (
-        Volunteer.id,
-        Volunteer.name,
-        Volunteer.max_km,
-        Volunteer.lat,
-        Volunteer.lon,
-        Volunteer.skills,
-        Volunteer.capacity,
-        Volunteer.max_per_day,
-        Volunteer.offers_by,
-    )
+    available = _available(today)
     placed: list[Row[Any]] = []
     km: dict[int, float] = {}
-    has_place = Volunteer.lat.is_not(None) & Volunteer.lon.is_not(None)
     if lat is not None and lon is not None:
         near = db.session.execute(
-            select(*columns).where(available & has_place).order_by(*_nearest_first(lat, lon)).limit(2 * limit)
+            _nearest_statement(on_postgresql(), 2 * limit), _nearest_values(lat, lon, today)
         ).all()
         km = {row.id: round(distance_km(lat, lon, row.lat, row.lon), 1) for row in near}
         placed = heapq.nsmallest(limit, near, key=lambda row: (km[row.id], row.name, row.id))
@@ -330,8 +355,8 @@ def candidates_for(
         # Without a place for the request, every volunteer is listed by name; with one, those without a place.
         unplaced = list(
             db.session.execute(
-                select(*columns)
-                .where(available if lat is None or lon is None else available & ~has_place)
+                select(*_CANDIDATE_COLUMNS)
+                .where(available if lat is None or lon is None else available & ~_HAS_PLACE)
                 .order_by(Volunteer.name, Volunteer.id)
                 .limit(limit - len(placed))
             ).all()
