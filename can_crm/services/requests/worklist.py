@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, String, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from can_crm.extensions import db
@@ -89,28 +90,71 @@ def clean_filters(args: Mapping[str, Any]) -> QueueFilters:
     return QueueFilters(status, rtype, urgency, ward, overdue_raw in yes, search, unknown_raw in yes)
 
 
-def _filtered(user: User, filters: QueueFilters, now: datetime) -> Select[tuple[HelpRequest]]:
-    query = restrict_requests(select(HelpRequest), user)
+def _filtered(user: User, filters: QueueFilters) -> Select[tuple[HelpRequest]]:
+    """The requests `user` may see that match `filters`; the filters' values are parameters (`_values`)."""
+    return restrict_requests(_where(_shape(filters)), user)
+
+
+# Which filters are set, and how the status is chosen: one statement per shape, built once per process (a
+# coordinator filtering and paging the queue runs the same few shapes with new values).
+_Shape = tuple[str, bool, bool, bool, bool, bool, bool]
+
+
+def _shape(filters: QueueFilters) -> _Shape:
     if filters.status == "all":
-        pass
+        status = "all"
     elif filters.status == "open" or (filters.status is None and not filters.search):
+        status = "open"
+    else:
+        status = "one" if filters.status else "all"
+    return (
+        status,
+        bool(filters.type),
+        bool(filters.urgency),
+        filters.overdue,
+        filters.location_unknown,
+        bool(filters.ward),
+        bool(filters.search),
+    )
+
+
+def _values(filters: QueueFilters, now: datetime) -> dict[str, Any]:
+    """The parameters of a shape's statements (each statement reads the ones it has)."""
+    return {
+        "status": filters.status,
+        "type": filters.type,
+        "urgency": filters.urgency,
+        "now": now,
+        "ward": filters.ward,
+        "like": f"%{filters.search}%" if filters.search else None,
+    }
+
+
+@functools.cache
+def _where(shape: _Shape) -> Select[tuple[HelpRequest]]:
+    status, by_type, by_urgency, overdue, location_unknown, by_ward, search = shape
+    query = select(HelpRequest)
+    if status == "open":
         query = query.where(HelpRequest.status.in_([s.value for s in OPEN_STATUSES]))
-    elif filters.status:
-        query = query.where(HelpRequest.status == filters.status)
-    if filters.type:
-        query = query.where(HelpRequest.type == filters.type)
-    if filters.urgency:
-        query = query.where(HelpRequest.urgency == filters.urgency)
-    if filters.overdue:
-        query = query.where(HelpRequest.sla_due_at < now, HelpRequest.status.in_([s.value for s in OPEN_STATUSES]))
-    if filters.ward or filters.search or filters.location_unknown:
+    elif status == "one":
+        query = query.where(HelpRequest.status == bindparam("status"))
+    if by_type:
+        query = query.where(HelpRequest.type == bindparam("type"))
+    if by_urgency:
+        query = query.where(HelpRequest.urgency == bindparam("urgency"))
+    if overdue:
+        query = query.where(
+            HelpRequest.sla_due_at < bindparam("now", type_=HelpRequest.sla_due_at.type),
+            HelpRequest.status.in_([s.value for s in OPEN_STATUSES]),
+        )
+    if by_ward or search or location_unknown:
         query = query.join(Resident, HelpRequest.resident_id == Resident.id)
-        if filters.location_unknown:
+        if location_unknown:
             query = query.where(Resident.lat.is_(None))
-        if filters.ward:
-            query = query.where(Resident.ward_code == filters.ward)
-        if filters.search:
-            like = f"%{filters.search}%"
+        if by_ward:
+            query = query.where(Resident.ward_code == bindparam("ward"))
+        if search:
+            like = bindparam("like", type_=String)
             query = query.where(
                 HelpRequest.reference.ilike(like) | Resident.name.ilike(like) | Resident.postcode.ilike(like)
             )
@@ -121,33 +165,65 @@ def _filtered(user: User, filters: QueueFilters, now: datetime) -> Select[tuple[
 _ORDER = (HelpRequest.urgency.desc(), HelpRequest.sla_due_at, HelpRequest.id)
 
 
-def _count(query: Select[tuple[HelpRequest]]) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+def _count_statement(query: Select[tuple[HelpRequest]]) -> Select[tuple[int]]:
+    return select(func.count()).select_from(query.order_by(None).subquery())
+
+
+def _count(query: Select[tuple[HelpRequest]], values: Mapping[str, Any]) -> int:
+    return db.session.scalar(_count_statement(query), values) or 0
 
 
 def queue(user: User, filters: QueueFilters, page: int = 1, per_page: int = 50) -> Page[HelpRequest]:
     """One page of the queue as requests with their residents and volunteers (the API's list). Two queries."""
     page = max(1, page)
-    query = _filtered(user, filters, utcnow())
+    query = _filtered(user, filters)
+    values = _values(filters, utcnow())
     rows = db.session.scalars(
         query.options(joinedload(HelpRequest.resident), joinedload(HelpRequest.volunteer))
         .order_by(*_ORDER)
         .limit(per_page)
-        .offset((page - 1) * per_page)
+        .offset((page - 1) * per_page),
+        values,
     ).unique()
-    return Page(list(rows), _count(query), page, per_page)
+    return Page(list(rows), _count(query, values), page, per_page)
 
 
 def queue_rows(user: User, filters: QueueFilters, page: int = 1, per_page: int = 50) -> Page[QueueRow]:
     """One page of the queue as the page shows it: plain columns, no request, resident or volunteer objects built
     (50 of each took most of the page's time). The page's requests are chosen by id, then joined to their
-    residents and volunteers. Two queries, whatever the size."""
+    residents and volunteers. Two queries, whatever the size; for a coordinator (who sees every request) both are
+    built once per process for each shape of filters."""
     page = max(1, page)
     now = utcnow()
-    query = _filtered(user, filters, now)
-    chosen = query.with_only_columns(HelpRequest.id).order_by(*_ORDER).limit(per_page).offset((page - 1) * per_page)
+    shape = _shape(filters)
+    where = _where(shape)
+    query = restrict_requests(where, user)
+    rows_query, count_query = _page_statements(shape) if query is where else _build_page_statements(query)
+    values = {**_values(filters, now), "limit": per_page, "offset": (page - 1) * per_page}
+    items = [
+        QueueRow(
+            ref, kind, urgency, status, due, status in OPEN_STATUSES and due < now, postcode_district(code), at, name
+        )
+        for ref, kind, urgency, status, due, code, at, name in db.session.execute(rows_query, values).tuples()
+    ]
+    return Page(items, db.session.scalar(count_query, values) or 0, page, per_page)
+
+
+@functools.cache
+def _page_statements(shape: _Shape) -> tuple[Select[Any], Select[tuple[int]]]:
+    return _build_page_statements(_where(shape))
+
+
+def _build_page_statements(query: Select[tuple[HelpRequest]]) -> tuple[Select[Any], Select[tuple[int]]]:
+    """One page of `query`'s rows (`limit` and `offset` are parameters), and how many there are in all."""
+    chosen = (
+        query.with_only_columns(HelpRequest.id)
+        .order_by(*_ORDER)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
     ids = chosen.subquery("chosen")
-    rows = db.session.execute(
+    rows = (
         select(
             HelpRequest.reference,
             HelpRequest.type,
@@ -162,26 +238,22 @@ def queue_rows(user: User, filters: QueueFilters, page: int = 1, per_page: int =
         .join(Resident, Resident.id == HelpRequest.resident_id)
         .outerjoin(Volunteer, Volunteer.id == HelpRequest.volunteer_id)
         .order_by(*_ORDER)
-    ).tuples()
-    items = [
-        QueueRow(
-            ref, kind, urgency, status, due, status in OPEN_STATUSES and due < now, postcode_district(code), at, name
-        )
-        for ref, kind, urgency, status, due, code, at, name in rows
-    ]
-    return Page(items, _count(query), page, per_page)
+    )
+    return rows, _count_statement(query)
 
 
 def queue_data_version() -> tuple[Any, ...]:
     """Changes whenever anything the queue shows changes: a request added or updated (every lifecycle step
     updates its row), or a resident's or volunteer's details edited. Four index lookups, one round trip."""
-    return tuple(
-        db.session.execute(
-            select(
-                select(func.max(HelpRequest.id)).scalar_subquery(),
-                select(func.max(HelpRequest.updated_at)).scalar_subquery(),
-                select(func.max(Resident.updated_at)).scalar_subquery(),
-                select(func.max(Volunteer.updated_at)).scalar_subquery(),
-            )
-        ).one()
+    return tuple(db.session.execute(_version_statement()).one())
+
+
+@functools.cache
+def _version_statement() -> Select[Any]:
+    """Built once per process: the queue reads it on every view, served from the page cache or not."""
+    return select(
+        select(func.max(HelpRequest.id)).scalar_subquery(),
+        select(func.max(HelpRequest.updated_at)).scalar_subquery(),
+        select(func.max(Resident.updated_at)).scalar_subquery(),
+        select(func.max(Volunteer.updated_at)).scalar_subquery(),
     )
