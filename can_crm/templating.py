@@ -36,8 +36,6 @@ from can_crm.services.common.validation import display_phone
 
 COMPONENTS = os.path.join("govuk_frontend_jinja", "templates", "components", "")
 CACHE_SIZE = 4096
-# Frames: a few per endpoint, role and language.
-FRAME_CACHE_SIZE = 2048
 
 _UNCACHEABLE = object()
 _Key = tuple[Any, ...] | str
@@ -151,7 +149,6 @@ class Environment(FlaskEnvironment):
     def __init__(self, *args: Any, **options: Any) -> None:
         super().__init__(*args, **options)
         self.component_cache: Lru[tuple[str, Any], Markup] = Lru(CACHE_SIZE)
-        self.frame_cache: Lru[tuple[Any, ...], Markup] = Lru(FRAME_CACHE_SIZE)
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return _Globals({} if d is None else d, self.globals)
@@ -179,7 +176,6 @@ def frame(name: str) -> Markup:
     user = current_user
     signed_in = bool(user.is_authenticated)
     key = (
-        name,
         request.script_root,
         request.endpoint,
         str(get_locale() or "en"),
@@ -187,12 +183,14 @@ def frame(name: str) -> Markup:
         user.role if signed_in else None,
         bool(user.can_trace) if signed_in else False,
     )
-    cache: Lru[tuple[Any, ...], Markup] = current_app.jinja_env.frame_cache  # type: ignore[attr-defined]  # ours
-    html = cache.get(key)
+    # Kept beside the GOV.UK components' HTML, in the environment's one cache of rendered HTML (a frame's key is
+    # its template's name, as a component's is its macro's, and the frame's inputs).
+    cache = current_app.jinja_env.component_cache  # type: ignore[attr-defined]  # our Environment's
+    html = cache.get((name, key))
     if html is None:
         html = Markup(render_template(name))  # noqa: S704 - our own template, autoescaped
-        cache.put(key, html)
-    return html
+        cache.put((name, key), html)
+    return html  # type: ignore[no-any-return]
 
 
 def csrf_token() -> str:

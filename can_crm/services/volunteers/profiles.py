@@ -300,8 +300,8 @@ def _nearest_statement(postgresql: bool, limit: int) -> Select[Any]:
     )
 
 
-def _nearest_values(lat: float, lon: float, today: date) -> dict[str, Any]:
-    if on_postgresql():
+def _nearest_values(postgresql: bool, lat: float, lon: float, today: date) -> dict[str, Any]:
+    if postgresql:
         return {"place_x": lon * PLACE_SCALE, "place_y": lat, "today": today}
     return {"lat": lat, "lon": lon, "scale": parallel_scale(lat), "today": today}
 
@@ -345,8 +345,9 @@ def candidates_for(
     placed: list[Row[Any]] = []
     km: dict[int, float] = {}
     if lat is not None and lon is not None:
+        postgresql = on_postgresql()
         near = db.session.execute(
-            _nearest_statement(on_postgresql(), 2 * limit), _nearest_values(lat, lon, today)
+            _nearest_statement(postgresql, 2 * limit), _nearest_values(postgresql, lat, lon, today)
         ).all()
         km = {row.id: round(distance_km(lat, lon, row.lat, row.lon), 1) for row in near}
         placed = heapq.nsmallest(limit, near, key=lambda row: (km[row.id], row.name, row.id))
