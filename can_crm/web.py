@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, g, request
 from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from can_crm import http, i18n, templating, unit_of_work
 from can_crm.admin.routes import bp as admin_bp
@@ -36,6 +38,16 @@ class DatabaseId(IntegerConverter):
     regex = r"\d{1,9}"
 
 
+class Text(UnicodeConverter):
+    """`<name>` in a URL (a reference, a token, a key): no control characters. PostgreSQL refuses a NUL in text, so
+    a reference with one answered 500 on the request page; now such a URL matches no route (404 for every method),
+    as a number too long for a database id does."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00-\\x1f\\x7f]")
+
+
 # Files and the health check: no session, no user, no cookie. A signed-in page's images, styles and fonts
 # load the user and set the cookie otherwise, and a slow one could set an older cookie after a newer one.
 SESSIONLESS_ENDPOINTS = frozenset({"main.asset", "main.app_static", "main.healthz"})
@@ -48,6 +60,7 @@ def _bearer_token() -> str | None:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId
+    app.url_map.converters["default"] = app.url_map.converters["string"] = Text
     for bp in (main_bp, auth_bp, resident_bp, coordinator_bp, partner_bp, admin_bp, progress_bp, maps_bp):
         app.register_blueprint(bp)
     app.register_blueprint(matching_bp)

@@ -45,6 +45,22 @@ def test_ids_past_the_database_range_are_not_found(app: Any, client: Any, make_u
     assert client.get("/coordinator/volunteers/99999999999999999999").status_code == 404
 
 
+def test_a_reference_with_a_control_character_is_not_found(
+    app: Any, client: Any, make_user: Any, login: Any, make_request: Any
+) -> None:
+    """PostgreSQL refuses a NUL in text: a reference carrying one answered 500 on the request page. Every route taking
+    a name in its path (a reference, a token, a key) finds nothing for it instead, whatever the method."""
+    login(make_user("coordinator"))
+    reference = make_request().reference
+    assert client.get(f"/coordinator/requests/{reference}").status_code == 200
+    for bad in ("%00", f"{reference}%00", "a%01b", "%7F", f"{reference[:4]}%0A{reference[4:]}"):
+        for path in (f"/coordinator/requests/{bad}", f"/partner/requests/{bad}", f"/volunteer/offers/{bad}/accept"):
+            assert client.get(path).status_code in (404, 405), path
+        assert client.post(f"/coordinator/requests/{bad}/triage", data={"urgency": "3"}).status_code == 404
+        response = client.get(f"/api/v1/requests/{bad}")
+        assert response.status_code == 404 and response.is_json
+
+
 def test_a_bearer_call_is_the_token_user_whatever_cookie_comes_with_it(client: Any, make_user: Any, login: Any) -> None:
     from can_crm import unit_of_work
     from can_crm.services.accounts import users
