@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, any_, bindparam, literal
+from sqlalchemy import ColumnElement, CursorResult, Executable, Integer, String, Text, any_, bindparam, cast, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -16,6 +16,16 @@ from can_crm.extensions import db
 def on_postgresql() -> bool:
     """Whether the session's database is PostgreSQL (the embedded default is SQLite)."""
     return bool(db.session.get_bind().dialect.name == "postgresql")
+
+
+def read(statement: Executable, values: Mapping[str, Any] | None = None) -> CursorResult[Any]:
+    """Rows of a SELECT of columns (never of ORM objects), run on the session's connection and transaction.
+
+    Through `Session.execute` the ORM sets up a loader for each column on every execution and passes every row
+    through it: 80-100 us more a statement than this, measured on the volunteer pages, for rows nothing needs as
+    objects. Changes pending in the session are flushed first, as its autoflush would."""
+    db.session.flush()
+    return db.session.connection().execute(statement, values)
 
 
 def flat_distance(
@@ -44,10 +54,20 @@ def parallel_scale(lat: float) -> float:
 
 def one_of_parameter(column: InstrumentedAttribute[Any], name: str, postgresql: bool) -> ColumnElement[bool]:
     """`one_of` for a statement built once and run many times: the list is the parameter `name`, given at each
-    execution (an array on PostgreSQL, an expanding IN elsewhere)."""
+    execution as `one_of_value` makes it (on PostgreSQL an array written as text, elsewhere an expanding IN)."""
     if postgresql:
-        return column == any_(bindparam(name, type_=ARRAY(String())))
+        return column == any_(cast(bindparam(name, type_=Text()), ARRAY(String())))
     return column.in_(bindparam(name, expanding=True))
+
+
+def one_of_value(items: Collection[str], postgresql: bool) -> str | list[str]:
+    """The value of a `one_of_parameter`: on PostgreSQL the array's text form (`{"a","b"}`), which a caller can
+    keep and send as it is. psycopg adapted a list of Nearby's 217 H3 cells item by item on every call, a quarter
+    of a millisecond a page, profiled."""
+    if not postgresql:
+        return list(items)
+    quoted = ('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
+    return "{" + ",".join(quoted) + "}"
 
 
 def one_of(column: InstrumentedAttribute[Any], values: Collection[str] | Collection[int]) -> ColumnElement[bool]:

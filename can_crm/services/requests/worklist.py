@@ -21,6 +21,7 @@ from can_crm.models.volunteer import Volunteer
 from can_crm.services.common.errors import FieldErrors, ValidationError
 from can_crm.services.common.paging import Page
 from can_crm.services.common.policy import restrict_requests
+from can_crm.services.common.sql import read
 from can_crm.services.common.validation import clean_text
 from can_crm.services.requests.rules import clean_urgency
 from geo.postcodes import postcode_district
@@ -204,9 +205,9 @@ def queue_rows(user: User, filters: QueueFilters, page: int = 1, per_page: int =
         QueueRow(
             ref, kind, urgency, status, due, status in OPEN_STATUSES and due < now, postcode_district(code), at, name
         )
-        for ref, kind, urgency, status, due, code, at, name in db.session.execute(rows_query, values).tuples()
+        for ref, kind, urgency, status, due, code, at, name in read(rows_query, values).tuples()
     ]
-    return Page(items, db.session.scalar(count_query, values) or 0, page, per_page)
+    return Page(items, read(count_query, values).scalar() or 0, page, per_page)
 
 
 @functools.cache
@@ -245,7 +246,7 @@ def _build_page_statements(query: Select[tuple[HelpRequest]]) -> tuple[Select[An
 def queue_data_version() -> tuple[Any, ...]:
     """Changes whenever anything the queue shows changes: a request added or updated (every lifecycle step
     updates its row), or a resident's or volunteer's details edited. Four index lookups, one round trip."""
-    return tuple(db.session.execute(_version_statement()).one())
+    return tuple(read(_version_statement()).one())
 
 
 @functools.cache

@@ -26,7 +26,15 @@ from can_crm.models.resident import Resident
 from can_crm.models.volunteer import SelfServiceType, Volunteer
 from can_crm.services.common import times
 from can_crm.services.common.errors import Conflict, FieldErrors, Forbidden
-from can_crm.services.common.sql import fixed, flat_distance, on_postgresql, one_of_parameter, parallel_scale
+from can_crm.services.common.sql import (
+    fixed,
+    flat_distance,
+    on_postgresql,
+    one_of_parameter,
+    one_of_value,
+    parallel_scale,
+    read,
+)
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import SYSTEM, Actor
 from can_crm.services.volunteers import workload
@@ -62,13 +70,23 @@ def search_cells(volunteer: Volunteer) -> list[str]:
     """The H3 map cells within the volunteer's travel distance of home (a hexagonal disk; a little generous)."""
     if volunteer.h3_map is None:
         return []
-    return list(_disk(volunteer.h3_map, min(MAX_RING, math.ceil(volunteer.max_km / MAP_CELL_SPACING_KM) + 1)))
+    return list(_disk(volunteer.h3_map, _rings(volunteer)))
 
 
-# A volunteer's home and range change rarely and Nearby is read often: each disk is worked out once per process.
+def _rings(volunteer: Volunteer) -> int:
+    return min(MAX_RING, math.ceil(volunteer.max_km / MAP_CELL_SPACING_KM) + 1)
+
+
+# A volunteer's home and range change rarely and Nearby is read often: each disk is worked out once per process,
+# and so is the parameter that carries it.
 @functools.lru_cache(maxsize=4096)
 def _disk(cell: str, k: int) -> tuple[str, ...]:
     return tuple(sorted(h3.grid_disk(cell, k)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _disk_value(cell: str, k: int, postgresql: bool) -> str | list[str]:
+    return one_of_value(_disk(cell, k), postgresql)
 
 
 @functools.cache
@@ -104,9 +122,10 @@ def _statement(postgresql: bool, typed: bool, limit: int) -> Select[Any]:
     )
 
 
-def _parameters(volunteer: Volunteer, types: list[str] | None) -> dict[str, Any]:
+def _parameters(volunteer: Volunteer, types: list[str] | None, postgresql: bool) -> dict[str, Any]:
     lat, lon = float(volunteer.lat or 0), float(volunteer.lon or 0)
-    values: dict[str, Any] = {"lat": lat, "lon": lon, "scale": parallel_scale(lat), "cells": search_cells(volunteer)}
+    cells = [] if volunteer.h3_map is None else _disk_value(volunteer.h3_map, _rings(volunteer), postgresql)
+    values: dict[str, Any] = {"lat": lat, "lon": lon, "scale": parallel_scale(lat), "cells": cells}
     if types is not None:
         values["types"] = types
     return values
@@ -115,7 +134,8 @@ def _parameters(volunteer: Volunteer, types: list[str] | None) -> dict[str, Any]
 def nearby_query(volunteer: Volunteer, types: list[str] | None = None, limit: int = LIMIT) -> Select[Any]:
     """Nearby's SELECT with this volunteer's values bound (the benchmark and a test EXPLAIN it); without `types`,
     the types open for self-service."""
-    return _statement(on_postgresql(), types is not None, limit).params(_parameters(volunteer, types))
+    postgresql = on_postgresql()
+    return _statement(postgresql, types is not None, limit).params(_parameters(volunteer, types, postgresql))
 
 
 def _skills(volunteer: Volunteer) -> set[str]:
@@ -132,7 +152,8 @@ def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
     if not volunteer.is_available(today) or volunteer.lat is None:
         return []
     dbs = effective_dbs_level(volunteer, today)
-    rows = db.session.execute(_statement(on_postgresql(), False, limit * 2), _parameters(volunteer, None)).all()
+    postgresql = on_postgresql()
+    rows = read(_statement(postgresql, False, limit * 2), _parameters(volunteer, None, postgresql)).all()
     skills = _skills(volunteer)
     out: list[OfferView] = []
     for row in rows:

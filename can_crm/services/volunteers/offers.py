@@ -21,7 +21,7 @@ from can_crm.models.resident import Resident
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common import times
 from can_crm.services.common.errors import NotFound
-from can_crm.services.common.sql import fixed
+from can_crm.services.common.sql import fixed, read
 from can_crm.services.common.validation import clean_text
 from can_crm.services.notifications import outgoing
 from can_crm.services.requests import lifecycle
@@ -131,7 +131,7 @@ def _offers_statement() -> Select[Any]:
 
 def list_offers(volunteer: Volunteer) -> list[OfferView]:
     """Requests offered to this volunteer (matched with them), most urgent and soonest due first."""
-    rows = db.session.execute(_offers_statement(), {"volunteer_id": volunteer.id}).all()
+    rows = read(_offers_statement(), {"volunteer_id": volunteer.id}).all()
     return [view(volunteer, row, row.postcode, row.lat, row.lon) for row in rows]
 
 

@@ -31,7 +31,7 @@ from can_crm.models.request import HelpRequest
 from can_crm.models.resident import Resident
 from can_crm.models.volunteer import Volunteer, VolunteerProgress
 from can_crm.services.common.errors import Conflict, FieldErrors, NotFound, ValidationError
-from can_crm.services.common.sql import fixed, fixed_in
+from can_crm.services.common.sql import fixed, fixed_in, read
 from can_crm.services.common.validation import clean_choice, clean_text
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import Actor, record_event
@@ -109,7 +109,7 @@ def list_tasks(volunteer: Volunteer, now: datetime | None = None, reference: str
     values: dict[str, Any] = {"volunteer_id": volunteer.id, "since": now - timedelta(hours=details_hours())}
     if reference is not None:
         values["reference"] = reference
-    return [_view(row) for row in db.session.execute(_tasks_statement(reference is not None), values)]
+    return [_view(row) for row in read(_tasks_statement(reference is not None), values)]
 
 
 @functools.cache

@@ -16,12 +16,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import Select, bindparam, func, select
 
-from can_crm.extensions import db
 from can_crm.models.enums import BUSY_STATUSES, Status
 from can_crm.models.request import HelpRequest, RequestEvent
 from can_crm.models.volunteer import Volunteer
 from can_crm.services.common import times
-from can_crm.services.common.sql import fixed, fixed_in
+from can_crm.services.common.sql import fixed, fixed_in, read
 
 
 class Limited(Protocol):
@@ -82,11 +81,11 @@ def loads(volunteers: Collection[Limited] | None = None) -> dict[int, Load]:
         return {}
     values: dict[str, Any] = {} if ids is None else {"ids": ids}
     counts: dict[int, dict[str, int]] = {}
-    for vid, status, n in db.session.execute(_held_statement(ids is not None), values):
+    for vid, status, n in read(_held_statement(ids is not None), values):
         counts.setdefault(int(vid), {})[status] = int(n)
     if volunteers is None or any(v.max_per_day is not None for v in volunteers):
         values["since"] = times.day_start(times.today())
-        for vid, n in db.session.execute(_accepted_statement(ids is not None), values):
+        for vid, n in read(_accepted_statement(ids is not None), values):
             counts.setdefault(int(vid), {})["accepted_today"] = int(n)
     return {
         vid: Load(
