@@ -69,8 +69,16 @@ def params_key(value: Any) -> _Key | object:
     return _UNCACHEABLE
 
 
-def _is_component(filename: str | None) -> bool:
-    """A govuk-frontend-jinja component's macro file (its loader names it without the package prefix)."""
+# Our own components whose macros, like GOV.UK's, depend on their arguments alone (no context, no language): the
+# queue draws a status tag on every row.
+PURE_COMPONENTS = frozenset({"components/status_tag.html"})
+
+
+def _is_component(name: str | None, filename: str | None) -> bool:
+    """A govuk-frontend-jinja component's macro file (its loader names it without the package prefix), or one of
+    our `PURE_COMPONENTS`."""
+    if name in PURE_COMPONENTS:
+        return True
     return filename is not None and COMPONENTS in filename and filename.endswith("macro.html")
 
 
@@ -136,7 +144,7 @@ class Template(JinjaTemplate):
     ) -> TemplateModule:
         module = super().make_module(vars, shared, locals)
         cache = getattr(self.environment, "component_cache", None)
-        if cache is not None and _is_component(self.filename):
+        if cache is not None and _is_component(self.name, self.filename):
             for attr, value in list(module.__dict__.items()):
                 if isinstance(value, Macro):
                     setattr(module, attr, memoised(value, cache))

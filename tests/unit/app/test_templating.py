@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from jinja2 import ChoiceLoader, DictLoader, Environment, PackageLoader, PrefixLoader, Undefined
+from jinja2 import ChoiceLoader, DictLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, Undefined
 from markupsafe import Markup
 
 from can_crm.lru import Lru
+from can_crm.models.enums import Status, values
 from can_crm.templating import _UNCACHEABLE, params_key
 from can_crm.templating import Environment as CanEnvironment
 
@@ -109,3 +111,20 @@ def test_fixed_url_is_url_for_wherever_the_app_is_mounted() -> None:
             for endpoint, values in (("help", {}), ("asset", {"package": "govuk", "filename": "assets"})):
                 assert fixed_url(endpoint, **values) == url_for(endpoint, **values)
                 assert fixed_url(endpoint, **values).startswith(f"{root}/{'help' if endpoint == 'help' else 'assets'}")
+
+
+def test_our_status_tag_is_memoised_and_renders_exactly_what_its_macro_renders() -> None:
+    page = (
+        '{% from "components/status_tag.html" import statusTag %}{% for s in statuses %}{{ statusTag(s) }}|{% endfor %}'
+    )
+    folder = str(Path(__file__).resolve().parents[3] / "templates")
+    plain = Environment(loader=ChoiceLoader([DictLoader({"page": page}), FileSystemLoader(folder)]), autoescape=True)
+    cached = CanEnvironment(
+        Flask(__name__), loader=ChoiceLoader([DictLoader({"page": page}), FileSystemLoader(folder)]), autoescape=True
+    )
+    statuses = [*values(Status), "<odd & new>"]
+    expected = plain.get_template("page").render(statuses=statuses)
+    assert "&lt;odd &amp; new&gt;" in expected and 'govuk-tag--red">Escalated<' in expected
+    for _ in range(2):  # the second time from the cache
+        assert cached.get_template("page").render(statuses=statuses) == expected
+    assert {key for _, key in cached.component_cache._items} >= set(statuses)  # type: ignore[attr-defined]
