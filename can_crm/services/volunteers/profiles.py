@@ -21,7 +21,7 @@ from can_crm.services.accounts import users as accounts
 from can_crm.services.common import geocoding, times
 from can_crm.services.common.errors import DomainError, FieldErrors, NotFound, ValidationError
 from can_crm.services.common.paging import Page, page_count
-from can_crm.services.common.sql import fixed, flat_distance, on_postgresql, parallel_scale
+from can_crm.services.common.sql import fixed, flat_distance, on_postgresql, parallel_scale, read
 from can_crm.services.common.validation import (
     apply_rules,
     clean_bool,
@@ -346,16 +346,14 @@ def candidates_for(
     km: dict[int, float] = {}
     if lat is not None and lon is not None:
         postgresql = on_postgresql()
-        near = db.session.execute(
-            _nearest_statement(postgresql, 2 * limit), _nearest_values(postgresql, lat, lon, today)
-        ).all()
+        near = read(_nearest_statement(postgresql, 2 * limit), _nearest_values(postgresql, lat, lon, today)).all()
         km = {row.id: round(distance_km(lat, lon, row.lat, row.lon), 1) for row in near}
         placed = heapq.nsmallest(limit, near, key=lambda row: (km[row.id], row.name, row.id))
     unplaced: list[Row[Any]] = []
     if len(placed) < limit:
         # Without a place for the request, every volunteer is listed by name; with one, those without a place.
         unplaced = list(
-            db.session.execute(
+            read(
                 select(*_CANDIDATE_COLUMNS)
                 .where(available if lat is None or lon is None else available & ~_HAS_PLACE)
                 .order_by(Volunteer.name, Volunteer.id)
