@@ -14,6 +14,7 @@ Like the page cache, this holds rendered HTML in the worker's memory only, evict
 from __future__ import annotations
 
 import os
+import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
@@ -176,6 +177,32 @@ def fixed_url(endpoint: str, **values: Any) -> str:
     return url
 
 
+# A value that stands for itself in any URL path, unquoted; the marks the URL is built with, one for each kind of
+# value (a number's converter takes only numbers: the largest id PostgreSQL's integer holds).
+_PLAIN = re.compile(r"[A-Za-z0-9_-]+")
+_MARKS: dict[type, str | int] = {str: "PATHFORVALUEMARK", int: 2147483647}
+_PATTERNS: dict[tuple[str, str, str, type], tuple[str, str]] = {}
+
+
+def path_for(endpoint: str, name: str, value: str | int) -> str:
+    """`url_for(endpoint, name=value)` for a link repeated on every row of a page (a reference in each form's
+    action): the URL is built once per process with a mark in place of the value, which each row puts in. A value
+    that is not plain letters, digits, "-" or "_" (none of ours, but a path must never be wrong) goes through
+    `url_for`. Twenty `url_for` calls were a twentieth of the Nearby page's Python, profiled."""
+    kind = type(value)
+    text = str(value)
+    if kind not in _MARKS or not _PLAIN.fullmatch(text):
+        values: dict[str, Any] = {name: value}
+        return url_for(endpoint, **values)
+    key = (request.script_root, endpoint, name, kind)
+    pattern = _PATTERNS.get(key)
+    if pattern is None:
+        mark: dict[str, Any] = {name: _MARKS[kind]}
+        before, _, after = url_for(endpoint, **mark).partition(str(_MARKS[kind]))
+        pattern = _PATTERNS[key] = (before, after)
+    return pattern[0] + text + pattern[1]
+
+
 def frame(name: str) -> Markup:
     """A part of every page's frame (the header's menu and phase banner, the footer), each way it can look rendered
     once per process: it depends only on who is signed in (their role, whether they trace contacts), the page's
@@ -218,6 +245,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.filters["long_date"] = times.long_date
     app.jinja_env.globals["fixed_url"] = fixed_url
+    app.jinja_env.globals["path_for"] = path_for
     app.jinja_env.globals["frame"] = frame
     # In place of Flask-WTF's generate_csrf (see csrf_token), which it sets as a global and a context processor: a
     # processor registered after its own wins.

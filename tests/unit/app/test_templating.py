@@ -128,3 +128,26 @@ def test_our_status_tag_is_memoised_and_renders_exactly_what_its_macro_renders()
     for _ in range(2):  # the second time from the cache
         assert cached.get_template("page").render(statuses=statuses) == expected
     assert {key for _, key in cached.component_cache._items} >= set(statuses)  # type: ignore[attr-defined]
+
+
+def test_path_for_is_url_for_for_every_value_and_wherever_the_app_is_mounted() -> None:
+    from flask import url_for
+
+    from can_crm.templating import path_for
+    from can_crm.web import DatabaseId, Text
+
+    app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseId
+    app.url_map.converters["default"] = app.url_map.converters["string"] = Text
+    app.add_url_rule("/requests/<reference>/claim", "claim", lambda reference: "")
+    app.add_url_rule("/requests/<reference>", "show", lambda reference: "")
+    app.add_url_rule("/rounds/<int:round_id>/accept", "accept", lambda round_id: "")
+    odd = ["CAN-AB12-CD34", "x_y", "with space", "a/b", "ü", "%41", "?q=1", "#top"]
+    for root in ("", "/can", "/council/can", ""):
+        with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+            for value in odd:
+                for endpoint in ("claim", "show"):
+                    assert path_for(endpoint, "reference", value) == url_for(endpoint, reference=value), value
+            for number in (1, 42, 2147483647):
+                assert path_for("accept", "round_id", number) == url_for("accept", round_id=number)
+            assert path_for("claim", "reference", "CAN-1").startswith(f"{root}/requests/CAN-1/claim")
