@@ -178,9 +178,9 @@ def fixed_url(endpoint: str, **values: Any) -> str:
 
 
 # A value that stands for itself in any URL path, unquoted; the marks the URL is built with, one for each kind of
-# value (a number's converter takes only numbers: the largest id PostgreSQL's integer holds).
+# value (a number's converter takes only numbers: the largest id a DatabaseId takes).
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+")
-_MARKS: dict[type, str | int] = {str: "PATHFORVALUEMARK", int: 2147483647}
+_MARKS: dict[type, str | int] = {str: "PATHFORVALUEMARK", int: 999_999_999}
 _PATTERNS: dict[tuple[str, str, str, type], tuple[str, str]] = {}
 
 

@@ -123,3 +123,18 @@ def test_twenty_volunteers_claiming_one_request_at_once_give_exactly_one_owner(
         )
     )
     assert accepted == 1
+
+
+def test_a_volunteer_with_a_place_but_no_map_cell_sees_nothing_nearby_and_no_error(
+    db: Any, make_volunteer: Any
+) -> None:
+    from can_crm import unit_of_work
+    from can_crm.services.volunteers import nearby
+
+    volunteer = make_volunteer()
+    volunteer.h3_map = None  # a place from before cells were kept
+    unit_of_work.commit()
+    nearby.set_open_types(["shopping"], None)
+    assert volunteer.lat is not None
+    assert nearby.search_cells(volunteer) == []
+    assert nearby.list_nearby(volunteer) == []

@@ -171,7 +171,7 @@ def _count_statement(query: Select[tuple[HelpRequest]]) -> Select[tuple[int]]:
 
 
 def _count(query: Select[tuple[HelpRequest]], values: Mapping[str, Any]) -> int:
-    return db.session.scalar(_count_statement(query), values) or 0
+    return read(_count_statement(query), values).scalar() or 0
 
 
 def queue(user: User, filters: QueueFilters, page: int = 1, per_page: int = 50) -> Page[HelpRequest]:

@@ -68,9 +68,7 @@ def set_open_types(types: object, coordinator_id: int | None) -> list[str]:
 
 def search_cells(volunteer: Volunteer) -> list[str]:
     """The H3 map cells within the volunteer's travel distance of home (a hexagonal disk; a little generous)."""
-    if volunteer.h3_map is None:
-        return []
-    return list(_disk(volunteer.h3_map, _rings(volunteer)))
+    return list(_disk(volunteer.h3_map, _rings(volunteer))) if volunteer.h3_map else []
 
 
 def _rings(volunteer: Volunteer) -> int:
@@ -85,8 +83,9 @@ def _disk(cell: str, k: int) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _disk_value(cell: str, k: int, postgresql: bool) -> str | list[str]:
-    return one_of_value(_disk(cell, k), postgresql)
+def _disk_value(cell: str | None, k: int, postgresql: bool) -> str | list[str]:
+    """The disk as Nearby's `cells` parameter (`one_of_value`); no cells for a volunteer without one."""
+    return one_of_value(_disk(cell, k) if cell else (), postgresql)
 
 
 @functools.cache
@@ -124,7 +123,7 @@ def _statement(postgresql: bool, typed: bool, limit: int) -> Select[Any]:
 
 def _parameters(volunteer: Volunteer, types: list[str] | None, postgresql: bool) -> dict[str, Any]:
     lat, lon = float(volunteer.lat or 0), float(volunteer.lon or 0)
-    cells = [] if volunteer.h3_map is None else _disk_value(volunteer.h3_map, _rings(volunteer), postgresql)
+    cells = _disk_value(volunteer.h3_map, _rings(volunteer), postgresql)
     values: dict[str, Any] = {"lat": lat, "lon": lon, "scale": parallel_scale(lat), "cells": cells}
     if types is not None:
         values["types"] = types
