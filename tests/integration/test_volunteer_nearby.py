@@ -17,11 +17,11 @@ from can_crm.services.volunteers import nearby, profiles
 from tests.integration.volunteer_helpers import COORDINATOR, volunteer_with_account
 
 
-def _pool(make_request: Any, n: int = 1, **overrides: Any) -> list[Any]:
+def _pool(make_request: Any, n: int = 1, triage: dict[str, Any] | None = None, **overrides: Any) -> list[Any]:
     made = []
     for _ in range(n):
         req = make_request(**overrides)
-        requests.triage(req, {}, COORDINATOR)
+        requests.triage(req, triage or {}, COORDINATOR)
         made.append(req)
     unit_of_work.commit()
     return made
@@ -138,3 +138,21 @@ def test_a_volunteer_with_a_place_but_no_map_cell_sees_nothing_nearby_and_no_err
     assert volunteer.lat is not None
     assert nearby.search_cells(volunteer) == []
     assert nearby.list_nearby(volunteer) == []
+
+
+def test_requests_the_volunteer_cannot_take_never_hide_one_further_away_that_they_can(
+    client: Any, db: Any, make_user: Any, make_volunteer: Any, make_request: Any, login: Any
+) -> None:
+    """Nearby reads a few more rows than it shows and drops those the volunteer may not take; when the nearest
+    are all beyond them (an enhanced DBS check, here), it reads on instead of showing too few, or nothing."""
+    user, volunteer = volunteer_with_account(make_user, make_volunteer)
+    assert volunteer.dbs_level == "basic"
+    blocked = _pool(make_request, 3, triage={"min_dbs": "enhanced"})
+    (open_to_all,) = _pool(make_request)  # the same place: read after the others (nearest first, then by id)
+    nearby.set_open_types(["shopping"], None)
+    unit_of_work.commit()
+    assert [o.reference for o in nearby.list_nearby(volunteer, limit=1)] == [open_to_all.reference]
+    assert [o.reference for o in nearby.list_nearby(volunteer)] == [open_to_all.reference]
+    login(user)
+    shown = client.get("/volunteer/nearby").get_data(as_text=True)
+    assert open_to_all.reference in shown and not any(b.reference in shown for b in blocked)

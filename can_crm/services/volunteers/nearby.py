@@ -39,6 +39,7 @@ from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import SYSTEM, Actor
 from can_crm.services.volunteers import workload
 from can_crm.services.volunteers.offers import OFFER_COLUMNS, OfferView, view
+from can_crm.services.volunteers.profiles import distance_km
 from can_crm.services.volunteers.vetting import effective_dbs_level
 from can_crm.unit_of_work import atomic
 
@@ -147,23 +148,41 @@ def _eligible(skills: set[str], row: Row[Any] | HelpRequest, today_dbs: str) -> 
 
 
 def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
+    """The nearest `limit` pool requests this volunteer may take, nearest first.
+
+    Whether they may take one (skills, DBS level) is checked here, on the nearest rows, a quarter more than are
+    shown (most requests need no skill or check); where too few of those pass, more are read (four times as many
+    each time) until `limit` pass or the pool within the volunteer's reach runs out, so a volunteer is never shown
+    less than there is near them."""
     today = times.today()
     if not volunteer.is_available(today) or volunteer.lat is None:
         return []
     dbs = effective_dbs_level(volunteer, today)
-    postgresql = on_postgresql()
-    rows = read(_statement(postgresql, False, limit * 2), _parameters(volunteer, None, postgresql)).all()
     skills = _skills(volunteer)
-    out: list[OfferView] = []
-    for row in rows:
-        if not _eligible(skills, row, dbs):
-            continue
-        offer = view(volunteer, row, row.postcode, row.lat, row.lon)
-        if offer.distance_km is None or offer.distance_km <= volunteer.max_km:
-            out.append(offer)
-            if len(out) == limit:  # nearest first: the rest would not be shown
-                break
-    return out
+    postgresql = on_postgresql()
+    parameters = _parameters(volunteer, None, postgresql)
+    wanted = limit + limit // 4
+    while True:
+        rows = read(_statement(postgresql, False, wanted), parameters).all()
+        out: list[OfferView] = []
+        for row in rows:
+            if not _eligible(skills, row, dbs):
+                continue
+            offer = view(volunteer, row, row.postcode, row.lat, row.lon)
+            if offer.distance_km is None or offer.distance_km <= volunteer.max_km:
+                out.append(offer)
+                if len(out) == limit:  # nearest first: the rest would not be shown
+                    return out
+        if len(rows) < wanted or _beyond(volunteer, rows[-1]):  # every pool request in reach was read
+            return out
+        wanted *= 4
+
+
+def _beyond(volunteer: Volunteer, row: Row[Any]) -> bool:
+    """The row is further than the volunteer travels (and so is every row after it, read nearest first)."""
+    if row.lat is None or row.lon is None or volunteer.lat is None or volunteer.lon is None:
+        return False
+    return distance_km(volunteer.lat, volunteer.lon, row.lat, row.lon) > volunteer.max_km
 
 
 class Taken(Conflict):
