@@ -131,7 +131,7 @@ def make_bench_volunteer(env: dict[str, str]) -> dict[str, Any]:
                     .group_by(HelpRequest.status)
                 ).all()
             )
-            query = nearby.nearby_query(volunteer, list(SELF_SERVICE), nearby.LIMIT * 2)
+            query = nearby.nearby_query(volunteer, list(SELF_SERVICE), nearby.first_read())
             sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
             plan = db.session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars().all()
             pool = db.session.scalar(

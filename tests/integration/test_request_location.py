@@ -151,7 +151,7 @@ def test_nearby_reaches_the_pool_by_cell_through_the_index(db: Any, make_volunte
     nearby.set_open_types(["shopping"], None)
     unit_of_work.commit()
     for types in (["shopping"], None):  # the benchmark's form, and the page's (types read in the statement)
-        query = nearby.nearby_query(volunteer, types, nearby.LIMIT * 2)
+        query = nearby.nearby_query(volunteer, types, nearby.first_read())
         sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
         plan = db.session.execute(text("EXPLAIN (FORMAT JSON) " + sql)).scalar()[0]["Plan"]
         scans = [node for node in plan_nodes(plan) if node.get("Relation Name") == "requests" or "Index Name" in node]
@@ -164,7 +164,7 @@ def test_nearby_reaches_the_pool_by_cell_through_the_index(db: Any, make_volunte
         conn.execute(text("VACUUM ANALYZE requests"))
     for types in (["shopping"], None):
         sql = str(
-            nearby.nearby_query(volunteer, types, nearby.LIMIT * 2).compile(
+            nearby.nearby_query(volunteer, types, nearby.first_read()).compile(
                 db.engine, compile_kwargs={"literal_binds": True}
             )
         )
