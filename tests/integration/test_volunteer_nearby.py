@@ -153,6 +153,7 @@ def test_requests_the_volunteer_cannot_take_never_hide_one_further_away_that_the
     unit_of_work.commit()
     assert [o.reference for o in nearby.list_nearby(volunteer, limit=1)] == [open_to_all.reference]
     assert [o.reference for o in nearby.list_nearby(volunteer)] == [open_to_all.reference]
+    assert nearby.list_nearby(volunteer, limit=0) == []
     login(user)
     shown = client.get("/volunteer/nearby").get_data(as_text=True)
     assert open_to_all.reference in shown and not any(b.reference in shown for b in blocked)

@@ -38,8 +38,7 @@ from can_crm.services.common.sql import (
 from can_crm.services.requests import lifecycle
 from can_crm.services.requests.events import SYSTEM, Actor
 from can_crm.services.volunteers import workload
-from can_crm.services.volunteers.offers import OFFER_COLUMNS, OfferView, view
-from can_crm.services.volunteers.profiles import distance_km
+from can_crm.services.volunteers.offers import OFFER_COLUMNS, OfferView, distance_from, view
 from can_crm.services.volunteers.vetting import effective_dbs_level
 from can_crm.unit_of_work import atomic
 
@@ -160,7 +159,7 @@ def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
     each time) until `limit` pass or the pool within the volunteer's reach runs out, so a volunteer is never shown
     less than there is near them."""
     today = times.today()
-    if not volunteer.is_available(today) or volunteer.lat is None:
+    if limit < 1 or not volunteer.is_available(today) or volunteer.lat is None:
         return []
     dbs = effective_dbs_level(volunteer, today)
     skills = _skills(volunteer)
@@ -184,10 +183,9 @@ def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
 
 
 def _beyond(volunteer: Volunteer, row: Row[Any]) -> bool:
-    """The row is further than the volunteer travels (and so is every row after it, read nearest first)."""
-    if row.lat is None or row.lon is None or volunteer.lat is None or volunteer.lon is None:
-        return False
-    return distance_km(volunteer.lat, volunteer.lon, row.lat, row.lon) > volunteer.max_km
+    """The row is further than the volunteer travels, as the list measures it (and so is every row after it)."""
+    km = distance_from(volunteer, row.lat, row.lon)
+    return km is not None and km > volunteer.max_km
 
 
 class Taken(Conflict):

@@ -81,7 +81,8 @@ class TextChannel:
 CHANNELS: tuple[OfferChannel, ...] = (TextChannel(),)
 
 
-def _distance(volunteer: Volunteer, lat: float | None, lon: float | None) -> float | None:
+def distance_from(volunteer: Volunteer, lat: float | None, lon: float | None) -> float | None:
+    """How far a place is from the volunteer's home, in km to one decimal as shown; None where either is unknown."""
     if volunteer.lat is None or volunteer.lon is None or lat is None or lon is None:
         return None
     return round(distance_km(volunteer.lat, volunteer.lon, lat, lon), 1)
@@ -112,7 +113,7 @@ def view(
         due_by=request.due_by,
         sla_due_at=request.sla_due_at,
         district=postcode_district(postcode),
-        distance_km=_distance(volunteer, lat, lon),
+        distance_km=distance_from(volunteer, lat, lon),
         required_skills=tuple(request.required_skills or ()),
     )
 
