@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import matching.rounds as rounds_module
 from matching.cli import main
 from matching.distances import RoutingServer, StraightLine
-from matching.rounds import best_swap, plan_rounds
+from matching.rounds import _groups, _polish, best_swap, plan_rounds
 from matching.rounds_baseline import nearest_neighbour
 from matching.rounds_bench import rounds_instance
 from matching.rounds_model import RoundsInstance, RoundsInstanceError, Stop, Vehicle, parse_rounds, simulate
@@ -162,6 +164,50 @@ def test_a_generated_day_by_sectors_keeps_every_rule_and_serves_as_many_as_the_b
     base_served = sum(len(plan) for plan in base)
     # Never fewer stops than the baseline (the planner keeps the better of the two plans).
     assert sum(len(r.stops) for r in res.routes) >= base_served
+
+
+def plan_km(inst: RoundsInstance, km: Any, plans: list[list[int]]) -> float:
+    visits = [simulate(inst, km, inst.vehicles[k], plan) for k, plan in enumerate(plans) if plan]
+    assert all(v.feasible for v in visits)
+    return sum(v.km for v in visits)
+
+
+@pytest.mark.parametrize(("seed", "workers"), [(0, 1), (1, 1), (2, 2)])
+def test_polish_drives_fewer_km_serving_the_same_stops_within_every_rule(
+    seed: int, workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Groups of 2 rounds, so the 10 rounds of a small day make 5 groups.
+    monkeypatch.setattr(rounds_module, "POLISH_ROUNDS", 2)
+    inst = rounds_instance(120, 10, seed)
+    km = StraightLine(inst.road_factor).matrix_km(inst.points())
+    start = nearest_neighbour(inst, km)
+    before = plan_km(inst, km, start)
+    with rounds_module._processes(workers) as pool:
+        after = _polish(inst, km, [list(p) for p in start], time.perf_counter() + 3.0, workers, pool)
+    assert sorted(i for p in after for i in p) == sorted(i for p in start for i in p)
+    # Each group's rounds are replaced only by shorter ones that keep every rule; from the baseline some are.
+    assert plan_km(inst, km, after) < before
+
+
+def test_polish_leaves_a_plan_of_too_few_rounds_for_two_groups_alone() -> None:
+    inst = rounds_instance(40, 4, 0)
+    km = StraightLine(inst.road_factor).matrix_km(inst.points())
+    start = nearest_neighbour(inst, km)
+    assert _groups(inst, start, 0) == []
+    assert _polish(inst, km, [list(p) for p in start], time.perf_counter() + 1.0) == start
+
+
+def test_groups_cover_every_round_once_and_move_their_seams_each_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rounds_module, "POLISH_ROUNDS", 4)
+    inst = rounds_instance(120, 10, 0)
+    km = StraightLine(inst.road_factor).matrix_km(inst.points())
+    plans = nearest_neighbour(inst, km)
+    used = sorted(k for k, p in enumerate(plans) if p)
+    first, second = _groups(inst, plans, 0), _groups(inst, plans, 1)
+    for groups in (first, second):
+        assert sorted(k for g in groups for k in g) == used
+        assert all(len(g) >= 2 for g in groups)
+    assert first != second
 
 
 def test_baseline_obeys_the_same_rules() -> None:
