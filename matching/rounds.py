@@ -56,8 +56,9 @@ the wall-clock limit):
   16.0-16.2 / 13.1-13.6 % (9.6-9.8 s); 60 s: 17.9-18.1 / 18.8-19.4 / 15.8-17.3 % (59.8 s), every
   stop served; 200 stops / 20 vehicles (no sectors, unchanged), seeds 0/2: 23.3 / 29.1 % (10 s),
   24.0 / 32.3 % (60 s). Tried: a quarter or 70 % of the budget on the sectors, groups of 5,
-  7 or 8 rounds, 0 or 4 spare cars, 0.3 s a group: none better on all three seeds. With one worker (sectors in turn, the app's default)
-  10 s was about even: seed 0 13.2 % (13.7 % before), seed 2 13.2 % (13.0 %).
+  7 or 8 rounds, 0 or 4 spare cars, 0.3 s a group: none better on all three seeds. With one
+  worker (sectors in turn, the app's default), 10 s was about even: seed 0 13.2 % (13.7 %
+  before), seed 2 13.2 % (13.0 %).
 """
 
 from __future__ import annotations
