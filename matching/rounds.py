@@ -180,9 +180,7 @@ def _by_sectors(
     k = max(1, min(n // sector_stops, len(inst.vehicles)))
     workers = max(1, min(workers, k))
     k = max(workers, k - k % workers)
-    lat0, lon0 = inst.hub
-    scale = math.cos(math.radians(lat0))
-    angle = np.array([math.atan2(s.lat - lat0, (s.lon - lon0) * scale) for s in inst.stops], dtype=np.float64)
+    angle = np.array([_direction(inst, s.lat, s.lon) for s in inst.stops], dtype=np.float64)
     parcels = np.array([s.parcels for s in inst.stops], dtype=np.float64)
     order = np.argsort(angle, kind="stable")
     # Start the cut at the widest angular gap so no cluster is split across the +-pi seam.
@@ -191,31 +189,45 @@ def _by_sectors(
     cum = np.cumsum(parcels[order])
     sectors = [part.tolist() for part in np.split(order, np.searchsorted(cum, cum[-1] * np.arange(1, k) / k))]
     cars = _share_cars(inst, sectors)
-    work = []
-    for sec, vs in zip(sectors, cars, strict=True):
-        if not sec or not vs:
-            continue
-        sub = RoundsInstance(
-            inst.hub,
-            tuple(inst.stops[i] for i in sec),
-            tuple(inst.vehicles[i] for i in vs),
-            inst.speed_kmh,
-            inst.road_factor,
-        )
-        nodes = np.r_[0, np.array(sec) + 1]
-        work.append((sec, vs, sub, km[np.ix_(nodes, nodes)]))
+    work = [(sec, vs, *_sub_instance(inst, km, sec, vs)) for sec, vs in zip(sectors, cars, strict=True) if sec and vs]
     plans: list[list[int]] = [[] for _ in inst.vehicles]
     if pool is not None and len(work) > 1:
-        found_all = _in_processes(pool, work, time_limit_s - (time.perf_counter() - t0), workers)
+        # The same time for each sector, ``workers`` at a time, less the processes' start-up.
+        waves = -(-len(work) // workers)
+        each = max(0.2, (time_limit_s - (time.perf_counter() - t0) - PROCESS_START_S) / waves)
+        found_all = _searched(pool, [(sub, sub_km, each, "SAVINGS", None) for _, _, sub, sub_km in work])
     else:
         found_all = []
         for j, (_, _, sub, sub_km) in enumerate(work):
             left = max(0.2, (time_limit_s - (time.perf_counter() - t0)) / (len(work) - j))
             found_all.append(_search(sub, sub_km, left, first="SAVINGS"))
     for (sec, vs, _, _), found in zip(work, found_all, strict=True):
-        for x, plan in enumerate(found):
-            plans[vs[x]] = [sec[i] for i in plan]
+        _put_back(plans, vs, sec, found)
     return plans
+
+
+def _direction(inst: RoundsInstance, lat: float, lon: float) -> float:
+    """Direction of a place from the hub, in radians (a degree east weighed by the cosine of the hub's latitude)."""
+    lat0, lon0 = inst.hub
+    return math.atan2(lat - lat0, (lon - lon0) * math.cos(math.radians(lat0)))
+
+
+def _sub_instance(
+    inst: RoundsInstance, km: FloatArray, stops: list[int], cars: list[int]
+) -> tuple[RoundsInstance, FloatArray]:
+    """These stops and cars as an instance of their own (stop ``j`` of it is ``stops[j]``), with their km."""
+    sub = RoundsInstance(
+        inst.hub, tuple(inst.stops[i] for i in stops), tuple(inst.vehicles[k] for k in cars),
+        inst.speed_kmh, inst.road_factor,
+    )  # fmt: skip
+    nodes = np.r_[0, np.array(stops, dtype=np.int64) + 1]
+    return sub, km[np.ix_(nodes, nodes)]
+
+
+def _put_back(plans: list[list[int]], cars: list[int], stops: list[int], found: list[list[int]]) -> None:
+    """A sub-instance's rounds (of its stop numbers) as the whole plan's rounds for those cars."""
+    for x, plan in enumerate(found):
+        plans[cars[x]] = [stops[i] for i in plan]
 
 
 # A new process imports numpy and OR-Tools before it searches: kept out of each sector's share of the time.
@@ -234,16 +246,15 @@ def _processes(workers: int) -> Iterator[Executor | None]:
         yield pool
 
 
-def _in_processes(
-    pool: Executor,
-    work: list[tuple[list[int], list[int], RoundsInstance, FloatArray]],
-    time_limit_s: float,
-    workers: int,
-) -> list[list[list[int]]]:
-    """Each sector's search, ``workers`` at a time in the pool's processes; the same time for each."""
-    waves = -(-len(work) // workers)
-    each = max(0.2, (time_limit_s - PROCESS_START_S) / waves)
-    futures = [pool.submit(_search, sub, sub_km, each, "SAVINGS") for _, _, sub, sub_km in work]
+# The arguments of one :func:`_search`: instance, km, seconds, first-solution strategy, start (or None).
+SearchCall = tuple[RoundsInstance, FloatArray, float, str, list[list[int]] | None]
+
+
+def _searched(pool: Executor | None, calls: list[SearchCall]) -> list[list[list[int]]]:
+    """Each call's :func:`_search`: in the pool's processes when there is one and more than one call, else here."""
+    if pool is None or len(calls) < 2:
+        return [_search(*call) for call in calls]
+    futures = [pool.submit(_search, *call) for call in calls]
     return [f.result() for f in futures]
 
 
@@ -276,23 +287,17 @@ def _polish(
                 break
             spare = [k for k, plan in enumerate(plans) if not plan]
             spare = spare[sweep % len(spare) :] + spare[: sweep % len(spare)] if spare else []
-            wave = []
-            for j, cars in enumerate(groups[start : start + workers]):
-                extra = spare[j * POLISH_SPARE_CARS : (j + 1) * POLISH_SPARE_CARS]
-                wave.append(_group_work(inst, km, plans, [*cars, *extra]))
+            wave = [
+                _group_work(inst, km, plans, [*cars, *spare[j * POLISH_SPARE_CARS : (j + 1) * POLISH_SPARE_CARS]])
+                for j, cars in enumerate(groups[start : start + workers])
+            ]
             each = min(group_s, left)
-            if pool is not None and len(wave) > 1:
-                futures = [
-                    pool.submit(_search, sub, sub_km, each, "PATH_CHEAPEST_ARC", seed) for _, sub, sub_km, seed in wave
-                ]
-                found_all = [f.result() for f in futures]
-            else:
-                found_all = [_search(sub, sub_km, each, "PATH_CHEAPEST_ARC", seed) for _, sub, sub_km, seed in wave]
-            for (cars, sub, sub_km, seed), found in zip(wave, found_all, strict=True):
+            found_all = _searched(
+                pool, [(sub, sub_km, each, "PATH_CHEAPEST_ARC", seed) for *_, sub, sub_km, seed in wave]
+            )
+            for (cars, stops, sub, sub_km, seed), found in zip(wave, found_all, strict=True):
                 if _shorter(sub, sub_km, seed, found):
-                    stops = [i for k in cars for i in plans[k]]
-                    for x, k in enumerate(cars):
-                        plans[k] = [stops[j] for j in found[x]]
+                    _put_back(plans, cars, stops, found)
         sweep += 1
     return plans
 
@@ -303,13 +308,11 @@ def _groups(inst: RoundsInstance, plans: list[list[int]], sweep: int) -> list[li
     used = [k for k, plan in enumerate(plans) if plan]
     if len(used) < 2 * POLISH_ROUNDS:
         return []
-    lat0, lon0 = inst.hub
-    scale = math.cos(math.radians(lat0))
 
     def direction(k: int) -> float:
         lat = sum(inst.stops[i].lat for i in plans[k]) / len(plans[k])
         lon = sum(inst.stops[i].lon for i in plans[k]) / len(plans[k])
-        return math.atan2(lat - lat0, (lon - lon0) * scale)
+        return _direction(inst, lat, lon)
 
     order = sorted(used, key=direction)
     shift = (sweep * (POLISH_ROUNDS // 2)) % len(order)
@@ -322,16 +325,12 @@ def _groups(inst: RoundsInstance, plans: list[list[int]], sweep: int) -> list[li
 
 def _group_work(
     inst: RoundsInstance, km: FloatArray, plans: list[list[int]], cars: list[int]
-) -> tuple[list[int], RoundsInstance, FloatArray, list[list[int]]]:
-    """A group as an instance of its own: its cars, their stops, and their rounds as the search's start."""
+) -> tuple[list[int], list[int], RoundsInstance, FloatArray, list[list[int]]]:
+    """A group as an instance of its own: its cars, their stops, the instance and its km, and the cars' rounds
+    (in the instance's stop numbers) as the search's start."""
     stops = [i for k in cars for i in plans[k]]
-    sub = RoundsInstance(
-        inst.hub, tuple(inst.stops[i] for i in stops), tuple(inst.vehicles[k] for k in cars),
-        inst.speed_kmh, inst.road_factor,
-    )  # fmt: skip
-    nodes = np.r_[0, np.array(stops, dtype=np.int64) + 1]
     at = {i: j for j, i in enumerate(stops)}
-    return cars, sub, km[np.ix_(nodes, nodes)], [[at[i] for i in plans[k]] for k in cars]
+    return cars, stops, *_sub_instance(inst, km, stops, cars), [[at[i] for i in plans[k]] for k in cars]
 
 
 def _shorter(sub: RoundsInstance, km: FloatArray, before: list[list[int]], after: list[list[int]]) -> bool:
