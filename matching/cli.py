@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -18,12 +19,14 @@ EXIT_BAD_INPUT = 2
 
 def _positive(text: str) -> float:
     x = float(text)
-    if not x > 0:
+    if not (x > 0 and math.isfinite(x)):  # "inf" would search for ever (and the routing search cannot take it)
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
     return x
 
 
-WORKERS_HELP = "processes searching sectors of a large day at once (default: the machine's cores)"
+WORKERS_HELP = (
+    "processes searching a large day's sectors, then groups of its rounds, at once (default: the machine's cores)"
+)
 
 
 def _cores() -> int:

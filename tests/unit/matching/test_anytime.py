@@ -77,13 +77,17 @@ def test_cli_time_limit_prints_the_bound(tmp_path: Path, capsys: pytest.CaptureF
     assert all(doc["bound"]["served_by_urgency"][u] >= doc["served_by_urgency"][u] for u in ("1", "2", "3"))
 
 
-@pytest.mark.parametrize("bad", ["0", "-3", "soon"])
-def test_cli_refuses_a_bad_time_limit(tmp_path: Path, bad: str) -> None:
+@pytest.mark.parametrize("bad", ["0", "-3", "soon", "inf", "nan"])
+@pytest.mark.parametrize("command", ["solve", "rounds"])
+def test_cli_refuses_a_bad_time_limit(
+    tmp_path: Path, bad: str, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "i.json"
     path.write_text(json.dumps({"requests": [], "volunteers": []}))
     with pytest.raises(SystemExit) as exc:
-        main(["solve", str(path), "--time-limit", bad])
+        main([command, str(path), "--time-limit", bad])
     assert exc.value.code == 2
+    assert "--time-limit" in capsys.readouterr().err
 
 
 def test_quick_first_answer_is_feasible_and_prefers_the_urgent() -> None:
