@@ -9,7 +9,11 @@ arrangement it finds has room. Guided local search then improves the plan until 
 
 A last repair pass makes the urgency rule hold for every answer, whatever the search reached:
 an urgent stop left out is swapped in for one less urgent stop of a round whenever the round
-stays feasible (capacity, windows, shift).
+stays feasible (capacity, windows, shift). It tries only the stops whose parcels make room, and
+only the positions an O(n) check of windows and shift finds on time
+(:func:`matching.rounds_model.insertion_points`), instead of simulating every position of every
+variant of every round: on an overloaded day (500 stops, 14 cars, ``--time-limit 0.05``) the
+whole run took 8.6 s before and 1.7 s after, the same plan.
 
 Measured for issue 13 (``bench-rounds``, seed 0, both plans serve every stop, same urgency
 split; ``cpu`` is the planner's CPU, which on this shared 2-core machine is often far below
@@ -77,7 +81,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from matching.distances import DistanceProvider, StraightLine
 from matching.geometry import FloatArray
 from matching.rounds_baseline import nearest_neighbour
-from matching.rounds_model import RoundsInstance, servable_alone, simulate
+from matching.rounds_model import RoundsInstance, insertion_points, servable_alone, simulate
 
 SAVINGS_MAX_STOPS = 400
 SECTOR_STOPS = 200
@@ -487,19 +491,25 @@ def _urgency_repair(inst: RoundsInstance, km: FloatArray, plans: list[list[int]]
 def best_swap(inst: RoundsInstance, km: FloatArray, k: int, plan: list[int], i: int) -> tuple[float, list[int]] | None:
     """Cheapest feasible round from ``plan`` with stop ``i`` inserted, dropping at most one less urgent stop.
 
-    Inserting with no drop is tried too (the search may simply have missed it).
+    Inserting with no drop is tried too (the search may simply have missed it), and always preferred. Only the
+    stops whose parcels make room are tried as the one dropped, and only the positions
+    :func:`~matching.rounds_model.insertion_points` finds on time, cheapest first, until :func:`simulate` confirms one.
     """
-    u = inst.stops[i].urgency
+    s = inst.stops[i]
     veh = inst.vehicles[k]
+    room = veh.capacity - s.parcels - sum(inst.stops[j].parcels for j in plan)
+    outs: list[int | None] = [None] if room >= 0 else []
+    outs += [j for j, o in enumerate(plan) if inst.stops[o].urgency < s.urgency and room + inst.stops[o].parcels >= 0]
     best: tuple[float, list[int]] | None = None
-    outs: list[int | None] = [None, *(j for j in range(len(plan)) if inst.stops[plan[j]].urgency < u)]
     for out in outs:
         base = plan if out is None else plan[:out] + plan[out + 1 :]
-        for pos in range(len(base) + 1):
+        for _, pos in insertion_points(inst, km, veh, base, i):
             cand = base[:pos] + [i] + base[pos:]
             visit = simulate(inst, km, veh, cand)
-            if visit.feasible and (best is None or visit.km < best[0]):
-                best = (visit.km, cand)
+            if visit.feasible:
+                if best is None or visit.km < best[0]:
+                    best = (visit.km, cand)
+                break
         if best is not None and out is None:
             return best  # room without dropping anyone: always preferred
     return best

@@ -86,6 +86,58 @@ def simulate(inst: RoundsInstance, km: FloatArray, vehicle: Vehicle, stops: list
     return Visit(tuple(arrivals), t, dist, bool(ok))
 
 
+#: Slack, in minutes, of :func:`insertion_points`' screening: it drops only positions that miss a rule by more than
+#: this, so rounding can never hide a feasible one; :func:`simulate` still decides.
+SCREEN_SLACK_MIN = 1e-6
+
+
+def insertion_points(
+    inst: RoundsInstance, km: FloatArray, vehicle: Vehicle, stops: list[int], i: int
+) -> list[tuple[float, int]]:
+    """Where stop ``i`` could go into the round ``stops``: ``(km added, position)``, fewest km first.
+
+    Time windows and the shift only (the caller checks parcels): in O(len(stops)), from the time each stop is
+    left driving forward and the latest start each stop allows driving back from the shift's end, instead of
+    one :func:`simulate` per position. Positions within ``SCREEN_SLACK_MIN`` of a rule are kept.
+    """
+    speed = inst.speed_kmh / 60.0
+    s_i = inst.stops[i]
+    n = len(stops)
+    nodes = [0, *(j + 1 for j in stops), 0]  # hub, the stops, hub
+    # Forward: when each position's predecessor is left, and whether every stop before it keeps its window.
+    leave = [vehicle.shift[0]] * (n + 1)
+    on_time = [True] * (n + 1)
+    t = vehicle.shift[0]
+    for p, j in enumerate(stops):
+        s = inst.stops[j]
+        t = max(t + float(km[nodes[p], j + 1]) / speed, s.window[0])
+        on_time[p + 1] = on_time[p] and t <= s.window[1] + SCREEN_SLACK_MIN
+        t += s.service_min
+        leave[p + 1] = t
+    # Backward: the latest start at each position's successor (the hub's is the shift's end); -inf if none works.
+    latest = [vehicle.shift[1]] * (n + 1)
+    z = vehicle.shift[1]
+    for p in range(n - 1, -1, -1):
+        s = inst.stops[stops[p]]
+        z = min(s.window[1], z - s.service_min - float(km[nodes[p + 1], nodes[p + 2]]) / speed)
+        if z < s.window[0] - SCREEN_SLACK_MIN:
+            z = -math.inf
+        latest[p] = z
+    out = []
+    node = i + 1
+    for p in range(n + 1):
+        if not on_time[p]:
+            break
+        before, after = nodes[p], nodes[p + 1]
+        start = max(leave[p] + float(km[before, node]) / speed, s_i.window[0])
+        if start > s_i.window[1] + SCREEN_SLACK_MIN:
+            continue  # (a routing server's distances need not obey the triangle inequality: no early stop)
+        if start + s_i.service_min + float(km[node, after]) / speed <= latest[p] + SCREEN_SLACK_MIN:
+            out.append((float(km[before, node] + km[node, after] - km[before, after]), p))
+    out.sort()
+    return out
+
+
 def servable_alone(inst: RoundsInstance, km: FloatArray) -> list[str | None]:
     """Per stop, None if some vehicle could serve it on a round of its own, else the reason it cannot."""
     out: list[str | None] = []

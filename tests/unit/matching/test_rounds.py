@@ -94,6 +94,41 @@ def test_swap_puts_an_urgent_stop_in_place_of_a_less_urgent_one() -> None:
     assert fit is not None and fit[1] == [1]
 
 
+def every_swap(inst: RoundsInstance, km: Any, k: int, plan: list[int], i: int) -> tuple[float, list[int]] | None:
+    """`best_swap` by brute force: every stop one less urgent given up (or none) and every position, each simulated."""
+    veh, u = inst.vehicles[k], inst.stops[i].urgency
+    best: tuple[float, list[int]] | None = None
+    for out in [None, *(j for j, o in enumerate(plan) if inst.stops[o].urgency < u)]:
+        base = plan if out is None else plan[:out] + plan[out + 1 :]
+        for pos in range(len(base) + 1):
+            visit = simulate(inst, km, veh, base[:pos] + [i] + base[pos:])
+            if visit.feasible and (best is None or visit.km < best[0]):
+                best = (visit.km, base[:pos] + [i] + base[pos:])
+        if best is not None and out is None:
+            return best
+    return best
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_best_swap_finds_what_trying_every_position_finds(data: st.DataObject) -> None:
+    inst = data.draw(small_rounds())
+    if not inst.stops:
+        return
+    km = StraightLine(inst.road_factor).matrix_km(inst.points())
+    i = data.draw(st.integers(0, len(inst.stops) - 1))
+    others = [j for j in range(len(inst.stops)) if j != i]
+    # Any order of any stops, feasible or not: the screening must never hide a position simulate accepts.
+    plan = data.draw(st.permutations(others).map(lambda p: p[: data.draw(st.integers(0, len(p)))]))
+    k = data.draw(st.integers(0, len(inst.vehicles) - 1))
+    fast, slow = best_swap(inst, km, k, list(plan), i), every_swap(inst, km, k, list(plan), i)
+    assert (fast is None) == (slow is None)
+    if fast is not None and slow is not None:
+        assert fast[0] == pytest.approx(slow[0], abs=1e-9)
+        assert simulate(inst, km, inst.vehicles[k], fast[1]).feasible and i in fast[1]
+        assert len(set(plan) - set(fast[1])) <= (1 if len(fast[1]) == len(plan) else 0)
+
+
 @st.composite
 def small_rounds(draw: st.DrawFn) -> RoundsInstance:
     n = draw(st.integers(0, 9))
