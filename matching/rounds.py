@@ -131,6 +131,8 @@ def plan_rounds(
     answer is the better of the search's and the nearest-neighbour plan, by urgent stops served
     first, then km, so it is never worse than the baseline.
     """
+    if sector_stops is not None and sector_stops < 1:
+        raise ValueError(f"sector_stops must be at least 1, not {sector_stops}")
     t0 = time.perf_counter()
     km = (provider or StraightLine(inst.road_factor)).matrix_km(inst.points())
     nn = _urgency_repair(inst, km, nearest_neighbour(inst, km))

@@ -245,6 +245,12 @@ def test_groups_cover_every_round_once_and_move_their_seams_each_sweep(monkeypat
     assert first != second
 
 
+def test_sectors_of_no_stops_are_refused() -> None:
+    inst = rounds_instance(10, 2, seed=0)
+    with pytest.raises(ValueError, match="sector_stops must be at least 1, not 0"):
+        plan_rounds(inst, 0.2, sector_stops=0)
+
+
 def test_baseline_obeys_the_same_rules() -> None:
     inst = rounds_instance(60, 6, 3)
     km = StraightLine(inst.road_factor).matrix_km(inst.points())
