@@ -505,7 +505,7 @@ def best_swap(inst: RoundsInstance, km: FloatArray, k: int, plan: list[int], i: 
     best: tuple[float, list[int]] | None = None
     for out in outs:
         base = plan if out is None else plan[:out] + plan[out + 1 :]
-        for _, pos in insertion_points(inst, km, veh, base, i):
+        for pos in insertion_points(inst, km, veh, base, i):
             cand = base[:pos] + [i] + base[pos:]
             visit = simulate(inst, km, veh, cand)
             if visit.feasible:

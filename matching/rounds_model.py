@@ -91,29 +91,25 @@ def simulate(inst: RoundsInstance, km: FloatArray, vehicle: Vehicle, stops: list
 SCREEN_SLACK_MIN = 1e-6
 
 
-def insertion_points(
-    inst: RoundsInstance, km: FloatArray, vehicle: Vehicle, stops: list[int], i: int
-) -> list[tuple[float, int]]:
-    """Where stop ``i`` could go into the round ``stops``: ``(km added, position)``, fewest km first.
+def insertion_points(inst: RoundsInstance, km: FloatArray, vehicle: Vehicle, stops: list[int], i: int) -> list[int]:
+    """Where stop ``i`` could go into the round ``stops``: its positions, fewest km added first.
 
-    Time windows and the shift only (the caller checks parcels): in O(len(stops)), from the time each stop is
-    left driving forward and the latest start each stop allows driving back from the shift's end, instead of
-    one :func:`simulate` per position. Positions within ``SCREEN_SLACK_MIN`` of a rule are kept.
+    Time windows and the shift only (the caller checks parcels): in O(len(stops)), from when :func:`simulate`
+    leaves each stop and the latest start each stop allows driving back from the shift's end, instead of one
+    :func:`simulate` per position. Positions within ``SCREEN_SLACK_MIN`` of a rule are kept.
     """
     speed = inst.speed_kmh / 60.0
     s_i = inst.stops[i]
     n = len(stops)
     nodes = [0, *(j + 1 for j in stops), 0]  # hub, the stops, hub
-    # Forward: when each position's predecessor is left, and whether every stop before it keeps its window.
-    leave = [vehicle.shift[0]] * (n + 1)
-    on_time = [True] * (n + 1)
-    t = vehicle.shift[0]
-    for p, j in enumerate(stops):
+    # Forward: when each position's predecessor is left; the positions after a late stop are all late.
+    leave = [vehicle.shift[0]]
+    on_time = n + 1  # positions 0 .. on_time - 1
+    for p, (t, j) in enumerate(zip(simulate(inst, km, vehicle, stops).arrivals, stops, strict=True)):
         s = inst.stops[j]
-        t = max(t + float(km[nodes[p], j + 1]) / speed, s.window[0])
-        on_time[p + 1] = on_time[p] and t <= s.window[1] + SCREEN_SLACK_MIN
-        t += s.service_min
-        leave[p + 1] = t
+        leave.append(t + s.service_min)
+        if on_time > n and t > s.window[1] + SCREEN_SLACK_MIN:
+            on_time = p + 1
     # Backward: the latest start at each position's successor (the hub's is the shift's end); -inf if none works.
     latest = [vehicle.shift[1]] * (n + 1)
     z = vehicle.shift[1]
@@ -123,19 +119,18 @@ def insertion_points(
         if z < s.window[0] - SCREEN_SLACK_MIN:
             z = -math.inf
         latest[p] = z
-    out = []
+    found = []
     node = i + 1
-    for p in range(n + 1):
-        if not on_time[p]:
-            break
+    for p in range(on_time):
         before, after = nodes[p], nodes[p + 1]
         start = max(leave[p] + float(km[before, node]) / speed, s_i.window[0])
+        # No early stop once one position starts too late: a routing server's distances need not obey the
+        # triangle inequality, so a later position may still start in time.
         if start > s_i.window[1] + SCREEN_SLACK_MIN:
-            continue  # (a routing server's distances need not obey the triangle inequality: no early stop)
+            continue
         if start + s_i.service_min + float(km[node, after]) / speed <= latest[p] + SCREEN_SLACK_MIN:
-            out.append((float(km[before, node] + km[node, after] - km[before, after]), p))
-    out.sort()
-    return out
+            found.append((float(km[before, node] + km[node, after] - km[before, after]), p))
+    return [p for _, p in sorted(found)]
 
 
 def servable_alone(inst: RoundsInstance, km: FloatArray) -> list[str | None]:
