@@ -146,7 +146,6 @@ def make_bench_volunteer(env: dict[str, str]) -> dict[str, Any]:
                 "counts": counts,
                 "plan": plan,
                 "pool": pool,
-                "cells": len(nearby.search_cells(volunteer)),
             }
     finally:
         os.environ.clear()
@@ -187,10 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         bw.seed(database_url, index, args.requests, rng)
         add_cells_and_volunteers(database_url, index, args.volunteers, rng)
         found = make_bench_volunteer(env)
-        bw.log(
-            f"volunteer #{found['volunteer_id']}: {found['counts']}; self-service pool {found['pool']} requests; "
-            f"nearby searches {found['cells']} H3 cells"
-        )
+        bw.log(f"volunteer #{found['volunteer_id']}: {found['counts']}; self-service pool {found['pool']} requests")
         app_server = bw.start_gunicorn("app", "wsgi:app", env, args, workdir, "/healthz")
         ceiling = bw.start_gunicorn("ceiling", "bench_web:make_ceiling_app()", env, args, workdir, "/rows")
         run.servers += [app_server, ceiling]

@@ -86,8 +86,9 @@ class HelpRequest(db.Model):  # type: ignore[name-defined]
             postgresql_where=text(_BUSY_SQL),
             sqlite_where=text(_BUSY_SQL),
         ),
-        # Nearby reaches the pool by the volunteer's H3 cells: an index range per cell (migration 0014), which
-        # carries what choosing the nearest needs, so PostgreSQL reads no table row for it (migration 0020).
+        # Nearby on SQLite reaches the pool by the volunteer's H3 cells: an index range per cell (migration 0014).
+        # PostgreSQL walks ix_requests_pool_place instead (migration 0023: a GiST expression index, not declared
+        # here, like ix_volunteers_place).
         Index(
             "ix_requests_pool_cell",
             "h3_map",
@@ -103,7 +104,7 @@ class HelpRequest(db.Model):  # type: ignore[name-defined]
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="RESTRICT"))
     type: Mapped[str] = mapped_column(String(20), info={"personal": False})
     # A copy of the resident's location (residents.h3_map, lat, lon, each declared alike), so Nearby finds the
-    # pool by cell through ix_requests_pool_cell and orders it by distance without reading every resident.
+    # nearest of the pool (by place, or by cell on SQLite) without reading every resident.
     # Written only by services/residents/request_location.follow (migration 0014).
     h3_map: Mapped[str | None] = mapped_column(String(16), info={"personal": False})
     lat: Mapped[float | None] = mapped_column(info={"personal": True})

@@ -1,11 +1,10 @@
-"""Each request carries a copy of its resident's location (requests.h3_map, lat, lon) for Nearby's cell index: the
-copy follows the resident wherever the location is written, and on PostgreSQL the Nearby query reaches the pool
-by cell through ix_requests_pool_cell, not by reading the whole pool."""
+"""Each request carries a copy of its resident's location (requests.h3_map, lat, lon) for Nearby: the copy follows
+the resident wherever the location is written, and on PostgreSQL the Nearby query walks the pool nearest first
+through ix_requests_pool_place, not by reading the whole pool (SQLite reaches it by cell)."""
 
 from __future__ import annotations
 
 import json
-import math
 import random
 from datetime import timedelta
 from pathlib import Path
@@ -144,7 +143,7 @@ def _seed_pool(db: Any, volunteer: Any, near: int, far: int, other: int) -> None
     db.session.execute(text("ANALYZE residents"))
 
 
-def test_nearby_reaches_the_pool_by_cell_through_the_index(db: Any, make_volunteer: Any) -> None:
+def test_nearby_walks_the_pool_nearest_first_through_the_place_index(db: Any, make_volunteer: Any) -> None:
     volunteer = make_volunteer()
     unit_of_work.commit()
     _seed_pool(db, volunteer, near=30, far=1500, other=30000)
@@ -156,7 +155,7 @@ def test_nearby_reaches_the_pool_by_cell_through_the_index(db: Any, make_volunte
         plan = db.session.execute(text("EXPLAIN (FORMAT JSON) " + sql)).scalar()[0]["Plan"]
         scans = [node for node in plan_nodes(plan) if node.get("Relation Name") == "requests" or "Index Name" in node]
         used = {node.get("Index Name") for node in scans}
-        assert "ix_requests_pool_cell" in used, json.dumps(plan, indent=1)[:4000]
+        assert "ix_requests_pool_place" in used, json.dumps(plan, indent=1)[:4000]
         assert "ix_requests_unassigned_pool" not in used
         assert not [n for n in scans if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "requests"]
     # Once vacuumed (autovacuum's work), the candidates come from the index alone: it carries id, lat and lon.
@@ -169,11 +168,12 @@ def test_nearby_reaches_the_pool_by_cell_through_the_index(db: Any, make_volunte
             )
         )
         plan = db.session.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)).scalar()[0]["Plan"]
-        pool = [n for n in plan_nodes(plan) if n.get("Index Name") == "ix_requests_pool_cell"]
+        pool = [n for n in plan_nodes(plan) if n.get("Index Name") == "ix_requests_pool_place"]
         assert [n["Node Type"] for n in pool] == ["Index Only Scan"], json.dumps(plan, indent=1)[:4000]
         assert pool[0]["Heap Fetches"] == 0
+        # Nearest first, and the walk stops after the rows asked for: it does not read the pool.
+        assert pool[0]["Actual Rows"] <= nearby.first_read(), json.dumps(plan, indent=1)[:4000]
     found = db.session.execute(nearby.nearby_query(volunteer, ["shopping"], nearby.LIMIT * 2)).all()
     assert len(found) == 30 and all(row.lat is not None for row in found)
-    scale = math.cos(math.radians(volunteer.lat))
-    distances = [(lat - volunteer.lat) ** 2 + ((lon - volunteer.lon) * scale) ** 2 for *_, lat, lon in found]
+    distances = [nearby.place_distance(volunteer, lat, lon) for *_, lat, lon in found]
     assert distances == sorted(distances)

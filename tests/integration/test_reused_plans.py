@@ -43,7 +43,7 @@ def test_the_volunteer_pages_statements_keep_their_partial_indexes_in_a_reused_p
         generic, custom = made["generic"]["Total Cost"], made["custom"]["Total Cost"]
         assert generic <= custom * 1.1 + 1, json.dumps(made, indent=1)[:6000]
     plan = plans(db, *sent_statement(db, lambda: nearby.list_nearby(volunteer), "SELECT requests.reference"))["generic"]
-    assert "ix_requests_pool_cell" in indexes(plan), json.dumps(plan, indent=1)[:4000]
+    assert "ix_requests_pool_place" in indexes(plan), json.dumps(plan, indent=1)[:4000]
 
     statement, _ = sent_statement(db, lambda: tasks.list_tasks(volunteer), "SELECT requests.reference")
     assert "IN ('accepted', 'in_progress')" in statement and "'delivered'" in statement

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 
@@ -157,3 +158,25 @@ def test_requests_the_volunteer_cannot_take_never_hide_one_further_away_that_the
     login(user)
     shown = client.get("/volunteer/nearby").get_data(as_text=True)
     assert open_to_all.reference in shown and not any(b.reference in shown for b in blocked)
+
+
+def test_nearby_lists_in_order_of_distance_on_the_ground_where_the_index_weighs_east_otherwise(
+    db: Any, make_volunteer: Any, make_request: Any
+) -> None:
+    """The place index weighs a degree east as 0.6 of a degree north (the cosine of Great Britain's middle). In the
+    north of Scotland a degree east is shorter, so the index walks to a request 2.1 km due north before one 2.0 km
+    due east. Nearby still lists the nearer first, even when it reads a single row at first, and misses neither."""
+    volunteer = make_volunteer()
+    volunteer.lat, volunteer.lon, volunteer.max_km = 57.5, -4.2, 5.0
+    east, north = _pool(make_request, 2)
+    east.lat, east.lon = 57.5, -4.2 + 2.0 / (111.32 * math.cos(math.radians(57.5)))
+    north.lat, north.lon = 57.5 + 2.1 / 111.2, -4.2
+    nearby.set_open_types(["shopping"], None)
+    unit_of_work.commit()
+    assert nearby.place_distance(volunteer, north.lat, north.lon) < nearby.place_distance(volunteer, east.lat, east.lon)
+    assert nearby.first_read(1) == 1
+    assert [(o.reference, o.distance_km) for o in nearby.list_nearby(volunteer, limit=1)] == [(east.reference, 2.0)]
+    assert [o.reference for o in nearby.list_nearby(volunteer)] == [east.reference, north.reference]
+    volunteer.max_km = 2.05  # within reach as the list shows distances (to 0.1 km): the one due east only
+    unit_of_work.commit()
+    assert [o.reference for o in nearby.list_nearby(volunteer)] == [east.reference]
