@@ -104,28 +104,26 @@ def _statement(postgresql: bool, typed: bool, limit: int) -> Select[Any]:
     H3 cells. Only those are joined to their residents (for the postcode). Without `types`, the types open for
     self-service are read in the same statement (one round trip)."""
     distance: ColumnElement[Any]
-    area: list[ColumnElement[bool]]
+    area: ColumnElement[bool]
     if postgresql:
         place = func.point(HelpRequest.lon * literal_column(repr(PLACE_SCALE)), HelpRequest.lat)
         distance = place.op("<->", return_type=Float)(func.point(_number("x"), _number("y")))
         box = func.box(func.point(_number("x0"), _number("y0")), func.point(_number("x1"), _number("y1")))
-        area = [
-            HelpRequest.lat.is_not(None),
-            HelpRequest.lon.is_not(None),
-            place.op("<@", is_comparison=True)(box),
-        ]
+        area = place.op("<@", is_comparison=True)(box)
     else:
         distance = flat_distance(
             HelpRequest.lat, HelpRequest.lon, _number("y"), _number("lon"), literal_column(repr(PLACE_SCALE))
         )
-        area = [one_of_parameter(HelpRequest.h3_map, "cells", postgresql)]
+        area = one_of_parameter(HelpRequest.h3_map, "cells", postgresql)
     nearest = (
         select(HelpRequest.id, distance.label("distance"))
         .where(
             HelpRequest.status == fixed(Status.TRIAGED.value),
             HelpRequest.volunteer_id.is_(None),
+            HelpRequest.lat.is_not(None),
+            HelpRequest.lon.is_not(None),
             HelpRequest.type.in_(bindparam("types", expanding=True) if typed else select(SelfServiceType.type)),
-            *area,
+            area,
         )
         .order_by(distance)
         .limit(limit)
