@@ -180,3 +180,29 @@ def test_nearby_lists_in_order_of_distance_on_the_ground_where_the_index_weighs_
     volunteer.max_km = 2.05  # within reach as the list shows distances (to 0.1 km): the one due east only
     unit_of_work.commit()
     assert [o.reference for o in nearby.list_nearby(volunteer)] == [east.reference]
+
+
+def test_nearby_at_the_edges_of_reach_far_north_and_at_the_shortest_and_longest_reach(
+    db: Any, make_volunteer: Any, make_request: Any
+) -> None:
+    """In Shetland, where a degree east is shortest, with the longest reach a volunteer may set (100 km): the
+    requests 98.5 km north and about 99 km east are both found (the box around the reach is wide enough there), in
+    order of distance on the ground, and one 101 km north is not; with the shortest reach (0.1 km), only the one
+    at the door."""
+    volunteer = make_volunteer()
+    volunteer.lat, volunteer.lon, volunteer.max_km = 60.2, -1.2, 100.0
+    door, north, east, beyond = _pool(make_request, 4)
+    door.lat, door.lon = 60.2 + 0.05 / 111.2, -1.2
+    north.lat, north.lon = 60.2 + 98.5 / 111.2, -1.2
+    east.lat, east.lon = 60.2, -1.2 + 99.0 / (111.32 * math.cos(math.radians(60.2)))
+    beyond.lat, beyond.lon = 60.2 + 101.0 / 111.2, -1.2
+    nearby.set_open_types(["shopping"], None)
+    unit_of_work.commit()
+    shown = nearby.list_nearby(volunteer)
+    assert [o.reference for o in shown] == [door.reference, north.reference, east.reference]
+    assert [o.distance_km for o in shown] == sorted(o.distance_km for o in shown if o.distance_km is not None)
+    assert all(o.distance_km is not None and o.distance_km <= 100 for o in shown)
+    assert [o.reference for o in nearby.list_nearby(volunteer, limit=1)] == [door.reference]
+    volunteer.max_km = 0.1
+    unit_of_work.commit()
+    assert [o.reference for o in nearby.list_nearby(volunteer)] == [door.reference]

@@ -146,8 +146,9 @@ def _parameters(volunteer: Volunteer, types: list[str] | None, postgresql: bool)
     values: dict[str, Any] = {"y": lat}
     if postgresql:
         # A box holding every place within the volunteer's reach, in the index's units (with 1% to spare).
-        north = volunteer.max_km / KM_PER_DEGREE * 1.01
-        east = north * PLACE_SCALE / max(math.cos(math.radians(min(89.0, abs(lat) + north))), 1e-3)
+        north, cosine = _reach(volunteer)
+        north *= 1.01
+        east = north * PLACE_SCALE / cosine
         x = lon * PLACE_SCALE
         values.update(x=x, x0=x - east, x1=x + east, y0=lat - north, y1=lat + north)
     else:
@@ -155,6 +156,13 @@ def _parameters(volunteer: Volunteer, types: list[str] | None, postgresql: bool)
     if types is not None:
         values["types"] = types
     return values
+
+
+def _reach(volunteer: Volunteer) -> tuple[float, float]:
+    """The degrees of latitude the volunteer's reach spans, at most, and the cosine of its most poleward latitude
+    (where a degree east is shortest)."""
+    north = volunteer.max_km / KM_PER_DEGREE
+    return north, math.cos(math.radians(min(89.0, abs(float(volunteer.lat or 0)) + north)))
 
 
 def place_distance(volunteer: Volunteer, lat: float, lon: float) -> float:
@@ -168,8 +176,7 @@ def _closest_unread_km(volunteer: Volunteer, last: Row[Any]) -> float:
     """How near any request the statement did not return can be, when its last row was `last`: no nearer by the
     statement's order, so at least this many km on the ground (a degree east is worth more than PLACE_SCALE of a
     degree north south of about 53 degrees, less north of it: the reach's most northerly latitude counts)."""
-    lat = abs(float(volunteer.lat or 0)) + volunteer.max_km / KM_PER_DEGREE
-    east = min(1.0, math.cos(math.radians(min(89.0, lat))) / PLACE_SCALE)
+    east = min(1.0, _reach(volunteer)[1] / PLACE_SCALE)
     return place_distance(volunteer, last.lat, last.lon) * KM_PER_DEGREE * east * 0.999
 
 
@@ -222,15 +229,14 @@ def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
         for km, _, row in ranked:
             if round(km, 1) > volunteer.max_km:  # further than they travel, as the list shows it: so is the rest
                 return out
-            if km >= sure:  # a request not read yet may be nearer
+            if km >= sure:  # a request not read yet may be nearer (never when every one was read)
                 break
             if _eligible(skills, row, dbs):
                 out.append(view(volunteer, row, row.postcode, row.lat, row.lon))
                 if len(out) == limit:
                     return out
-        else:
-            if every:
-                return out
+        if every:
+            return out
         wanted *= 4
 
 
