@@ -232,7 +232,7 @@ def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
             if km >= sure:  # a request not read yet may be nearer (never when every one was read)
                 break
             if _eligible(skills, row, dbs):
-                out.append(view(volunteer, row, row.postcode, row.lat, row.lon))
+                out.append(view(row, row.postcode, round(km, 1)))
                 if len(out) == limit:
                     return out
         if every:

@@ -101,10 +101,9 @@ OFFER_COLUMNS = (
 )
 
 
-def view(
-    volunteer: Volunteer, request: HelpRequest | Row[Any], postcode: str, lat: float | None, lon: float | None
-) -> OfferView:
-    """The offer of a request (or of a row of OFFER_COLUMNS), its resident's postcode and where it is."""
+def view(request: HelpRequest | Row[Any], postcode: str, km: float | None) -> OfferView:
+    """The offer of a request (or of a row of OFFER_COLUMNS), its resident's postcode and how far it is from the
+    volunteer (`distance_from`)."""
     return OfferView(
         reference=request.reference,
         type=request.type,
@@ -113,7 +112,7 @@ def view(
         due_by=request.due_by,
         sla_due_at=request.sla_due_at,
         district=postcode_district(postcode),
-        distance_km=distance_from(volunteer, lat, lon),
+        distance_km=km,
         required_skills=tuple(request.required_skills or ()),
     )
 
@@ -133,7 +132,7 @@ def _offers_statement() -> Select[Any]:
 def list_offers(volunteer: Volunteer) -> list[OfferView]:
     """Requests offered to this volunteer (matched with them), most urgent and soonest due first."""
     rows = read(_offers_statement(), {"volunteer_id": volunteer.id}).all()
-    return [view(volunteer, row, row.postcode, row.lat, row.lon) for row in rows]
+    return [view(row, row.postcode, distance_from(volunteer, row.lat, row.lon)) for row in rows]
 
 
 def _offered(volunteer: Volunteer, reference: str) -> HelpRequest:
@@ -180,6 +179,6 @@ def announce(volunteer: Volunteer, request: HelpRequest, key: str) -> None:
     postcode, lat, lon = db.session.execute(
         select(Resident.postcode, Resident.lat, Resident.lon).where(Resident.id == request.resident_id)
     ).one()
-    offer = view(volunteer, request, postcode, lat, lon)
+    offer = view(request, postcode, distance_from(volunteer, lat, lon))
     for channel in serving:
         channel.send(volunteer, request, offer, key)
