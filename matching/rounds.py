@@ -63,6 +63,13 @@ the wall-clock limit):
   7 or 8 rounds, 0 or 4 spare cars, 0.3 s a group: none better on all three seeds. With one
   worker (sectors in turn, the app's default), 10 s was about even: seed 0 13.2 % (13.7 %
   before), seed 2 13.2 % (13.0 %); 60 s: seed 0 15.5 %, seed 2 14.8 % (14.3-14.6 % before).
+* Time given back to the search (kept): the baseline, worked out first inside the limit, took 1.5-1.6 s at 1,000
+  stops and now 0.1 s (:mod:`matching.rounds_baseline`), and the processes now start while it is worked out and
+  the sectors wait for them, instead of a guessed 1.5 s start-up taken from their time. 10 s, seeds 2 / 0:
+  12.7 / 13.4 % before, 12.8 / 13.2 % after (seed 1 13.6 %) on a day when this machine ran slower than above:
+  no gain to show, because the sectors converge early (seed 2: 883.8 km after 5 s of sectors, 883.4 km after
+  9.7 s). Sectors of 125 or 160 stops instead of 200, seeds 0-3 at 10 s: 12.5-15.1 % and 11.6-16.2 % against
+  12.8-14.3 %, no better on average and noisier. Not kept.
 """
 
 from __future__ import annotations
@@ -70,7 +77,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -134,25 +141,28 @@ def plan_rounds(
     if sector_stops is not None and sector_stops < 1:
         raise ValueError(f"sector_stops must be at least 1, not {sector_stops}")
     t0 = time.perf_counter()
-    km = (provider or StraightLine(inst.road_factor)).matrix_km(inst.points())
-    nn = _urgency_repair(inst, km, nearest_neighbour(inst, km))
-    left = max(0.5, time_limit_s - (time.perf_counter() - t0))
     n = len(inst.stops)
     per_sector = sector_stops if sector_stops is not None else (SECTOR_STOPS if n > SAVINGS_MAX_STOPS else None)
-    if per_sector is not None and n >= 2 * per_sector:
-        # A share of the budget on the sectors, the rest polishing neighbouring rounds together (a search of
-        # the whole plan afterwards spent 9 s of a 60 s budget just building its model at 1,000 stops, and
-        # then barely moved). Stops a sector had no room for are put in by the urgency repair first.
-        # With too few cars for two groups there is nothing to polish: the sectors have it all.
-        deadline = t0 + time_limit_s - FINISH_S
-        share = min(left * SECTOR_SHARE, SECTOR_MAX_S) if len(inst.vehicles) >= 2 * POLISH_ROUNDS else left
-        with _processes(workers) as pool:
-            found = _by_sectors(inst, km, share, per_sector, workers, pool)
+    # Stops per sector when the plan is searched by sectors, else None.
+    sized = per_sector if per_sector is not None and n >= 2 * per_sector else None
+    # The processes start (about a second each, importing OR-Tools) while this one works out the km and baseline.
+    with _processes(workers if sized is not None else 1) as pool:
+        km = (provider or StraightLine(inst.road_factor)).matrix_km(inst.points())
+        nn = _urgency_repair(inst, km, nearest_neighbour(inst, km))
+        left = max(0.5, time_limit_s - (time.perf_counter() - t0))
+        if sized is not None:
+            # A share of the budget on the sectors, the rest polishing neighbouring rounds together (a search of
+            # the whole plan afterwards spent 9 s of a 60 s budget just building its model at 1,000 stops, and
+            # then barely moved). Stops a sector had no room for are put in by the urgency repair first.
+            # With too few cars for two groups there is nothing to polish: the sectors have it all.
+            deadline = t0 + time_limit_s - FINISH_S
+            share = min(left * SECTOR_SHARE, SECTOR_MAX_S) if len(inst.vehicles) >= 2 * POLISH_ROUNDS else left
+            found = _by_sectors(inst, km, share, sized, workers, pool)
             found = _polish(inst, km, _urgency_repair(inst, km, found), deadline, workers, pool)
-    elif n <= SAVINGS_MAX_STOPS:
-        found = _search(inst, km, left, first="SAVINGS")
-    else:
-        found = _search(inst, km, left, first="PATH_CHEAPEST_ARC", seed=nn)
+        elif n <= SAVINGS_MAX_STOPS:
+            found = _search(inst, km, left, first="SAVINGS")
+        else:
+            found = _search(inst, km, left, first="PATH_CHEAPEST_ARC", seed=nn)
     found = _urgency_repair(inst, km, found)
     a, b = build_result(inst, km, found), build_result(inst, km, nn)
     return a if _rank(a) >= _rank(b) else b
@@ -164,7 +174,7 @@ def _by_sectors(
     time_limit_s: float,
     sector_stops: int,
     workers: int = 1,
-    pool: Executor | None = None,
+    pool: _Processes | None = None,
 ) -> list[list[int]]:
     """Split the stops into angular sectors around the hub, each with its share of the cars; search each.
 
@@ -182,6 +192,8 @@ def _by_sectors(
     instead of a quarter.
     """
     t0 = time.perf_counter()
+    if pool is not None:
+        pool.started()  # within the sectors' time: the caller's limit holds
     n = len(inst.stops)
     k = max(1, min(n // sector_stops, len(inst.vehicles)))
     workers = max(1, min(workers, k))
@@ -198,9 +210,9 @@ def _by_sectors(
     work = [(sec, vs, *_sub_instance(inst, km, sec, vs)) for sec, vs in zip(sectors, cars, strict=True) if sec and vs]
     plans: list[list[int]] = [[] for _ in inst.vehicles]
     if pool is not None and len(work) > 1:
-        # The same time for each sector, ``workers`` at a time, less the processes' start-up.
+        # The same time for each sector, ``workers`` at a time.
         waves = -(-len(work) // workers)
-        each = max(0.2, (time_limit_s - (time.perf_counter() - t0) - PROCESS_START_S) / waves)
+        each = max(0.2, (time_limit_s - (time.perf_counter() - t0)) / waves)
         found_all = _searched(pool, [(sub, sub_km, each, "SAVINGS", None) for _, _, sub, sub_km in work])
     else:
         found_all = []
@@ -236,19 +248,32 @@ def _put_back(plans: list[list[int]], cars: list[int], stops: list[int], found: 
         plans[cars[x]] = [stops[i] for i in plan]
 
 
-# A new process imports numpy and OR-Tools before it searches: kept out of each sector's share of the time.
-PROCESS_START_S = 1.5
+class _Processes(ProcessPoolExecutor):
+    """``workers`` fresh processes for the searches ("spawn": safe from a threaded web or job process, where forking
+    could copy a lock another thread holds), shared by the sectors and the polish. Each is started at once, and
+    imports numpy and OR-Tools (about a second) while the caller works out the km and the baseline; the first
+    search waits for them (:meth:`started`), so its time is all search."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(max_workers=workers, mp_context=get_context("spawn"))
+        # One task per process: while none is idle, each submit starts another.
+        self._starting = [self.submit(_ready) for _ in range(workers)]
+
+    def started(self) -> None:
+        wait(self._starting)
+
+
+def _ready() -> None:
+    """Nothing: run in a new process, it has imported this module (numpy, OR-Tools) on the way."""
 
 
 @contextmanager
-def _processes(workers: int) -> Iterator[Executor | None]:
-    """``workers`` fresh processes for the searches ("spawn": safe from a threaded web or job process, where
-    forking could copy a lock another thread holds), shared by the sectors and the polish; None for one worker,
-    which searches in this process."""
+def _processes(workers: int) -> Iterator[_Processes | None]:
+    """Processes for ``workers`` searches at once (:class:`_Processes`); None for one worker, which searches here."""
     if workers <= 1:
         yield None
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with _Processes(workers) as pool:
         yield pool
 
 

@@ -258,6 +258,45 @@ def test_baseline_obeys_the_same_rules() -> None:
         assert simulate(inst, km, veh, plan).feasible
 
 
+def _baseline_by_simulation(inst: RoundsInstance, km: Any) -> list[list[int]]:
+    """The baseline as its rule reads, a simulate per candidate: the nearest stop (then the lowest number) whose
+    round still obeys every rule; then first-improvement 2-opt, each reversal simulated."""
+    left = set(range(len(inst.stops)))
+    plans = []
+    for veh in inst.vehicles:
+        plan: list[int] = []
+        while True:
+            here = plan[-1] + 1 if plan else 0
+            fits = [i for i in sorted(left, key=lambda i: (km[here, i + 1], i))
+                    if simulate(inst, km, veh, [*plan, i]).feasible]  # fmt: skip
+            if not fits:
+                break
+            plan.append(fits[0])
+            left.discard(fits[0])
+        best, improved = simulate(inst, km, veh, plan).km, True
+        while improved:
+            improved = False
+            for i in range(len(plan) - 1):
+                for j in range(i + 1, len(plan)):
+                    cand = plan[:i] + plan[i : j + 1][::-1] + plan[j + 1 :]
+                    visit = simulate(inst, km, veh, cand)
+                    if visit.feasible and visit.km < best - 1e-9:
+                        plan, best, improved = cand, visit.km, True
+        plans.append(plan)
+    return plans
+
+
+@pytest.mark.parametrize(("stops", "vehicles", "seed", "one_way"), [(120, 10, 0, False), (90, 12, 5, True)])
+def test_baseline_is_the_rule_worked_out_without_a_simulation_per_candidate(
+    stops: int, vehicles: int, seed: int, one_way: bool
+) -> None:
+    inst = rounds_instance(stops, vehicles, seed)
+    km = StraightLine(inst.road_factor).matrix_km(inst.points())
+    if one_way:  # a routing server's km differ by direction: the 2-opt screen must not assume otherwise
+        km = km * np.random.default_rng(seed).uniform(1.0, 1.3, km.shape)
+    assert nearest_neighbour(inst, km) == _baseline_by_simulation(inst, km)
+
+
 def test_routing_server_provider_reads_an_osrm_table() -> None:
     asked: list[str] = []
 
