@@ -88,15 +88,8 @@ class HelpRequest(db.Model):  # type: ignore[name-defined]
         ),
         # Nearby on SQLite reaches the pool by the volunteer's H3 cells: an index range per cell (migration 0014).
         # PostgreSQL walks ix_requests_pool_place instead (migration 0023: a GiST expression index, not declared
-        # here, like ix_volunteers_place).
-        Index(
-            "ix_requests_pool_cell",
-            "h3_map",
-            "type",
-            postgresql_where=text(_POOL_SQL),
-            sqlite_where=text(_POOL_SQL),
-            postgresql_include=["lat", "lon", "id"],
-        ),
+        # here, like ix_volunteers_place), and has no cell index (migration 0024).
+        Index("ix_requests_pool_cell", "h3_map", "type", sqlite_where=text(_POOL_SQL)).ddl_if(dialect="sqlite"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

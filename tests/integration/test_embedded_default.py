@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.conftest import PASSWORD, ROOT, FreshUserClient, postcode_in, sign_in
 
@@ -139,6 +139,8 @@ def test_embedded_default_lists_nearby_by_cell_and_lets_a_volunteer_claim(
     unit_of_work.commit()
     sqlite_app.extensions["can_queue"].wait()  # the in-process jobs intake started (messages) write too
     assert made.h3_map is not None and made.h3_map in nearby.search_cells(helper)
+    # SQLite reaches the pool by cell and keeps its index for that (PostgreSQL has none: migration 0024).
+    assert db.session.scalar(text("SELECT name FROM sqlite_master WHERE name = 'ix_requests_pool_cell'"))
     assert [o.reference for o in nearby.list_nearby(helper)] == [made.reference]
     nearby.claim(helper, made.reference, Actor("volunteer", None, helper.id))
     unit_of_work.commit()
