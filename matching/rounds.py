@@ -251,8 +251,8 @@ def _put_back(plans: list[list[int]], cars: list[int], stops: list[int], found: 
 class _Processes(ProcessPoolExecutor):
     """``workers`` fresh processes for the searches ("spawn": safe from a threaded web or job process, where forking
     could copy a lock another thread holds), shared by the sectors and the polish. Each is started at once, and
-    imports numpy and OR-Tools (about a second) while the caller works out the km and the baseline; the first
-    search waits for them (:meth:`started`), so its time is all search."""
+    imports numpy and OR-Tools (about a second) while the caller works out the km and the baseline; the sectors
+    wait for what is left of that (:meth:`started`) within their own time, measured instead of guessed."""
 
     def __init__(self, workers: int) -> None:
         super().__init__(max_workers=workers, mp_context=get_context("spawn"))
