@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from matching.geometry import FloatArray
-from matching.rounds_model import RoundsInstance, Vehicle, simulate
+from matching.rounds_model import ON_TIME_SLACK_MIN, RoundsInstance, Vehicle, simulate
 
 #: 2-opt simulates a reversal only when its km from prefix sums is this close to an improvement: far above the
 #: rounding of a sum of a round's legs (~1e-13 km), so no reversal ``simulate`` would accept is skipped.
@@ -32,7 +32,7 @@ def nearest_neighbour(inst: RoundsInstance, km: FloatArray) -> list[list[int]]:
     n = len(inst.stops)
     speed = inst.speed_kmh / 60.0
     opens = np.array([s.window[0] for s in inst.stops], dtype=np.float64)
-    closes = np.array([s.window[1] for s in inst.stops], dtype=np.float64) + 1e-9
+    closes = np.array([s.window[1] for s in inst.stops], dtype=np.float64) + ON_TIME_SLACK_MIN
     service = np.array([s.service_min for s in inst.stops], dtype=np.float64)
     parcels = np.array([s.parcels for s in inst.stops], dtype=np.int64)
     back = km[1:, 0] / speed
@@ -45,7 +45,7 @@ def nearest_neighbour(inst: RoundsInstance, km: FloatArray) -> list[list[int]]:
             legs = km[here, 1:]
             start = np.maximum(t + legs / speed, opens)
             fits = left & (start <= closes) & (load + parcels <= veh.capacity)
-            fits &= start + service + back <= veh.shift[1] + 1e-9
+            fits &= start + service + back <= veh.shift[1] + ON_TIME_SLACK_MIN
             if not fits.any():
                 break
             nxt = int(np.argmin(np.where(fits, legs, np.inf)))
@@ -67,10 +67,11 @@ def two_opt(inst: RoundsInstance, km: FloatArray, veh: Vehicle, plan: list[int])
             for j in range(i + 1, len(plan)):
                 # The round with plan[i..j] reversed: the legs before i and after j, the two new legs, and the
                 # segment's legs driven backwards.
-                nodes = plan[i - 1] + 1 if i else 0, plan[j + 1] + 1 if j + 1 < len(plan) else 0
+                before = plan[i - 1] + 1 if i else 0
+                after = plan[j + 1] + 1 if j + 1 < len(plan) else 0
                 guess = (
                     fwd[i] + fwd[-1] - fwd[j + 2] + (rev[j] - rev[i])
-                    + float(km[nodes[0], plan[j] + 1]) + float(km[plan[i] + 1, nodes[1]])
+                    + float(km[before, plan[j] + 1]) + float(km[plan[i] + 1, after])
                 )  # fmt: skip
                 if guess >= best - 1e-9 + SCREEN_KM:
                     continue

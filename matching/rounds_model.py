@@ -60,6 +60,11 @@ class Visit:
     feasible: bool
 
 
+#: Minutes a stop may start after its window closes, or a round end after its shift, and still be on time: float
+#: rounding of a sum of legs, never a real lateness. The baseline's vectorised check uses the same.
+ON_TIME_SLACK_MIN = 1e-9
+
+
 def simulate(inst: RoundsInstance, km: FloatArray, vehicle: Vehicle, stops: list[int]) -> Visit:
     """Drive ``stops`` (indexes into ``inst.stops``) in order with ``vehicle``; node i+1 in ``km`` is stop i."""
     speed = inst.speed_kmh / 60.0
@@ -74,7 +79,7 @@ def simulate(inst: RoundsInstance, km: FloatArray, vehicle: Vehicle, stops: list
         leg = float(km[here, i + 1])
         dist += leg
         t = max(t + leg / speed, s.window[0])
-        ok &= t <= s.window[1] + 1e-9
+        ok &= t <= s.window[1] + ON_TIME_SLACK_MIN
         arrivals.append(t)
         t += s.service_min
         load += s.parcels
@@ -82,7 +87,7 @@ def simulate(inst: RoundsInstance, km: FloatArray, vehicle: Vehicle, stops: list
     leg = float(km[here, 0]) if stops else 0.0
     dist += leg
     t = t + leg / speed if stops else vehicle.shift[0]
-    ok &= load <= vehicle.capacity and t <= vehicle.shift[1] + 1e-9
+    ok &= load <= vehicle.capacity and t <= vehicle.shift[1] + ON_TIME_SLACK_MIN
     return Visit(tuple(arrivals), t, dist, bool(ok))
 
 

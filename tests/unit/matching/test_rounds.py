@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -286,15 +287,25 @@ def _baseline_by_simulation(inst: RoundsInstance, km: Any) -> list[list[int]]:
     return plans
 
 
-@pytest.mark.parametrize(("stops", "vehicles", "seed", "one_way"), [(120, 10, 0, False), (90, 12, 5, True)])
+@pytest.mark.parametrize(
+    ("stops", "vehicles", "seed", "one_way"),
+    [(120, 10, 0, False), (90, 12, 5, True), (0, 3, 1, False), (5, 0, 1, False), (30, 3, 2, False)],
+)
 def test_baseline_is_the_rule_worked_out_without_a_simulation_per_candidate(
     stops: int, vehicles: int, seed: int, one_way: bool
 ) -> None:
     inst = rounds_instance(stops, vehicles, seed)
+    if stops == 30:  # a stop too big for any car and one whose window opens after every shift ends
+        big = dataclasses.replace(inst.stops[0], parcels=999)
+        late = dataclasses.replace(inst.stops[1], window=(1400.0, 1410.0))
+        inst = dataclasses.replace(inst, stops=(big, late, *inst.stops[2:]))
     km = StraightLine(inst.road_factor).matrix_km(inst.points())
     if one_way:  # a routing server's km differ by direction: the 2-opt screen must not assume otherwise
         km = km * np.random.default_rng(seed).uniform(1.0, 1.3, km.shape)
-    assert nearest_neighbour(inst, km) == _baseline_by_simulation(inst, km)
+    plans = nearest_neighbour(inst, km)
+    assert plans == _baseline_by_simulation(inst, km)
+    if stops == 30:
+        assert 0 not in sum(plans, []) and 1 not in sum(plans, [])
 
 
 def test_routing_server_provider_reads_an_osrm_table() -> None:
