@@ -52,6 +52,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Before anything reads app.jinja_env (extensions add template globals), so the environment is ours.
     app.jinja_environment = templating.Environment
     extensions.db.init_app(app)
+    with app.app_context():
+        extensions.begin_on_checkout(extensions.db.engine)
     extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_ROOT / "migrations"))
     extensions.login_manager.init_app(app)
     extensions.csrf.init_app(app)

@@ -169,6 +169,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database", default="can_bench_volunteer")
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--seed", type=int, default=2020)
+    bw.add_ceiling_check(parser)
     return parser.parse_args(argv)
 
 
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         found = make_bench_volunteer(env)
         bw.log(f"volunteer #{found['volunteer_id']}: {found['counts']}; self-service pool {found['pool']} requests")
         app_server = bw.start_gunicorn("app", "wsgi:app", env, args, workdir, "/healthz")
-        ceiling = bw.start_gunicorn("ceiling", "bench_web:make_ceiling_app()", env, args, workdir, "/rows")
+        ceiling = bw.start_gunicorn("ceiling", bw.ceiling_target(args), env, args, workdir, "/rows")
         run.servers += [app_server, ceiling]
         cookie = bw.sign_in(app_server.port, EMAIL)
         targets = {"ceiling": bw.Target("ceiling", ceiling.port, "GET", "/rows")}
@@ -225,6 +226,7 @@ def report(results: dict[str, bw.Result], args: argparse.Namespace, found: dict[
         "cores": os.cpu_count(),
         "concurrency": args.concurrency,
         "workers": args.workers,
+        "ceiling_check": args.ceiling_check,
         "seeded_requests": args.requests,
         "volunteers": args.volunteers,
         "results": {},

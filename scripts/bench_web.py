@@ -428,12 +428,23 @@ def reuse(env: dict[str, str], database_url: str) -> tuple[str, dict[str, Any]]:
 # -- the ceiling: a bare Flask app reading 20 rows, served by the same gunicorn settings --------------------
 
 
-def make_ceiling_app() -> Any:
-    """`gunicorn 'bench_web:make_ceiling_app()'`: one endpoint, 20 rows, the same pooled driver as the app."""
+def make_ceiling_app(check: str = "pre_ping") -> Any:
+    """`gunicorn 'bench_web:make_ceiling_app()'`: one endpoint, 20 rows, through SQLAlchemy's pool and psycopg as
+    the app reads its own. Its pool checks each connection at checkout as SQLAlchemy documents for a bare app
+    (`pool_pre_ping`: a `SELECT 1`, then psycopg's BEGIN). The app checks with the BEGIN itself, one round trip
+    fewer (can_crm.extensions.begin_on_checkout); `check="begin"` (`--ceiling-check begin`) gives the ceiling
+    that too, to see how much of a page's ratio that round trip is."""
     from flask import Flask, jsonify
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(sqlalchemy_url(os.environ["DATABASE_URL"]), pool_pre_ping=True, pool_size=10)
+    url = sqlalchemy_url(os.environ["DATABASE_URL"])
+    if check == "begin":
+        from can_crm.extensions import begin_on_checkout
+
+        engine = create_engine(url, pool_size=10)
+        begin_on_checkout(engine)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10)
     app = Flask("ceiling")
     query = text("SELECT id, reference, status, type, urgency FROM requests ORDER BY id LIMIT 20")
 
@@ -443,6 +454,21 @@ def make_ceiling_app() -> Any:
             return jsonify([dict(r._mapping) for r in conn.execute(query)])
 
     return app
+
+
+def ceiling_target(args: argparse.Namespace) -> str:
+    """The ceiling's gunicorn target for `--ceiling-check`."""
+    return f"bench_web:make_ceiling_app({args.ceiling_check!r})"
+
+
+def add_ceiling_check(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ceiling-check",
+        choices=["pre_ping", "begin"],
+        default="pre_ping",
+        help="how the ceiling's pool checks a connection at checkout: SQLAlchemy's pool_pre_ping, as a bare app has"
+        " it (default), or the app's own check, its BEGIN",
+    )
 
 
 # -- gunicorn ----------------------------------------------------------------------------------------------
@@ -799,6 +825,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only", nargs="*", choices=["ceiling", "queue", "queue_uncached", "request_page", "api_create"]
     )
     parser.add_argument("--seed", type=int, default=2020)
+    add_ceiling_check(parser)
     return parser.parse_args(argv)
 
 
@@ -850,7 +877,7 @@ def main(argv: list[str] | None = None) -> int:
             seeded = seed(database_url, index, args.requests, rng)
 
         app_server = start_gunicorn("app", "wsgi:app", env, args, workdir, "/healthz")
-        ceiling_server = start_gunicorn("ceiling", "bench_web:make_ceiling_app()", env, args, workdir, "/rows")
+        ceiling_server = start_gunicorn("ceiling", ceiling_target(args), env, args, workdir, "/rows")
         run.servers += [app_server, ceiling_server]
         cookie = sign_in(app_server.port)
         reference = rng.choice(seeded["open_refs"])
@@ -964,6 +991,7 @@ def report(results: dict[str, Result], skipped: dict[str, str], args: argparse.N
         "cores": os.cpu_count(),
         "concurrency": args.concurrency,
         "workers": args.workers,
+        "ceiling_check": args.ceiling_check,
         "worker_class": args.worker_class,
         "threads": args.threads,
         "seeded_requests": args.requests,

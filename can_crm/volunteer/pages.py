@@ -126,8 +126,7 @@ def i_am_ok(reference: str) -> Any:
 def nearby_page() -> Any:
     volunteer, _ = _me()
     # At their own limit (at once, or today), nothing they could not claim is listed: the page says why instead.
-    full = nearby.why_full(volunteer)
-    rows = [] if full else nearby.list_nearby(volunteer)
+    full, rows = nearby.shown(volunteer)
     return render_template("volunteer/nearby.html", rows=rows, full=full, volunteer=volunteer, title="Nearby")
 
 

@@ -85,7 +85,7 @@ def make_instance(
             "CAN_ENV": "test",
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10},
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 10},
             "WTF_CSRF_ENABLED": False,
             "REDIS_URL": None,
             "POSTCODE_INDEX": str(postcode_index),

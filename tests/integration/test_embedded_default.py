@@ -142,8 +142,13 @@ def test_embedded_default_lists_nearby_by_cell_and_lets_a_volunteer_claim(
     # SQLite reaches the pool by cell and keeps its index for that (PostgreSQL has none: migration 0024).
     assert db.session.scalar(text("SELECT name FROM sqlite_master WHERE name = 'ix_requests_pool_cell'"))
     assert [o.reference for o in nearby.list_nearby(helper)] == [made.reference]
+    assert nearby.shown(helper) == (None, nearby.list_nearby(helper))  # the page's statement, with the load
     nearby.claim(helper, made.reference, Actor("volunteer", None, helper.id))
     unit_of_work.commit()
     claimed = db.session.get(HelpRequest, made.id)
     assert (claimed.status, claimed.volunteer_id) == ("accepted", helper.id)
-    assert nearby.list_nearby(helper) == []
+    assert nearby.list_nearby(helper) == [] and nearby.shown(helper) == (None, [])
+    helper.capacity = 1
+    unit_of_work.commit()
+    full, offers = nearby.shown(helper)
+    assert full is not None and "at once" in full and offers == []

@@ -70,7 +70,7 @@ def csrf_app(
     if request.param == "postgresql":
         extra = {
             "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "SQLALCHEMY_ENGINE_OPTIONS": {},
         }
     else:
         extra = {

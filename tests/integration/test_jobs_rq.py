@@ -101,7 +101,7 @@ def rq_app(app: Any, database_url: str, postcode_index: Path, queue_name: str, r
             "CAN_ENV": "test",
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "SQLALCHEMY_ENGINE_OPTIONS": {},
             "WTF_CSRF_ENABLED": False,
             "REDIS_URL": REDIS_URL,
             "RQ_QUEUE": queue_name,

@@ -178,5 +178,5 @@ def test_nearby_walks_the_pool_nearest_first_through_the_place_index(db: Any, ma
     # No index by cell on PostgreSQL (migration 0024): nothing reads it there, and every pool write kept it.
     indexes = set(db.session.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'requests'")))
     assert "ix_requests_pool_place" in indexes and "ix_requests_pool_cell" not in indexes
-    distances = [nearby.place_distance(volunteer, lat, lon) for *_, lat, lon in found]
+    distances = [nearby.place_distance(volunteer, row.lat, row.lon) for row in found]
     assert distances == sorted(distances)

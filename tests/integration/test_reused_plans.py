@@ -29,6 +29,8 @@ def test_the_volunteer_pages_statements_keep_their_partial_indexes_in_a_reused_p
 
     for run, starts, constant in (
         (lambda: nearby.list_nearby(volunteer), "SELECT requests.reference", "= 'triaged'"),
+        # The page's: the load beside the rows (today's acceptances too: this volunteer has a most-a-day).
+        (lambda: nearby.shown(volunteer), "SELECT load.held", "IN ('matched', 'accepted', 'in_progress')"),
         (lambda: offers.list_offers(volunteer), "SELECT requests.reference", "= 'matched'"),
         (
             lambda: workload.load_of(volunteer),
@@ -42,8 +44,11 @@ def test_the_volunteer_pages_statements_keep_their_partial_indexes_in_a_reused_p
         # The plan made once costs no more than the plan made for these values: PostgreSQL keeps it.
         generic, custom = made["generic"]["Total Cost"], made["custom"]["Total Cost"]
         assert generic <= custom * 1.1 + 1, json.dumps(made, indent=1)[:6000]
-    plan = plans(db, *sent_statement(db, lambda: nearby.list_nearby(volunteer), "SELECT requests.reference"))["generic"]
-    assert "ix_requests_pool_place" in indexes(plan), json.dumps(plan, indent=1)[:4000]
+    for run, starts in ((lambda: nearby.list_nearby(volunteer), "SELECT requests.reference"),
+                        (lambda: nearby.shown(volunteer), "SELECT load.held")):  # fmt: skip
+        plan = plans(db, *sent_statement(db, run, starts))["generic"]
+        assert "ix_requests_pool_place" in indexes(plan), json.dumps(plan, indent=1)[:4000]
+    assert "ix_requests_busy_volunteer" in indexes(plan), json.dumps(plan, indent=1)[:4000]  # the page's load
 
     statement, _ = sent_statement(db, lambda: tasks.list_tasks(volunteer), "SELECT requests.reference")
     assert "IN ('accepted', 'in_progress')" in statement and "'delivered'" in statement

@@ -17,6 +17,7 @@ from can_crm.services.common import times
 from can_crm.services.common.errors import FieldErrors
 from can_crm.services.matching import decisions
 from can_crm.services.matching import runs as matching_runs
+from can_crm.services.requests.events import Actor
 from can_crm.services.volunteers import nearby, workload
 from tests.integration.matching_helpers import proposals, run_matching, triaged, volunteer
 from tests.integration.volunteer_helpers import volunteer_with_account
@@ -198,3 +199,39 @@ def test_an_offer_by_hand_past_the_days_limit_is_refused_with_that_reason(
     operations.assign_volunteer(second, me.id, COORD, reason="Offered as a stop of a round", within_limits=False)
     unit_of_work.commit()
     assert second.status == "matched"
+
+
+def test_the_nearby_page_reads_the_load_with_its_rows_and_agrees_with_why_full_and_list_nearby(
+    db: Any, make_request: Any, make_volunteer: Any
+) -> None:
+    """Nearby's page reads the volunteer's load in the statement that reads its rows (`nearby.shown`): the same
+    answer as `why_full` and `list_nearby` apart, with room, at their limit at once, at their limit for the day, and
+    with nothing near (the statement's one row carries the load alone)."""
+    me = make_volunteer(capacity="2", max_per_day="3")
+    nearby.set_open_types(["shopping"], None)
+    unit_of_work.commit()
+
+    def agrees() -> tuple[str | None, list[str]]:
+        full, offers = nearby.shown(me)
+        assert full == nearby.why_full(me)
+        assert offers == ([] if full else nearby.list_nearby(me))
+        return full, [o.reference for o in offers]
+
+    assert agrees() == (None, [])  # nothing near: the load alone
+    pool = sorted((triaged(make_request, type="shopping") for _ in range(4)), key=lambda r: r.reference)
+    assert agrees() == (None, [r.reference for r in pool])
+    for req in pool[:2]:
+        nearby.claim(me, req.reference, Actor(role="volunteer", volunteer_id=me.id))
+        unit_of_work.commit()
+    full, shown = agrees()  # two held, two at once: full
+    assert full is not None and "at once" in full and shown == []
+    me.capacity = 5
+    unit_of_work.commit()
+    assert agrees() == (None, [r.reference for r in pool[2:]])
+    nearby.claim(me, pool[2].reference, Actor(role="volunteer", volunteer_id=me.id))
+    unit_of_work.commit()
+    full, shown = agrees()  # three accepted today, three a day: full until tomorrow
+    assert full is not None and "today" in full and shown == []
+    me.max_per_day = None  # no daily limit: the statement counts none of the day's
+    unit_of_work.commit()
+    assert agrees() == (None, [pool[3].reference])

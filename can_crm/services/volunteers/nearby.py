@@ -18,7 +18,7 @@ import math
 from typing import Any
 
 import h3
-from sqlalchemy import ColumnElement, Float, Row, Select, bindparam, delete, func, literal_column, select
+from sqlalchemy import ColumnElement, Float, Row, Select, bindparam, delete, func, literal_column, select, true
 
 from can_crm.extensions import db
 from can_crm.models.base import utcnow
@@ -130,11 +130,20 @@ def _statement(postgresql: bool, typed: bool, limit: int) -> Select[Any]:
         .subquery("nearest")
     )
     return (
-        select(*OFFER_COLUMNS, HelpRequest.lat, HelpRequest.lon)
+        select(*OFFER_COLUMNS, HelpRequest.lat, HelpRequest.lon, nearest.c.distance)
         .join(nearest, nearest.c.id == HelpRequest.id)
         .join(Resident, Resident.id == HelpRequest.resident_id)
         .order_by(nearest.c.distance, HelpRequest.reference)
     )
+
+
+@functools.cache
+def _page_statement(postgresql: bool, limit: int, daily: bool) -> Select[Any]:
+    """Nearby's page: the volunteer's load (workload.load_columns) beside `_statement`'s rows, in one statement and
+    one round trip instead of two (a row with the load alone when no request is near)."""
+    load = select(*workload.load_columns(daily)).subquery("load")
+    shown = _statement(postgresql, False, limit).order_by(None).subquery("shown")
+    return select(load, shown).select_from(load.outerjoin(shown, true())).order_by(shown.c.distance, shown.c.reference)
 
 
 def _number(name: str) -> Any:
@@ -210,16 +219,40 @@ def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
     quarter more than are shown (most requests need no skill or check); where too few of those pass, more are read
     (four times as many each time) until `limit` pass or the pool within the volunteer's reach runs out, so a
     volunteer is never shown less than there is near them."""
+    return _nearest(volunteer, limit, with_load=False)[1]
+
+
+def shown(volunteer: Volunteer, limit: int = LIMIT) -> tuple[str | None, list[OfferView]]:
+    """What the Nearby page shows: why the volunteer's own limits (at once, or today) let them take nothing more
+    now, and then no request, or else None and `list_nearby`. Their load is read in the statement that reads the
+    first rows."""
+    load, offers = _nearest(volunteer, limit, with_load=True)
+    full = _why(volunteer, load) if load is not None else None
+    return (full, []) if full else (None, offers)
+
+
+def _nearest(volunteer: Volunteer, limit: int, *, with_load: bool) -> tuple[workload.Load | None, list[OfferView]]:
+    """`list_nearby`, and the volunteer's load when `with_load` (None otherwise); no request once the load leaves
+    them no room."""
     today = times.today()
     if limit < 1 or not volunteer.is_available(today) or volunteer.lat is None or volunteer.lon is None:
-        return []
+        return (workload.load_of(volunteer) if with_load else None), []
     dbs = effective_dbs_level(volunteer, today)
     skills = _skills(volunteer)
     postgresql = on_postgresql()
     parameters = _parameters(volunteer, None, postgresql)
     wanted = first_read(limit)
-    while True:
+    load = None
+    if with_load:
+        parameters.update(workload.load_values(volunteer))
+        rows = read(_page_statement(postgresql, wanted, volunteer.max_per_day is not None), parameters).all()
+        load = workload.load_in(rows[0])
+        if load.limit_reached(volunteer):
+            return load, []
+        rows = [row for row in rows if row.reference is not None]
+    else:
         rows = read(_statement(postgresql, False, wanted), parameters).all()
+    while True:
         every = len(rows) < wanted  # every pool request in the area searched was read
         sure = math.inf if every else _closest_unread_km(volunteer, rows[-1])
         ranked = sorted(
@@ -228,16 +261,17 @@ def list_nearby(volunteer: Volunteer, limit: int = LIMIT) -> list[OfferView]:
         out: list[OfferView] = []
         for km, _, row in ranked:
             if round(km, 1) > volunteer.max_km:  # further than they travel, as the list shows it: so is the rest
-                return out
+                return load, out
             if km >= sure:  # a request not read yet may be nearer (never when every one was read)
                 break
             if _eligible(skills, row, dbs):
                 out.append(view(row, row.postcode, round(km, 1)))
                 if len(out) == limit:
-                    return out
+                    return load, out
         if every:
-            return out
+            return load, out
         wanted *= 4
+        rows = read(_statement(postgresql, False, wanted), parameters).all()
 
 
 class Taken(Conflict):
@@ -256,7 +290,11 @@ _FULL = {
 
 def why_full(volunteer: Volunteer) -> str | None:
     """Why the volunteer's own limits let them take nothing more now, in words for them; None while they can."""
-    limit = workload.load_of(volunteer).limit_reached(volunteer)
+    return _why(volunteer, workload.load_of(volunteer))
+
+
+def _why(volunteer: Volunteer, load: workload.Load) -> str | None:
+    limit = load.limit_reached(volunteer)
     return _FULL[limit] if limit else None
 
 
