@@ -173,6 +173,9 @@ def test_delivered_while_offline_reaches_the_server_exactly_once(
     phone.evaluate("() => navigator.serviceWorker.ready")
     phone.reload()  # now controlled by the service worker, which keeps the task list
     phone.wait_for_load_state()
+    # The worker deletes the old cache in its activate step, which `ready` does not wait for: wait for it (a
+    # worker that kept it fails here after the timeout).
+    phone.wait_for_function("async () => (await caches.keys()).join() === 'can-volunteer-v2'")
     assert phone.evaluate("() => caches.keys()") == ["can-volunteer-v2"]
     # Assets are kept for offline use and fetched again behind the kept copy, so a new version of the styles
     # reaches the phone: an out-of-date copy is replaced after one more load (a cache-first worker kept it).
