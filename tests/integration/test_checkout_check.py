@@ -19,6 +19,8 @@ def _raw(conn: Any) -> psycopg.Connection[Any]:
 
 def test_a_checked_out_connection_is_already_in_its_transaction(db: Any) -> None:
     assert not db.engine.pool._pre_ping  # the BEGIN is the check
+    # No connection event: one would make SQLAlchemy dispatch events on every execution.
+    assert not db.engine._has_events
     with db.engine.connect() as conn:
         raw = _raw(conn)
         # BEGIN went at checkout: psycopg sends none of its own before the first statement.

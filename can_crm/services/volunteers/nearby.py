@@ -227,8 +227,9 @@ def shown(volunteer: Volunteer, limit: int = LIMIT) -> tuple[str | None, list[Of
     now, and then no request, or else None and `list_nearby`. Their load is read in the statement that reads the
     first rows."""
     load, offers = _nearest(volunteer, limit, with_load=True)
-    full = _why(volunteer, load) if load is not None else None
-    return (full, []) if full else (None, offers)
+    assert load is not None  # asked for
+    full = _why(volunteer, load)
+    return full, ([] if full else offers)
 
 
 def _nearest(volunteer: Volunteer, limit: int, *, with_load: bool) -> tuple[workload.Load | None, list[OfferView]]:
@@ -244,7 +245,7 @@ def _nearest(volunteer: Volunteer, limit: int, *, with_load: bool) -> tuple[work
     wanted = first_read(limit)
     load = None
     if with_load:
-        parameters.update(workload.load_values(volunteer))
+        parameters.update(workload.load_values(volunteer, today))
         rows = read(_page_statement(postgresql, wanted, volunteer.max_per_day is not None), parameters).all()
         load = workload.load_in(rows[0])
         if load.limit_reached(volunteer):

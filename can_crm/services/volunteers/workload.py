@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -106,7 +107,7 @@ def loads(volunteers: Collection[Limited] | None = None) -> dict[int, Load]:
 def _held_statement(chosen: bool) -> Select[Any]:
     """Requests each volunteer holds now, by status."""
     held = select(HelpRequest.volunteer_id, HelpRequest.status, func.count()).where(
-        HelpRequest.volunteer_id.is_not(None), fixed_in(HelpRequest.status, BUSY_STATUSES)
+        HelpRequest.volunteer_id.is_not(None), _holding()
     )
     if chosen:
         held = held.where(HelpRequest.volunteer_id.in_(bindparam("ids", expanding=True)))
@@ -117,14 +118,30 @@ def _held_statement(chosen: bool) -> Select[Any]:
 def _accepted_statement(chosen: bool) -> Select[Any]:
     """Requests each volunteer with a most-a-day accepted today (the index on (volunteer_id, created_at) serves it)."""
     daily_ids = select(Volunteer.id).where(Volunteer.max_per_day.is_not(None))
-    accepted = select(RequestEvent.volunteer_id, func.count(RequestEvent.request_id.distinct())).where(
-        RequestEvent.to_status == fixed(Status.ACCEPTED.value),
-        RequestEvent.created_at >= bindparam("since", type_=RequestEvent.created_at.type),
-        RequestEvent.volunteer_id.in_(daily_ids),
+    accepted = select(RequestEvent.volunteer_id, _accepted_count()).where(
+        *_accepted_since(), RequestEvent.volunteer_id.in_(daily_ids)
     )
     if chosen:
         accepted = accepted.where(RequestEvent.volunteer_id.in_(bindparam("ids", expanding=True)))
     return accepted.group_by(RequestEvent.volunteer_id)
+
+
+def _holding() -> ColumnElement[bool]:
+    """Requests that hold their volunteer now (matched, accepted, in progress)."""
+    return fixed_in(HelpRequest.status, BUSY_STATUSES)
+
+
+def _accepted_since() -> tuple[ColumnElement[bool], ...]:
+    """Acceptances since the council's midnight, the parameter `since`."""
+    return (
+        RequestEvent.to_status == fixed(Status.ACCEPTED.value),
+        RequestEvent.created_at >= bindparam("since", type_=RequestEvent.created_at.type),
+    )
+
+
+def _accepted_count() -> ColumnElement[int]:
+    """How many requests those acceptances took (a request accepted twice counts once)."""
+    return func.count(RequestEvent.request_id.distinct())
 
 
 @functools.cache
@@ -133,27 +150,21 @@ def load_columns(daily: bool) -> tuple[Label[Any], ...]:
     for a statement that reads it beside its own rows in one round trip (Nearby). The volunteer is the parameter
     `volunteer_id`; when `daily` (they set a most-a-day), the council's midnight is `since`, else none are counted."""
     mine = HelpRequest.volunteer_id == bindparam("volunteer_id")
-    held = select(func.count()).where(mine, fixed_in(HelpRequest.status, BUSY_STATUSES)).scalar_subquery()
+    held = select(func.count()).where(mine, _holding()).scalar_subquery()
     offered = select(func.count()).where(mine, HelpRequest.status == fixed(Status.MATCHED.value)).scalar_subquery()
     accepted: ColumnElement[Any] = literal_column("0")
     if daily:
-        accepted = (
-            select(func.count(RequestEvent.request_id.distinct()))
-            .where(
-                RequestEvent.volunteer_id == bindparam("volunteer_id"),
-                RequestEvent.to_status == fixed(Status.ACCEPTED.value),
-                RequestEvent.created_at >= bindparam("since", type_=RequestEvent.created_at.type),
-            )
-            .scalar_subquery()
-        )
+        theirs = RequestEvent.volunteer_id == bindparam("volunteer_id")
+        accepted = select(_accepted_count()).where(theirs, *_accepted_since()).scalar_subquery()
     return held.label("held"), offered.label("offered"), accepted.label("accepted_today")
 
 
-def load_values(volunteer: Limited) -> dict[str, Any]:
-    """The parameters of `load_columns(volunteer.max_per_day is not None)` for this volunteer."""
+def load_values(volunteer: Limited, today: date) -> dict[str, Any]:
+    """The parameters of `load_columns(volunteer.max_per_day is not None)` for this volunteer on the council's
+    `today`."""
     values: dict[str, Any] = {"volunteer_id": volunteer.id}
     if volunteer.max_per_day is not None:
-        values["since"] = times.day_start(times.today())
+        values["since"] = times.day_start(today)
     return values
 
 
