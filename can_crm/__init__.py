@@ -53,7 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_environment = templating.Environment
     extensions.db.init_app(app)
     with app.app_context():
-        extensions.begin_on_checkout(extensions.db.engine)
+        extensions.check_on_checkout(extensions.db.engine)
     extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_ROOT / "migrations"))
     extensions.login_manager.init_app(app)
     extensions.csrf.init_app(app)

@@ -413,6 +413,6 @@ def load_config(instance_path: Path, environment: str | None = None) -> BaseConf
     if env == "production" and cfg.NOTIFY_API_KEY and not cfg.NOTIFY_CALLBACK_TOKEN:
         raise ConfigError("NOTIFY_API_KEY is set: set NOTIFY_CALLBACK_TOKEN for Notify's callbacks")
     if cfg.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
-        # No pool_pre_ping: each connection is checked at checkout by its transaction's BEGIN (extensions).
+        # No pool_pre_ping: each connection is checked at checkout by a poll of its socket (extensions).
         cfg.SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": _env_int("DB_POOL_SIZE", 10)}
     return cfg

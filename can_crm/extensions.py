@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import functools
+import select
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, overload
 
 import psycopg
@@ -116,45 +116,28 @@ COMPRESS_SETTINGS = {
 }
 
 
-# PostgreSQL: every request checks its connection out of the pool, and a connection the server dropped meanwhile (a
-# restart, a network blip) must be found then, not by the request's first statement failing: SQLAlchemy's
-# pool_pre_ping sends `SELECT 1` for that. psycopg then sends the transaction's `BEGIN` on its own before the first
-# statement: two round trips before any work, on every request. Under load each wait for the server hands the core
-# to another worker; with the volunteer's pages at 16 connections, one round trip fewer took about 0.4 ms of the
-# app's CPU off each page (scripts/bench_volunteer.py). So the check is the BEGIN itself: sent at checkout, it proves
-# the connection alive and opens the transaction psycopg would have opened at the first statement (it sends no
-# BEGIN of its own inside one). A connection that fails it is replaced, as pool_pre_ping does (DisconnectionError:
-# the pool discards it and connects afresh). `begin_on_checkout` puts this on the app's PostgreSQL engine.
-_IDLE = pq.TransactionStatus.IDLE
-
-
-def begin_on_checkout(engine: Engine) -> None:
-    """On a PostgreSQL engine through psycopg: the liveness check at checkout is the transaction's BEGIN."""
+# PostgreSQL: every request checks its connection out of the pool, and a connection the server ended meanwhile (a
+# restart, pg_terminate_backend, an idle timeout) must be found then, not by the request's first statement failing.
+# SQLAlchemy's pool_pre_ping sends `SELECT 1` for that: a round trip on every request, before any work, and under
+# load each wait for the server hands the core to another worker (about 0.4 ms of the app's CPU a round trip on the
+# volunteer's pages at 16 connections, scripts/bench_volunteer.py). The check here costs no round trip: a server
+# that ends a connection sends its goodbye (a FATAL message) and closes the socket, while an idle connection in the
+# pool has nothing to read. So a connection with something to read at checkout is replaced, as pool_pre_ping does
+# (DisconnectionError: the pool discards it and connects afresh); one without goes straight to its first statement,
+# before which psycopg sends the transaction's BEGIN (none in a request that only reads: unit_of_work.reads_only).
+# A peer that vanished without closing (a host lost on the network) is found by neither check before TCP gives up.
+# `check_on_checkout` puts this on the app's PostgreSQL engine.
+def check_on_checkout(engine: Engine) -> None:
+    """On a PostgreSQL engine through psycopg: a connection is checked at checkout by polling its socket."""
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
-        event.listen(engine, "checkout", _begin_as_ping)
-        # Where the dialect sets a connection's isolation level, not in a connection event: any connection event
-        # makes SQLAlchemy dispatch its events on every execution (3-12 us more a bare SELECT, measured).
-        engine.dialect.set_isolation_level = functools.partial(  # type: ignore[method-assign]
-            _set_isolation_level, engine.dialect.set_isolation_level
-        )
+        event.listen(engine, "checkout", _poll_at_checkout)
 
 
-def _begin_as_ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    if dbapi_connection.autocommit or dbapi_connection.pgconn.transaction_status != _IDLE:
-        return
+def _poll_at_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    pgconn = dbapi_connection.pgconn
     try:
-        result = dbapi_connection.pgconn.exec_(b"BEGIN")
-    except psycopg.Error as exc:
+        readable, _, _ = select.select([pgconn.socket], [], [], 0)
+    except (psycopg.Error, OSError, ValueError) as exc:  # closed, or not a socket any more
         raise DisconnectionError("the connection failed its check at checkout") from exc
-    if result.status != pq.ExecStatus.COMMAND_OK:
-        raise DisconnectionError(f"the connection failed its check at checkout: {result.error_message!r}")
-
-
-def _set_isolation_level(set_level: Callable[[Any, Any], None], dbapi_connection: Any, level: Any) -> None:
-    """A connection given its own isolation level (AUTOCOMMIT, for VACUUM) is still in the BEGIN of its checkout,
-    and psycopg refuses to change the level inside a transaction: that one is ended first. SQLAlchemy sets a level
-    only outside a transaction of its own (it refuses inside one, and resets the level at checkin after its
-    rollback), so the transaction open here is that empty BEGIN."""
-    if dbapi_connection.pgconn.transaction_status != _IDLE:
-        dbapi_connection.rollback()
-    set_level(dbapi_connection, level)
+    if readable or pgconn.status != pq.ConnStatus.OK:
+        raise DisconnectionError("the server ended the connection while it was idle in the pool")

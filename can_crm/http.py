@@ -69,6 +69,23 @@ def is_csrf_exempt() -> bool:
     return bool(getattr(view, CSRF_EXEMPT_ATTR, False))
 
 
+READING_ATTR = "_can_reading"
+
+
+def reading(view: Any) -> Any:
+    """This view only reads when asked by GET or HEAD: its request runs without a transaction
+    (unit_of_work.reads_only), and a write in it is a mistake that raises."""
+    setattr(view, READING_ATTR, True)
+    return view
+
+
+def is_reading() -> bool:
+    if request.method not in ("GET", "HEAD"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, READING_ATTR, False))
+
+
 def wants_json() -> bool:
     from_blueprints: dict[str, str] = current_app.extensions.get(_JSON_KEY, {})
     if request.blueprint:

@@ -86,6 +86,12 @@ def init_app(app: Flask) -> None:
     )
 
     @app.before_request
+    def read_without_transaction() -> None:
+        # First, before anything reads the signed-in user.
+        if http.is_reading():
+            unit_of_work.reads_only()
+
+    @app.before_request
     def protect_forms() -> Response | None:
         if request.endpoint in SESSIONLESS_ENDPOINTS:
             return None

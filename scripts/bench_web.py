@@ -431,18 +431,18 @@ def reuse(env: dict[str, str], database_url: str) -> tuple[str, dict[str, Any]]:
 def make_ceiling_app(check: str = "pre_ping") -> Any:
     """`gunicorn 'bench_web:make_ceiling_app()'`: one endpoint, 20 rows, through SQLAlchemy's pool and psycopg as
     the app reads its own. Its pool checks each connection at checkout as SQLAlchemy documents for a bare app
-    (`pool_pre_ping`: a `SELECT 1`, then psycopg's BEGIN). The app checks with the BEGIN itself, one round trip
-    fewer (can_crm.extensions.begin_on_checkout); `check="begin"` (`--ceiling-check begin`) gives the ceiling
+    (`pool_pre_ping`: a `SELECT 1`, then psycopg's BEGIN). The app polls the connection's socket instead, one round
+    trip fewer (can_crm.extensions.check_on_checkout); `check="poll"` (`--ceiling-check poll`) gives the ceiling
     that too, to see how much of a page's ratio that round trip is."""
     from flask import Flask, jsonify
     from sqlalchemy import create_engine, text
 
     url = sqlalchemy_url(os.environ["DATABASE_URL"])
-    if check == "begin":
-        from can_crm.extensions import begin_on_checkout
+    if check == "poll":
+        from can_crm.extensions import check_on_checkout
 
         engine = create_engine(url, pool_size=10)
-        begin_on_checkout(engine)
+        check_on_checkout(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10)
     app = Flask("ceiling")
@@ -464,10 +464,10 @@ def ceiling_target(args: argparse.Namespace) -> str:
 def add_ceiling_check(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ceiling-check",
-        choices=["pre_ping", "begin"],
+        choices=["pre_ping", "poll"],
         default="pre_ping",
         help="how the ceiling's pool checks a connection at checkout: SQLAlchemy's pool_pre_ping, as a bare app has"
-        " it (default), or the app's own check, its BEGIN",
+        " it (default), or the app's own check, a poll of the socket",
     )
 
 

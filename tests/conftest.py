@@ -133,7 +133,7 @@ def app(database_url: str, postcode_index: Path, tmp_path_factory: pytest.TempPa
             "CAN_ENV": "test",
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
-            "SQLALCHEMY_ENGINE_OPTIONS": {},  # as in production: the BEGIN at checkout checks each connection
+            "SQLALCHEMY_ENGINE_OPTIONS": {},  # as in production: the poll at checkout checks each connection
             "WTF_CSRF_ENABLED": False,
             "REDIS_URL": None,
             "POSTCODE_INDEX": str(postcode_index),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from can_crm import http
 from can_crm.access import roles
 from can_crm.models.enums import NOT_DELIVERED_REASONS, Role
 from can_crm.models.volunteer import Volunteer
@@ -28,14 +29,24 @@ def _me() -> tuple[Volunteer, Actor]:
     return volunteer, Actor(role=VOLUNTEER.value, user_id=current_user.id, volunteer_id=volunteer.id)
 
 
+def _mine() -> Volunteer:
+    """For a page that only reads: an account with the volunteer role but no profile yet goes to the profile page,
+    which makes one for it to fill in."""
+    volunteer = profiles.for_user(current_user)
+    if volunteer is None:
+        abort(redirect(url_for("volunteer.profile")))
+    return volunteer
+
+
 def _waiting(volunteer: Volunteer) -> bool:
     return volunteer.status != "active"
 
 
 @bp.get("/")
+@http.reading
 @roles(VOLUNTEER)
 def offers_page() -> Any:
-    volunteer, _ = _me()
+    volunteer = _mine()
     rows = offers.list_offers(volunteer)
     return render_template(
         "volunteer/offers.html",
@@ -73,9 +84,10 @@ def decline(reference: str) -> Any:
 
 
 @bp.get("/tasks")
+@http.reading
 @roles(VOLUNTEER)
 def tasks_page() -> Any:
-    volunteer, _ = _me()
+    volunteer = _mine()
     rows = tasks.list_tasks(volunteer)
     # One fresh key per task per drawing of the page (the step is added to it): posting twice records one step.
     keys = {t.reference: secrets.token_urlsafe(12) for t in rows}
@@ -122,9 +134,10 @@ def i_am_ok(reference: str) -> Any:
 
 
 @bp.get("/nearby")
+@http.reading
 @roles(VOLUNTEER)
 def nearby_page() -> Any:
-    volunteer, _ = _me()
+    volunteer = _mine()
     # At their own limit (at once, or today), nothing they could not claim is listed: the page says why instead.
     full, rows = nearby.shown(volunteer)
     return render_template("volunteer/nearby.html", rows=rows, full=full, volunteer=volunteer, title="Nearby")
@@ -144,9 +157,10 @@ def claim(reference: str) -> Any:
 
 
 @bp.get("/round")
+@http.reading
 @roles(VOLUNTEER)
 def round_page() -> Any:
-    volunteer, _ = _me()
+    volunteer = _mine()
     views = mine.my_rounds(volunteer)
     # One fresh key per stop per drawing of the page, as on My tasks: posting twice records one step.
     keys = {s.reference: secrets.token_urlsafe(12) for v in views for s in v.stops}

@@ -56,7 +56,7 @@ def live_app(app: Any, database_url: str, postcode_index: Path) -> Any:
             "JOB_SWEEP_SECONDS": 0,
             "ROUNDS_TIME_LIMIT_SECONDS": 1,  # the planner searches until its limit: keep tests quick
             "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://"),
-            "SQLALCHEMY_ENGINE_OPTIONS": {},  # as in production: the BEGIN at checkout checks each connection
+            "SQLALCHEMY_ENGINE_OPTIONS": {},  # as in production: the poll at checkout checks each connection
             "WTF_CSRF_ENABLED": True,
             "REDIS_URL": None,
             "POSTCODE_INDEX": str(postcode_index),
