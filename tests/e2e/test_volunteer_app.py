@@ -202,3 +202,19 @@ def test_delivered_while_offline_reaches_the_server_exactly_once(
     assert wait_for(lambda: events_to(db, request.id, "delivered") == 1, 40)
     time.sleep(2)
     assert events_to(db, request.id, "delivered") == 1
+
+
+def test_an_account_without_a_profile_goes_from_its_pages_to_the_profile_to_fill_in(
+    open_page: Any, make_user: Any, db: Any
+) -> None:
+    from can_crm.models.volunteer import Volunteer
+
+    user = make_user("volunteer")  # the volunteer role, but no profile yet
+    page = open_page("360")
+    sign_in(page, user.email)  # to the offers page, which sends them on
+    assert page.url.endswith("/volunteer/profile"), page.url
+    check(page, "the profile page an account without a profile is sent to")
+    screenshot(page, "volunteer-without-profile")
+    assert db.session.scalar(select(func.count()).select_from(Volunteer).where(Volunteer.user_id == user.id)) == 1
+    page.goto("/volunteer/nearby")  # with the profile made, its pages show
+    assert page.url.endswith("/volunteer/nearby") and page.get_by_role("heading", name="Nearby").is_visible()
