@@ -18,7 +18,8 @@ from markupsafe import Markup
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from can_crm.extensions import db
+from can_crm.extensions import db, login_manager
+from can_crm.models.user import User
 from can_crm.services.common.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,15 @@ def _unexpected(exc: Exception) -> Any:
 
 
 def _database_unavailable(exc: OperationalError) -> Any:
-    """The database is down or restarting: nothing was saved, and the caller may simply try again."""
+    """The database is down or restarting: nothing was saved, and the caller may simply try again.
+
+    The page (its menu) and the response's headers read the signed-in user: they get the row as read before the
+    outage (a rollback would expire it, and reading it again would fail), or no one when it could not be read."""
+    user = g.get("_login_user")
+    if user is None:
+        g._login_user = login_manager.anonymous_user()
+    elif isinstance(user, User) and user in db.session:
+        db.session.expunge(user)
     db.session.rollback()
     log.warning("database unavailable on %s %s", request.method, request.url_rule)
     if wants_json():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, g, request
-from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
@@ -119,8 +118,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def commit_once(response: Response) -> Response:
-        # Read the user before the commit: afterwards its row is expired and reading it would reload it.
-        if request.endpoint not in SESSIONLESS_ENDPOINTS and current_user and current_user.is_authenticated:
+        # The user this request signed in, if any, as loaded before the view: never loaded here (with the database
+        # down that would fail and turn a 503 into a 500), and read before the commit (which expires its row).
+        user = g.get("_login_user")
+        if request.endpoint not in SESSIONLESS_ENDPOINTS and user is not None and user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
         if response.status_code < 400:
             try:

@@ -196,3 +196,54 @@ def test_a_database_outage_answers_503_with_retry_after(
     response = client.get("/api/v1/requests", headers={"Authorization": f"Bearer {plain}"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert response.get_json()["error"]["code"] == "unavailable"
+
+
+def _outage(db: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A call that finds the database gone, and from then on no connection to it can be made."""
+    from sqlalchemy.exc import OperationalError
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("connect", {}, ConnectionRefusedError("connection refused"))
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(db.engine, "raw_connection", refused)
+        refused()
+
+    return down
+
+
+@pytest.mark.parametrize("signed_in_by", ["session", "token"])
+def test_an_outage_mid_request_is_a_503_not_a_500_for_a_signed_in_user(
+    client: Any, db: Any, make_user: Any, login: Any, monkeypatch: pytest.MonkeyPatch, signed_in_by: str
+) -> None:
+    """The user was read before the outage: the error page and the response's headers must not read it again
+    (the rollback expired it, and the fault drill saw that turn a 503 into a 500)."""
+    from can_crm.services.accounts import users
+
+    user = make_user("coordinator")
+    _, plain = users.issue_token(user, "outage")
+    unit_of_work.commit()
+    headers = {"Authorization": f"Bearer {plain}"} if signed_in_by == "token" else {}
+    if signed_in_by == "session":
+        login(user)
+    monkeypatch.setattr("can_crm.services.requests.worklist.queue", _outage(db, monkeypatch))
+    monkeypatch.setattr("can_crm.services.requests.worklist.queue_rows", _outage(db, monkeypatch))
+    url = "/api/v1/requests" if signed_in_by == "token" else "/coordinator/?status=all&urgency=3"
+    response = client.get(url, headers=headers)
+    monkeypatch.undo()
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.headers["Cache-Control"] == "no-store"  # still a signed-in user's response
+    if signed_in_by == "session":
+        page = response.get_data(as_text=True)
+        assert "Sorry, the service is unavailable" in page
+        assert "Sign out" in page  # the menu of the user read before the outage
+
+
+def test_an_outage_before_the_user_could_be_read_is_a_503_not_a_500(
+    client: Any, db: Any, make_user: Any, login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    login(make_user("coordinator"))
+    monkeypatch.setattr("can_crm.services.accounts.users.load_session_user", _outage(db, monkeypatch))
+    response = client.get("/coordinator/")
+    monkeypatch.undo()
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
