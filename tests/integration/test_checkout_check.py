@@ -10,10 +10,10 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import pq
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DisconnectionError
 
-from can_crm.extensions import _poll_at_checkout
+from can_crm.extensions import _poll_at_checkout, check_on_checkout
 from tests.conftest import ADMIN_URL
 
 
@@ -23,8 +23,6 @@ def _raw(conn: Any) -> psycopg.Connection[Any]:
 
 def test_a_checked_out_connection_is_untouched_and_its_first_statement_begins_the_transaction(db: Any) -> None:
     assert not db.engine.pool._pre_ping  # the poll is the check
-    # No connection event: one would make SQLAlchemy dispatch events on every execution.
-    assert not db.engine._has_events
     with db.engine.connect() as conn:
         raw = _raw(conn)
         assert raw.pgconn.transaction_status == pq.TransactionStatus.IDLE and not raw.autocommit
@@ -38,6 +36,15 @@ def test_a_checked_out_connection_is_untouched_and_its_first_statement_begins_th
         conn.rollback()
         assert _raw(conn).pgconn.transaction_status == pq.TransactionStatus.IDLE
         assert conn.execute(text("SELECT to_regclass('pg_temp.checkout_probe')")).scalar() is None
+
+
+def test_the_check_adds_no_connection_event(database_url: str) -> None:
+    # A connection event would make SQLAlchemy dispatch events on every execution. A fresh engine: the app's is
+    # shared by the worker's tests, some of which listen to it.
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    check_on_checkout(engine)
+    assert engine.pool.dispatch.checkout and not engine._has_events
+    engine.dispose()
 
 
 def test_a_connection_the_server_ended_is_replaced_at_checkout(db: Any) -> None:
