@@ -174,8 +174,11 @@ def test_delivered_while_offline_reaches_the_server_exactly_once(
     phone.reload()  # now controlled by the service worker, which keeps the task list
     phone.wait_for_load_state()
     # The worker deletes the old cache in its activate step, which `ready` does not wait for: wait for it (a
-    # worker that kept it fails here after the timeout).
-    phone.wait_for_function("async () => (await caches.keys()).join() === 'can-volunteer-v2'")
+    # worker that kept it fails here after 10 s). Polled from here: wait_for_function takes the promise an async
+    # predicate returns as a true value at once, so it did not wait (a make test run saw the old cache still there).
+    deadline = time.monotonic() + 10
+    while phone.evaluate("() => caches.keys()") != ["can-volunteer-v2"] and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert phone.evaluate("() => caches.keys()") == ["can-volunteer-v2"]
     # Assets are kept for offline use and fetched again behind the kept copy, so a new version of the styles
     # reaches the phone: an out-of-date copy is replaced after one more load (a cache-first worker kept it).
