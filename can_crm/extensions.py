@@ -119,7 +119,7 @@ COMPRESS_SETTINGS = {
 # PostgreSQL: every request checks its connection out of the pool, and a connection the server ended meanwhile (a
 # restart, pg_terminate_backend, an idle timeout) must be found then, not by the request's first statement failing.
 # SQLAlchemy's pool_pre_ping sends `SELECT 1` for that: a round trip on every request, before any work, and under
-# load each wait for the server hands the core to another worker (about 0.4 ms of the app's CPU a round trip on the
+# load each wait for the server hands the core to another worker (0.2-0.4 ms of the app's CPU a round trip on the
 # volunteer's pages at 16 connections, scripts/bench_volunteer.py). The check here costs no round trip: a server
 # that ends a connection sends its goodbye (a FATAL message) and closes the socket, while an idle connection in the
 # pool has nothing to read. So a connection with something to read at checkout is replaced, as pool_pre_ping does
