@@ -66,8 +66,12 @@ def csrf_exempt(view: Any) -> Any:
 
 
 def is_csrf_exempt() -> bool:
-    view = current_app.view_functions.get(request.endpoint or "")
-    return bool(getattr(view, CSRF_EXEMPT_ATTR, False))
+    return _view_marked(CSRF_EXEMPT_ATTR)
+
+
+def _view_marked(attr: str) -> bool:
+    """Whether the view this request goes to carries a mark (`csrf_exempt`, `reading`)."""
+    return bool(getattr(current_app.view_functions.get(request.endpoint or ""), attr, False))
 
 
 READING_ATTR = "_can_reading"
@@ -81,10 +85,7 @@ def reading(view: Any) -> Any:
 
 
 def is_reading() -> bool:
-    if request.method not in ("GET", "HEAD"):
-        return False
-    view = current_app.view_functions.get(request.endpoint or "")
-    return bool(getattr(view, READING_ATTR, False))
+    return request.method in ("GET", "HEAD") and _view_marked(READING_ATTR)
 
 
 def wants_json() -> bool:

@@ -178,21 +178,23 @@ def test_signed_in_pages_with_personal_data_are_not_stored(
     assert "max-age" in client.get("/static/app.css").headers["Cache-Control"]
 
 
+def _refused(*args: Any, **kwargs: Any) -> Any:
+    """What a call to a database that is down raises."""
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError("connect", {}, ConnectionRefusedError("connection refused"))
+
+
 def test_a_database_outage_answers_503_with_retry_after(
     client: Any, make_user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sqlalchemy.exc import OperationalError
-
     from can_crm.services.accounts import users
 
     user = make_user("coordinator")
     _, plain = users.issue_token(user, "outage")
     unit_of_work.commit()
 
-    def down(*args: Any, **kwargs: Any) -> Any:
-        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
-
-    monkeypatch.setattr("can_crm.services.requests.worklist.queue", down)
+    monkeypatch.setattr("can_crm.services.requests.worklist.queue", _refused)
     response = client.get("/api/v1/requests", headers={"Authorization": f"Bearer {plain}"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert response.get_json()["error"]["code"] == "unavailable"
@@ -200,14 +202,10 @@ def test_a_database_outage_answers_503_with_retry_after(
 
 def _outage(db: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A call that finds the database gone, and from then on no connection to it can be made."""
-    from sqlalchemy.exc import OperationalError
-
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        raise OperationalError("connect", {}, ConnectionRefusedError("connection refused"))
 
     def down(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(db.engine, "raw_connection", refused)
-        refused()
+        monkeypatch.setattr(db.engine, "raw_connection", _refused)
+        _refused()
 
     return down
 
