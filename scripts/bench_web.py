@@ -9,6 +9,7 @@ What it does, in one run:
    interleaved rounds, each after an unmeasured warm-up (5 s before a target's first round, 1 s before the
    others: a running server's steady state, not its workers' start-up), bounded by a request count and a time
    limit, and reads from /proc the CPU the app's workers, PostgreSQL and the load generator used meanwhile;
+   a signed-in target sends the session cookie the app set last, as a browser does (`Target.keep_cookie`);
 5. prints requests/s, p50 and p95 for each target, the ratio of its throughput to the ceiling's and its CPU
    milliseconds per request in the app, PostgreSQL and the load generator (where the time goes),
    as a table and as one JSON line; then drops the database.
@@ -620,6 +621,20 @@ class Target:
     _next: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def keep_cookie(self, set_cookie: list[str]) -> None:
+        """Store the cookie a response sets in place of the one sent, as a browser does. The app moves a session's
+        idle clock at most once a minute (can_crm.auth.sessions); a client that never stored the new cookie would
+        make every later request rewrite it, a cost no browser's requests carry."""
+        sent = self.headers.get("Cookie")
+        if not sent or not set_cookie:
+            return
+        name = sent.split("=", 1)[0] + "="
+        for header in set_cookie:
+            value = header.split(";", 1)[0]
+            if value.startswith(name):
+                # A new dict, swapped in whole: the other connections read `headers` without the lock.
+                self.headers = {**self.headers, "Cookie": value}
+
     def next_path(self) -> str:
         if not self.paths:
             return self.path
@@ -705,7 +720,6 @@ def load(
     def worker() -> None:
         nonlocal errors, issued
         conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=30)
-        headers = {"User-Agent": USER_AGENT, **target.headers}
         mine: list[float] = []
         my_statuses: dict[int, int] = {}
         my_errors = 0
@@ -717,10 +731,12 @@ def load(
                     issued += 1
             begin = time.perf_counter()
             try:
+                headers = {"User-Agent": USER_AGENT, **target.headers}
                 conn.request(target.method, target.next_path(), body=target.body, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
+                target.keep_cookie(response.msg.get_all("Set-Cookie") or [])
             except (OSError, http.client.HTTPException):
                 conn.close()  # http.client reconnects on the next request
                 status = 0

@@ -1,0 +1,70 @@
+"""The benchmarks' load generator (scripts/bench_web.py) sends the cookie a browser would: the one the server set
+last. With the sign-in cookie sent for ever, every request after the app's first minute rewrote the session (its
+idle clock), a cost no browser's requests carry."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
+
+import bench_web as bw  # noqa: E402 - importable once the path is set
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    received: list[str]
+
+
+class _SetsCookieOnce(BaseHTTPRequestHandler):
+    """Sets `session=second` (and an unrelated cookie) in answer to `session=first`; otherwise sets nothing."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        cookie = self.headers.get("Cookie", "")
+        self.server.received.append(cookie)  # type: ignore[attr-defined]
+        self.send_response(200)
+        if cookie == "session=first":
+            self.send_header("Set-Cookie", "other=x; Path=/")
+            self.send_header("Set-Cookie", "session=second; HttpOnly; Path=/")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    httpd = _Server(("127.0.0.1", 0), _SetsCookieOnce)
+    httpd.received = []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_the_load_generator_sends_the_session_cookie_the_server_set_last(server: _Server) -> None:
+    target = bw.Target("page", server.server_address[1], "GET", "/", {"Cookie": "session=first"})
+    result = bw.load(target, concurrency=2, seconds=0.3, max_requests=40, warmup=0.0)
+    assert result.count > 2 and result.errors == 0
+    assert target.headers["Cookie"] == "session=second"  # not the unrelated cookie set beside it
+    # At most one request per connection went out before the new cookie came back; every later one carried it.
+    assert server.received.count("session=first") <= 2
+    assert server.received[-1] == "session=second"
+    assert set(server.received) == {"session=first", "session=second"}
+
+
+def test_a_target_without_a_cookie_takes_none(server: _Server) -> None:
+    target = bw.Target("ceiling", server.server_address[1], "GET", "/")
+    target.keep_cookie(["session=second; Path=/"])
+    assert "Cookie" not in target.headers
