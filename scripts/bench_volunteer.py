@@ -6,7 +6,7 @@ What it does:
    with a copy of its resident's location), then adds volunteers by COPY up to 20,000, all vetted, with cells;
 2. opens shopping and dog walking for self-service and signs one volunteer in, with a few offers and tasks;
 3. serves the real app under gunicorn and, with the same settings, the bare 20-row ceiling app;
-4. loads each page at 16 concurrent keep-alive connections in interleaved rounds (bench_web's load generator);
+4. loads each page at 16 concurrent connections in interleaved rounds (bench_web's load generator);
 5. prints req/s, p50, p95 and the ratio to the ceiling per page, the goal verdict (each >= 30% of the ceiling
    with p95 < 150 ms), and the EXPLAIN (ANALYZE) of the Nearby query; then drops the database.
 

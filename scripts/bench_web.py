@@ -5,7 +5,8 @@ What it does, in one run:
 2. seeds 100,000 requests with their residents, volunteers and event history by COPY (not the ORM);
 3. serves the real app under gunicorn on 127.0.0.1, and beside it, with the same gunicorn settings,
    a bare Flask app whose one endpoint reads 20 rows from the same database (the machine's ceiling);
-4. loads each target from loopback at 16 concurrent keep-alive connections (threads + http.client), in
+4. loads each target from loopback at 16 concurrent connections (threads + http.client; kept alive where the
+   worker class keeps them, while gunicorn's sync workers close each one after its response), in
    interleaved rounds, each after an unmeasured warm-up (5 s before a target's first round, 1 s before the
    others: a running server's steady state, not its workers' start-up), bounded by a request count and a time
    limit, and reads from /proc the CPU the app's workers, PostgreSQL and the load generator used meanwhile;
@@ -708,7 +709,8 @@ def cpu_seconds(server_pid: int | None) -> dict[str, float]:
 def load(
     target: Target, concurrency: int, seconds: float, max_requests: int, warmup: float, server_pid: int | None = None
 ) -> Result:
-    """`concurrency` threads, each with one keep-alive connection, until the time or the count runs out."""
+    """`concurrency` threads, each with one connection (reopened when the server closes it), until the time or the
+    count runs out."""
     lock = threading.Lock()
     latencies: list[float] = []
     statuses: dict[int, int] = {}
