@@ -563,13 +563,18 @@ def call(
         conn.close()
 
 
+def cookie_pair(set_cookie: str) -> str:
+    """The `name=value` of a Set-Cookie header, its attributes dropped: what a browser sends back."""
+    return set_cookie.split(";", 1)[0].strip()
+
+
 def sign_in(port: int, email: str = COORDINATOR_EMAIL) -> str:
     """Sign a benchmark account in through the real form (CSRF and all; staff give their second factor too);
     returns the Cookie header. The coordinator by default; bench_volunteer signs its volunteer in."""
     status, headers, body = call(port, "GET", "/auth/sign-in")
     if status != 200:
         raise SystemExit(f"GET /auth/sign-in answered {status}")
-    cookie = headers.get("set-cookie", "").split(";", 1)[0]
+    cookie = cookie_pair(headers.get("set-cookie", ""))
     match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', body) or re.search(
         rb'name="csrf_token"[^>]*value="([^"]+)"', body
     )
@@ -585,11 +590,11 @@ def sign_in(port: int, email: str = COORDINATOR_EMAIL) -> str:
     )
     if status != 302:
         raise SystemExit(f"sign-in failed with {status}: {body[:300]!r}")
-    cookie = headers.get("set-cookie", "").split(";", 1)[0] or cookie
+    cookie = cookie_pair(headers.get("set-cookie", "")) or cookie
     if "/auth/two-factor" in headers.get("location", ""):
         # Staff give their second factor: the page's CSRF token, then the current TOTP code.
         status, headers, body = call(port, "GET", "/auth/two-factor", None, {"Cookie": cookie})
-        cookie = headers.get("set-cookie", "").split(";", 1)[0] or cookie
+        cookie = cookie_pair(headers.get("set-cookie", "")) or cookie
         match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body)
         for _ in range(2):  # a code works once: if this run's coordinator used it already, the next one
             code = {"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": match.group(1).decode() if match else ""}
@@ -605,7 +610,7 @@ def sign_in(port: int, email: str = COORDINATOR_EMAIL) -> str:
             time.sleep(30 - time.time() % 30 + 0.5)
         if status != 302:
             raise SystemExit(f"second factor refused with {status}: {body[:300]!r}")
-    return headers.get("set-cookie", "").split(";", 1)[0] or cookie
+    return cookie_pair(headers.get("set-cookie", "")) or cookie
 
 
 @dataclass
@@ -623,18 +628,24 @@ class Target:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def keep_cookie(self, set_cookie: list[str]) -> None:
-        """Store the cookie a response sets in place of the one sent, as a browser does. The app moves a session's
-        idle clock at most once a minute (can_crm.auth.sessions); a client that never stored the new cookie would
-        make every later request rewrite it, a cost no browser's requests carry."""
+        """Store a cookie a response sets in place of the one of that name sent, as a browser does. The app moves a
+        session's idle clock at most once a minute (can_crm.auth.sessions); a client that never stored the new cookie
+        would make every later request rewrite it, a cost no browser's requests carry."""
         sent = self.headers.get("Cookie")
         if not sent or not set_cookie:
             return
-        name = sent.split("=", 1)[0] + "="
+        jar: dict[str, str] = {}
+        for pair in sent.split(";"):
+            name, _, value = pair.strip().partition("=")
+            jar[name] = value
+        kept = dict(jar)
         for header in set_cookie:
-            value = header.split(";", 1)[0]
-            if value.startswith(name):
-                # A new dict, swapped in whole: the other connections read `headers` without the lock.
-                self.headers = {**self.headers, "Cookie": value}
+            name, equals, value = cookie_pair(header).partition("=")
+            if equals and name in kept:
+                kept[name] = value
+        if kept != jar:
+            # A new dict, swapped in whole: the other connections read `headers` without the lock.
+            self.headers = {**self.headers, "Cookie": "; ".join(f"{name}={value}" for name, value in kept.items())}
 
     def next_path(self) -> str:
         if not self.paths:

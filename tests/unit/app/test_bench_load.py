@@ -68,3 +68,17 @@ def test_a_target_without_a_cookie_takes_none(server: _Server) -> None:
     target = bw.Target("ceiling", server.server_address[1], "GET", "/")
     target.keep_cookie(["session=second; Path=/"])
     assert "Cookie" not in target.headers
+
+
+def test_only_the_cookie_of_the_same_name_is_replaced_and_a_malformed_one_is_ignored() -> None:
+    target = bw.Target("page", 1, "GET", "/", {"Cookie": "theme=dark; session=first"})
+    target.keep_cookie(["", "garbage", ";", "sessionx=other", " session=second ; HttpOnly; Path=/"])
+    assert target.headers["Cookie"] == "theme=dark; session=second"
+    unchanged = target.headers
+    target.keep_cookie(["session=second; Path=/"])  # the same value again: nothing to swap
+    assert target.headers is unchanged
+
+
+def test_the_sign_in_helpers_read_a_cookie_without_its_attributes() -> None:
+    assert bw.cookie_pair("session=abc; Expires=Thu, 01 Jan 2099 00:00:00 GMT; HttpOnly") == "session=abc"
+    assert bw.cookie_pair("") == ""
