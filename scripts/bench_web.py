@@ -666,6 +666,8 @@ class Result:
     statuses: dict[int, int]
     # CPU seconds spent while measuring: the app's gunicorn (master and workers), PostgreSQL, this load generator.
     cpu: dict[str, float] = field(default_factory=dict)
+    # Requests a second in each interleaved round (one load, one round; `merge` keeps them in order).
+    round_rps: list[float] = field(default_factory=list)
 
     def merge(self, other: Result) -> Result:
         statuses = dict(self.statuses)
@@ -679,6 +681,7 @@ class Result:
             self.latencies_ms + other.latencies_ms,
             statuses,
             {k: self.cpu.get(k, 0.0) + other.cpu.get(k, 0.0) for k in {*self.cpu, *other.cpu}},
+            self.round_rps + other.round_rps,
         )
 
     @property
@@ -782,7 +785,8 @@ def load(
     for t in threads:
         t.join(timeout=35)
     cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_before}
-    return Result(target.name, len(latencies), errors, elapsed, latencies, statuses, cpu)
+    rps = len(latencies) / elapsed if elapsed else 0.0
+    return Result(target.name, len(latencies), errors, elapsed, latencies, statuses, cpu, [rps])
 
 
 def queue_paths(rng: random.Random) -> list[str]:
@@ -982,7 +986,10 @@ def run_rounds(targets: dict[str, Target], args: argparse.Namespace, servers: di
     return results
 
 
-def result_entry(r: Result, ceiling_rps: float) -> dict[str, Any]:
+def result_entry(r: Result, ceiling: Result) -> dict[str, Any]:
+    """The figures of one target; its ratio to the ceiling over the whole run and in each round (this machine's
+    speed moves from one minute to the next: the spread of the rounds shows how far to trust the whole)."""
+    ceiling_rps = ceiling.rps or float("nan")
     return {
         "requests": r.count,
         "errors": r.errors,
@@ -990,6 +997,9 @@ def result_entry(r: Result, ceiling_rps: float) -> dict[str, Any]:
         "p50_ms": round(r.percentile(50), 1),
         "p95_ms": round(r.percentile(95), 1),
         "ratio_to_ceiling": round(r.rps / ceiling_rps, 3),
+        "ratio_by_round": [
+            round(a / b, 3) if b else None for a, b in zip(r.round_rps, ceiling.round_rps, strict=False)
+        ],
         "statuses": {str(k): v for k, v in sorted(r.statuses.items())},
         # Requests finishing just after the window make these a little high; fine for where the time goes.
         "cpu_ms_per_request": {k: round(1000 * v / r.count, 2) for k, v in r.cpu.items()} if r.count else {},
@@ -999,7 +1009,7 @@ def result_entry(r: Result, ceiling_rps: float) -> dict[str, Any]:
 def table_header() -> str:
     return (
         f"\n{'target':<14} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'ratio':>7}"
-        f"   CPU ms per request: {'app':>5} {'postgres':>8} {'client':>6}"
+        f"   CPU ms per request: {'app':>5} {'postgres':>8} {'client':>6}   ratio by round"
     )
 
 
@@ -1008,12 +1018,13 @@ def table_row(name: str, entry: dict[str, Any]) -> str:
     return (
         f"{name:<14} {entry['requests']:>9} {entry['errors']:>7} {entry['rps']:>9.1f} {entry['p50_ms']:>8.1f} "
         f"{entry['p95_ms']:>8.1f} {entry['ratio_to_ceiling']:>7.2f}"
-        f"{'':>23}{cpu.get('app', 0):>5.2f} {cpu.get('postgres', 0):>8.2f} {cpu.get('client', 0):>6.2f}"
+        f"{'':>23}{cpu.get('app', 0):>5.2f} {cpu.get('postgres', 0):>8.2f} {cpu.get('client', 0):>6.2f}   "
+        + " ".join("-" if x is None else f"{x:.2f}" for x in entry["ratio_by_round"])
     )
 
 
 def report(results: dict[str, Result], skipped: dict[str, str], args: argparse.Namespace) -> None:
-    ceiling = results["ceiling"].rps or float("nan")
+    ceiling = results["ceiling"]
     rows = []
     summary: dict[str, Any] = {
         "load_average": [round(x, 2) for x in os.getloadavg()],

@@ -1,6 +1,7 @@
 """The benchmarks' load generator (scripts/bench_web.py) sends the cookie a browser would: the one the server set
 last. With the sign-in cookie sent for ever, every request after the app's first minute rewrote the session (its
-idle clock), a cost no browser's requests carry."""
+idle clock), a cost no browser's requests carry. Its report gives each round's ratio to the ceiling beside the
+whole run's."""
 
 from __future__ import annotations
 
@@ -82,3 +83,21 @@ def test_only_the_cookie_of_the_same_name_is_replaced_and_a_malformed_one_is_ign
 def test_the_sign_in_helpers_read_a_cookie_without_its_attributes() -> None:
     assert bw.cookie_pair("session=abc; Expires=Thu, 01 Jan 2099 00:00:00 GMT; HttpOnly") == "session=abc"
     assert bw.cookie_pair("") == ""
+
+
+def test_the_report_gives_the_ratio_to_the_ceiling_of_each_round_beside_the_whole(server: _Server) -> None:
+    # One load is one round: its requests a second, beside the count and time that make the whole.
+    part = bw.load(bw.Target("page", server.server_address[1], "GET", "/"), 2, 0.2, 1000, 0.0)
+    assert part.round_rps == [pytest.approx(part.rps)]
+
+    def round_of(name: str, count: int) -> bw.Result:
+        return bw.Result(name, count, 0, 1.0, [5.0] * count, {200: count}, {"app": count / 1000}, [float(count)])
+
+    ceiling = round_of("ceiling", 1000).merge(round_of("ceiling", 500))
+    page = round_of("page", 300).merge(round_of("page", 200))
+    entry = bw.result_entry(page, ceiling)
+    assert entry["ratio_to_ceiling"] == pytest.approx(500 / 1500, abs=1e-3)
+    assert entry["ratio_by_round"] == [0.3, 0.4]  # in order: the machine's speed moved between the rounds
+    assert entry["cpu_ms_per_request"] == {"app": 1.0}
+    row = bw.table_row("page", entry)
+    assert row.rstrip().endswith("0.30 0.40") and "0.33" in row
