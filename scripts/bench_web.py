@@ -785,8 +785,9 @@ def load(
     for t in threads:
         t.join(timeout=35)
     cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_before}
-    rps = len(latencies) / elapsed if elapsed else 0.0
-    return Result(target.name, len(latencies), errors, elapsed, latencies, statuses, cpu, [rps])
+    result = Result(target.name, len(latencies), errors, elapsed, latencies, statuses, cpu)
+    result.round_rps.append(result.rps)  # this load is one round
+    return result
 
 
 def queue_paths(rng: random.Random) -> list[str]:
@@ -997,9 +998,7 @@ def result_entry(r: Result, ceiling: Result) -> dict[str, Any]:
         "p50_ms": round(r.percentile(50), 1),
         "p95_ms": round(r.percentile(95), 1),
         "ratio_to_ceiling": round(r.rps / ceiling_rps, 3),
-        "ratio_by_round": [
-            round(a / b, 3) if b else None for a, b in zip(r.round_rps, ceiling.round_rps, strict=False)
-        ],
+        "ratio_by_round": [round(a / b, 3) if b else None for a, b in zip(r.round_rps, ceiling.round_rps, strict=True)],
         "statuses": {str(k): v for k, v in sorted(r.statuses.items())},
         # Requests finishing just after the window make these a little high; fine for where the time goes.
         "cpu_ms_per_request": {k: round(1000 * v / r.count, 2) for k, v in r.cpu.items()} if r.count else {},

@@ -101,3 +101,12 @@ def test_the_report_gives_the_ratio_to_the_ceiling_of_each_round_beside_the_whol
     assert entry["cpu_ms_per_request"] == {"app": 1.0}
     row = bw.table_row("page", entry)
     assert row.rstrip().endswith("0.30 0.40") and "0.33" in row
+
+    # A round in which the ceiling answered nothing has no ratio ("-"), not a division by zero.
+    stalled = round_of("ceiling", 1000).merge(round_of("ceiling", 0))
+    entry = bw.result_entry(page, stalled)
+    assert entry["ratio_by_round"] == [0.3, None]
+    assert bw.table_row("page", entry).rstrip().endswith("0.30 -")
+    # Rounds that do not pair up are a mistake in the run, said at once rather than compared wrongly.
+    with pytest.raises(ValueError):
+        bw.result_entry(page, round_of("ceiling", 1000))
